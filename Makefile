@@ -1,0 +1,17 @@
+# The project's commands; each one installs what it needs first.
+.PHONY: run stop test lint bench screenshots
+
+run:  ## install what is missing, then serve Odoo with the demo on http://localhost:8069
+	bash scripts/run.sh
+
+stop:  ## stop Odoo and PostgreSQL started by `make run`
+	bash scripts/stop.sh
+
+test:  ## lint, fresh database, the whole test suite
+	bash scripts/test.sh $(PYTEST_ARGS)
+
+lint:
+	bash scripts/bootstrap.sh && bash scripts/lint.sh
+
+bench:  ## scoring benchmark; CONTACTS=1000000 for the full size
+	bash scripts/bench.sh $(CONTACTS)

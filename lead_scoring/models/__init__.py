@@ -1,0 +1,5 @@
+from . import lead_score_operation
+from . import lead_score_tier
+from . import lead_score_rule
+from . import res_partner
+from . import crm_lead

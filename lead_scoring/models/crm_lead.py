@@ -1,0 +1,27 @@
+# Copyright 2026 Lead Scoring contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import fields, models
+
+SCORE_GROUP = "lead_scoring.group_lead_scoring_user"
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    # Stored so that the pipeline can be sorted and grouped by them.
+    partner_lead_score = fields.Integer(
+        related="partner_id.lead_score",
+        string="Contact Score",
+        store=True,
+        index=True,
+        groups=SCORE_GROUP,
+    )
+    partner_lead_score_tier_id = fields.Many2one(
+        related="partner_id.lead_score_tier_id",
+        string="Contact Tier",
+        store=True,
+        groups=SCORE_GROUP,
+    )
+    partner_lead_score_tier_color = fields.Integer(
+        related="partner_id.lead_score_tier_id.color", groups=SCORE_GROUP
+    )

@@ -1,0 +1,395 @@
+# Copyright 2026 Lead Scoring contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The score ledger: every change of a contact's score is one operation.
+
+A contact's score is its ledger folded in date order: *set* makes the balance
+that value, *add* and *remove* move it, expired operations count for nothing.
+Every path that changes the ledger (create, unlink, expiry, the rule engine)
+ends in :meth:`_refresh_scores`, which replays the ledger of the contacts
+concerned in SQL and lets the ORM recompute their stored score, so that
+automation rules, tracking and related fields see the change.
+"""
+
+from markupsafe import Markup
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL, split_every
+
+MAX_POINTS = 1_000_000
+# Keeps a folded balance inside PostgreSQL's int4, whatever the ledger holds.
+MAX_BALANCE = 2_000_000_000
+REFRESH_BATCH = 20_000
+
+OPERATIONS = [("add", "Add"), ("remove", "Remove"), ("set", "Set")]
+SOURCES = [
+    ("manual", "Manual"),
+    ("rule", "Scoring rule"),
+    ("website", "Website form"),
+    ("automation", "Automation"),
+    ("mailing", "Email marketing"),
+    ("api", "API"),
+]
+# What an operation is once recorded; only its note may change afterwards.
+LEDGER_FIELDS = {
+    "partner_id",
+    "date",
+    "operation",
+    "value",
+    "source",
+    "rule_id",
+    "res_model",
+    "res_id",
+    "expiry_date",
+    "idempotency_key",
+}
+
+
+class LeadScoreOperation(models.Model):
+    _name = "lead.score.operation"
+    _description = "Score Operation"
+    _order = "date desc, id desc"
+    _rec_name = "display_name"
+
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Contact",
+        required=True,
+        ondelete="cascade",
+        index=True,
+    )
+    company_id = fields.Many2one(
+        related="partner_id.company_id", store=True, index="btree_not_null"
+    )
+    date = fields.Datetime(required=True, default=fields.Datetime.now, index=True)
+    operation = fields.Selection(OPERATIONS, required=True, default="add")
+    value = fields.Integer(string="Points", required=True)
+    signed_value = fields.Integer(
+        compute="_compute_signed_value",
+        store=True,
+        string="Change",
+        help="Points added (positive) or removed (negative); a set counts as its value.",
+    )
+    balance = fields.Integer(
+        readonly=True,
+        help="The contact's score right after this operation.",
+    )
+    note = fields.Text(string="Internal note")
+    user_id = fields.Many2one(
+        "res.users",
+        string="Made by",
+        default=lambda self: self.env.user,
+        ondelete="set null",
+    )
+    source = fields.Selection(SOURCES, required=True, default="api", index=True)
+    rule_id = fields.Many2one(
+        "lead.score.rule", ondelete="restrict", index="btree_not_null"
+    )
+    rule_name = fields.Char(
+        string="Rule title",
+        help="The rule's title when it scored, kept when the rule is renamed.",
+    )
+    rule_key = fields.Char(
+        copy=False,
+        help="Makes a rule score a contact once (per period or per source record).",
+    )
+    res_model = fields.Char(string="Source model", index="btree_not_null")
+    res_id = fields.Many2oneReference(string="Source record", model_field="res_model")
+    source_record_name = fields.Char(compute="_compute_source_record_name")
+    expiry_date = fields.Datetime(
+        string="Expires on",
+        help="After this date the points no longer count; the line stays in history.",
+    )
+    expired = fields.Boolean(readonly=True, default=False, index=True)
+    idempotency_key = fields.Char(
+        copy=False,
+        help="A caller's own key for this operation: a retried call with the same "
+        "key returns the operation already recorded instead of scoring twice.",
+    )
+
+    _sql_constraints = [
+        (
+            "value_range",
+            f"CHECK (value BETWEEN {-MAX_POINTS} AND {MAX_POINTS})",
+            "Points must stay between -1,000,000 and 1,000,000.",
+        ),
+    ]
+
+    def init(self):
+        cr = self.env.cr
+        # Folding a ledger reads it in this order.
+        cr.execute(
+            "CREATE INDEX IF NOT EXISTS lead_score_operation_fold_idx"
+            " ON lead_score_operation (partner_id, date, id)"
+        )
+        # The database, not only Python, guarantees that a rule never scores
+        # a contact twice for the same key and that an API retry is harmless.
+        cr.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS lead_score_operation_rule_key_uniq"
+            " ON lead_score_operation (rule_id, partner_id, rule_key)"
+            " WHERE rule_id IS NOT NULL AND rule_key IS NOT NULL"
+        )
+        cr.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS lead_score_operation_idempotency_uniq"
+            " ON lead_score_operation (idempotency_key)"
+            " WHERE idempotency_key IS NOT NULL"
+        )
+        cr.execute(
+            "CREATE INDEX IF NOT EXISTS lead_score_operation_expiry_idx"
+            " ON lead_score_operation (expiry_date) WHERE NOT expired"
+        )
+
+    @api.depends("operation", "value")
+    def _compute_signed_value(self):
+        for operation in self:
+            sign = -1 if operation.operation == "remove" else 1
+            operation.signed_value = sign * operation.value
+
+    @api.depends("res_model", "res_id")
+    def _compute_source_record_name(self):
+        for operation in self:
+            name = False
+            if operation.res_model in self.env and operation.res_id:
+                record = self.env[operation.res_model].browse(operation.res_id).sudo()
+                name = record.exists().display_name or False
+            operation.source_record_name = name
+
+    @api.depends("operation", "value", "partner_id")
+    def _compute_display_name(self):
+        labels = dict(self._fields["operation"]._description_selection(self.env))
+        for operation in self:
+            operation.display_name = (
+                f"{labels.get(operation.operation, '')} {operation.value}"
+                f" ({operation.partner_id.display_name or ''})"
+            )
+
+    # ------------------------------------------------------------------
+    # Validation
+    # ------------------------------------------------------------------
+    @api.model
+    def _check_vals(self, vals):
+        value = vals.get("value", 0)
+        if isinstance(value, float) and value.is_integer():
+            vals["value"] = value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationError(_("Points must be a whole number, not %r.", value))
+        operation = vals.get("operation", "add")
+        low = -MAX_POINTS if operation == "set" else 0
+        if not low <= value <= MAX_POINTS:
+            raise ValidationError(
+                _(
+                    "%(value)s points is out of range: an operation adds or removes "
+                    "0 to 1,000,000 points and sets a score between -1,000,000 and "
+                    "1,000,000.",
+                    value=value,
+                )
+            )
+        if (
+            vals.get("source", "api") == "manual"
+            and not (vals.get("note") or "").strip()
+        ):
+            raise ValidationError(_("A manual operation needs an internal note."))
+
+    @api.model
+    def _check_partners(self, partner_ids):
+        partners = self.env["res.partner"].sudo().with_context(active_test=False)
+        partners = partners.browse(partner_ids)
+        missing = set(partner_ids) - set(partners.exists().ids)
+        if missing:
+            raise ValidationError(_("This contact does not exist (any more)."))
+        archived = partners.filtered(lambda partner: not partner.active)
+        if archived:
+            raise ValidationError(
+                _(
+                    "The score of an archived contact cannot change: %s.",
+                    ", ".join(archived.mapped("display_name")),
+                )
+            )
+
+    # ------------------------------------------------------------------
+    # ORM
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_vals(vals)
+        self._check_partners(list({vals.get("partner_id") for vals in vals_list}))
+        existing = self._find_by_idempotency_key(vals_list)
+        new_vals = [v for v in vals_list if v.get("idempotency_key") not in existing]
+        for vals in new_vals:
+            if vals.get("rule_id") and not vals.get("rule_name"):
+                vals["rule_name"] = (
+                    self.env["lead.score.rule"].browse(vals["rule_id"]).name
+                )
+        created = super().create(new_vals) if new_vals else self.browse()
+        created._refresh_scores(created.partner_id.ids)
+        # Answer in the caller's order, retried calls getting the first record.
+        created_iter = iter(created)
+        return self.browse(
+            existing[v["idempotency_key"]].id
+            if v.get("idempotency_key") in existing
+            else next(created_iter).id
+            for v in vals_list
+        )
+
+    @api.model
+    def _find_by_idempotency_key(self, vals_list):
+        keys = {v["idempotency_key"] for v in vals_list if v.get("idempotency_key")}
+        if not keys:
+            return {}
+        found = self.sudo().search([("idempotency_key", "in", list(keys))])
+        for vals in vals_list:
+            previous = found.filtered(
+                lambda op, v=vals: op.idempotency_key == v.get("idempotency_key")
+            )
+            if previous and previous.partner_id.id != vals.get("partner_id"):
+                raise ValidationError(
+                    _(
+                        "The idempotency key %s was already used for another contact.",
+                        previous.idempotency_key,
+                    )
+                )
+        return {op.idempotency_key: op.with_env(self.env) for op in found}
+
+    def write(self, vals):
+        locked = LEDGER_FIELDS.intersection(vals)
+        if locked and not self.env.context.get("lead_scoring_ledger_write"):
+            raise UserError(
+                _(
+                    "A score operation cannot be changed once recorded (%s): delete it "
+                    "and record a new one, so that the history stays true.",
+                    ", ".join(sorted(locked)),
+                )
+            )
+        return super().write(vals)
+
+    def unlink(self):
+        partners = self.partner_id
+        for partner in partners.sudo():
+            deleted = self.filtered(lambda op, p=partner: op.partner_id == p)
+            partner.message_post(
+                body=self._deletion_message(deleted),
+                subtype_xmlid="mail.mt_note",
+            )
+        result = super().unlink()
+        self._refresh_scores(partners.ids)
+        return result
+
+    def _deletion_message(self, operations):
+        sources = dict(SOURCES)
+        items = Markup().join(
+            Markup("<li>%s · %s %s · %s%s</li>")
+            % (
+                op.date,
+                op.operation,
+                op.value,
+                sources.get(op.source),
+                f" · {op.rule_name or ''} {op.note or ''}".rstrip(" ·")
+                if op.rule_name or op.note
+                else "",
+            )
+            for op in operations
+        )
+        header = _("Score operations deleted by %s:", self.env.user.name)
+        return Markup("<p>%s</p><ul>%s</ul>") % (header, items)
+
+    def action_delete(self):
+        self.unlink()
+        return True
+
+    # ------------------------------------------------------------------
+    # The fold
+    # ------------------------------------------------------------------
+    @api.model
+    def _replay_ledger(self, partner_ids):
+        """Fold the ledger of these contacts in date order and store every
+        line's balance; set operations start a new segment of the fold."""
+        if not partner_ids:
+            return
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH ordered AS (
+                    SELECT id, partner_id, date, balance,
+                           CASE WHEN expired THEN 0
+                                WHEN operation = 'remove' THEN -value
+                                ELSE value END AS delta,
+                           COUNT(*) FILTER (WHERE operation = 'set' AND NOT expired)
+                               OVER (PARTITION BY partner_id ORDER BY date, id) AS segment
+                      FROM lead_score_operation
+                     WHERE partner_id = ANY(%(ids)s)
+                ), folded AS (
+                    SELECT id, balance,
+                           GREATEST(-%(max)s, LEAST(%(max)s,
+                               SUM(delta) OVER (PARTITION BY partner_id, segment
+                                                ORDER BY date, id)))::int AS new_balance
+                      FROM ordered
+                )
+                UPDATE lead_score_operation op
+                   SET balance = folded.new_balance
+                  FROM folded
+                 WHERE op.id = folded.id
+                   AND op.balance IS DISTINCT FROM folded.new_balance
+                """,
+                ids=list(partner_ids),
+                max=MAX_BALANCE,
+            )
+        )
+        self.invalidate_model(["balance"])
+
+    @api.model
+    def _latest_balances(self, partner_ids):
+        """The score of each contact: the balance of its latest operation."""
+        if not partner_ids:
+            return {}
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT DISTINCT ON (partner_id) partner_id, balance
+                  FROM lead_score_operation
+                 WHERE partner_id = ANY(%s)
+                 ORDER BY partner_id, date DESC, id DESC
+                """,
+                list(partner_ids),
+            )
+        )
+        return dict(self.env.cr.fetchall())
+
+    @api.model
+    def _refresh_scores(self, partner_ids, flush=False):
+        """Replay these contacts' ledgers, then have the ORM recompute their
+        stored score (and what depends on it), batch by batch.
+
+        With ``flush``, each batch is written at once and the cache emptied, so
+        that a run over a million contacts keeps a small memory.
+        """
+        partner_model = self.env["res.partner"]
+        score_field = partner_model._fields["lead_score"]
+        for batch in split_every(REFRESH_BATCH, sorted(set(partner_ids))):
+            self._replay_ledger(batch)
+            partners = partner_model.browse(batch)
+            self.env.add_to_compute(score_field, partners)
+            if flush:
+                partner_model.flush_model()
+                self.env.flush_all()
+                self.env.invalidate_all()
+
+    @api.model
+    def _expire_operations(self):
+        """Mark operations past their expiry date, and refresh their contacts."""
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE lead_score_operation SET expired = TRUE
+                 WHERE expiry_date <= %s AND NOT expired
+                RETURNING partner_id
+                """,
+                fields.Datetime.now(),
+            )
+        )
+        partner_ids = {row[0] for row in self.env.cr.fetchall()}
+        self.invalidate_model(["expired"])
+        self._refresh_scores(partner_ids, flush=True)
+        return partner_ids

@@ -1,0 +1,413 @@
+# Copyright 2026 Lead Scoring contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Scoring rules and the engine that applies them.
+
+Each rule is applied as one ``INSERT INTO lead_score_operation ... SELECT``
+built from the ORM's own query for the rule's domain; a unique index on
+``(rule_id, partner_id, rule_key)`` makes a re-run (or a run after a crash)
+harmless. Only the contacts that got an operation have their score replayed.
+"""
+
+import logging
+import time
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.osv import expression
+from odoo.tools import SQL
+from odoo.tools.safe_eval import datetime as safe_datetime
+from odoo.tools.safe_eval import dateutil, safe_eval
+from odoo.tools.safe_eval import time as safe_time
+
+from .lead_score_operation import MAX_POINTS, OPERATIONS
+
+_logger = logging.getLogger(__name__)
+
+# One rule may not hold the database longer than this (seconds, overridable
+# with the system parameter lead_scoring.rule_timeout).
+RULE_TIMEOUT = 300
+# Any value serves, as long as no other job uses it.
+ENGINE_LOCK = 7_361_950_201
+
+
+class LeadScoreRule(models.Model):
+    _name = "lead.score.rule"
+    _description = "Lead Scoring Rule"
+    _order = "sequence, id"
+
+    name = fields.Char(string="Title", required=True, translate=True)
+    description = fields.Text()
+    active = fields.Boolean(default=True)
+    sequence = fields.Integer(default=10)
+    company_id = fields.Many2one(
+        "res.company",
+        help="Leave empty to score the contacts of every company.",
+    )
+    operation = fields.Selection(OPERATIONS, required=True, default="add")
+    value = fields.Integer(string="Points", required=True, default=10)
+    condition_type = fields.Selection(
+        [("contact", "Contact condition"), ("event", "Each matching record")],
+        string="Condition on",
+        required=True,
+        default="contact",
+        help="Contact condition: contacts matching the domain score once (or again "
+        "every N days).\nEach matching record: every record of the chosen model "
+        "that matches scores once for the contact it points to.",
+    )
+    model_id = fields.Many2one(
+        "ir.model",
+        string="Records of",
+        ondelete="cascade",
+        domain=[("transient", "=", False)],
+        help="The model whose records score, for example Website Visitor Page "
+        "Views, Mailing Traces or Sales Orders.",
+    )
+    model_name = fields.Char(compute="_compute_model_name", string="Domain model")
+    partner_field_id = fields.Many2one(
+        "ir.model.fields",
+        string="Contact field",
+        ondelete="cascade",
+        domain="[('model_id', '=', model_id), ('ttype', '=', 'many2one'),"
+        " ('relation', '=', 'res.partner'), ('store', '=', True)]",
+        help="The field of those records that holds the contact to score.",
+    )
+    domain = fields.Char(
+        string="Condition",
+        default="[]",
+        required=True,
+        help="Evaluated like the domains of automation rules: user, "
+        "context_today(), relativedelta, datetime and time can be used.",
+    )
+    repeat = fields.Selection(
+        [("once", "Once per contact"), ("every", "Again every N days")],
+        required=True,
+        default="once",
+    )
+    repeat_days = fields.Integer(string="Every (days)", default=30)
+    expiry_days = fields.Integer(
+        string="Points expire after (days)",
+        help="Leave 0 for points that never expire.",
+    )
+    operation_ids = fields.One2many(
+        "lead.score.operation", "rule_id", string="Score operations"
+    )
+    operation_count = fields.Integer(compute="_compute_operation_count")
+    last_run_date = fields.Datetime(readonly=True, copy=False)
+    last_run_count = fields.Integer(
+        string="Operations at last run", readonly=True, copy=False
+    )
+    last_run_duration = fields.Float(string="Last run (s)", readonly=True, copy=False)
+    last_error = fields.Text(readonly=True, copy=False)
+    last_error_date = fields.Datetime(readonly=True, copy=False)
+
+    _sql_constraints = [
+        (
+            "value_range",
+            f"CHECK (value BETWEEN {-MAX_POINTS} AND {MAX_POINTS})",
+            "A rule's points must stay between -1,000,000 and 1,000,000.",
+        ),
+    ]
+
+    @api.depends("condition_type", "model_id")
+    def _compute_model_name(self):
+        for rule in self:
+            rule.model_name = (
+                rule.model_id.model if rule.condition_type == "event" else "res.partner"
+            )
+
+    def _compute_operation_count(self):
+        counts = dict(
+            self.env["lead.score.operation"]._read_group(
+                [("rule_id", "in", self.ids)], ["rule_id"], ["__count"]
+            )
+        )
+        for rule in self:
+            rule.operation_count = counts.get(rule, 0)
+
+    @api.onchange("model_id")
+    def _onchange_model_id(self):
+        fields_to_partner = self.model_id.field_id.filtered(
+            lambda f: f.ttype == "many2one" and f.relation == "res.partner" and f.store
+        )
+        preferred = fields_to_partner.filtered(lambda f: f.name == "partner_id")
+        self.partner_field_id = (preferred or fields_to_partner)[:1]
+        self.domain = "[]"
+
+    # ------------------------------------------------------------------
+    # Validation
+    # ------------------------------------------------------------------
+    @api.constrains("operation", "value", "repeat", "repeat_days", "expiry_days")
+    def _check_numbers(self):
+        for rule in self:
+            if rule.operation != "set" and rule.value < 0:
+                raise ValidationError(
+                    _("Rule %s: points to add or remove cannot be negative.", rule.name)
+                )
+            if rule.repeat == "every" and not 1 <= rule.repeat_days <= 3650:
+                raise ValidationError(
+                    _("Rule %s: repeat every 1 to 3650 days.", rule.name)
+                )
+            if not 0 <= rule.expiry_days <= 3650:
+                raise ValidationError(
+                    _("Rule %s: points expire after 0 to 3650 days.", rule.name)
+                )
+
+    @api.constrains("condition_type", "model_id", "partner_field_id", "domain")
+    def _check_condition(self):
+        for rule in self:
+            if rule.condition_type == "event":
+                if not rule.model_id:
+                    raise ValidationError(
+                        _("Rule %s: choose the model whose records score.", rule.name)
+                    )
+                field = rule.partner_field_id
+                if (
+                    not field
+                    or field.model_id != rule.model_id
+                    or field.relation != "res.partner"
+                    or not field.store
+                ):
+                    raise ValidationError(
+                        _(
+                            "Rule %(rule)s: %(model)s has no stored field linking its "
+                            "records to a contact; choose a model with one.",
+                            rule=rule.name,
+                            model=rule.model_id.name,
+                        )
+                    )
+            try:
+                rule._build_query()
+            except Exception as error:  # noqa: BLE001 - any failure names the problem
+                raise ValidationError(
+                    _(
+                        "Rule %(rule)s: the condition is not valid: %(error)s",
+                        rule=rule.name,
+                        error=error,
+                    )
+                ) from error
+
+    # ------------------------------------------------------------------
+    # Queries
+    # ------------------------------------------------------------------
+    def _eval_context(self):
+        return {
+            "datetime": safe_datetime,
+            "dateutil": dateutil,
+            "time": safe_time,
+            "relativedelta": relativedelta,
+            "timedelta": timedelta,
+            "context_today": lambda: fields.Date.context_today(self),
+            "today": fields.Date.context_today(self),
+            "uid": self.env.uid,
+            "user": self.env.user,
+        }
+
+    def _get_domain(self):
+        self.ensure_one()
+        domain = safe_eval(self.domain or "[]", self._eval_context())
+        if not isinstance(domain, list | tuple):
+            raise ValueError(_("a domain is a list of conditions, not %r", domain))
+        return expression.normalize_domain(list(domain))
+
+    def _build_query(self):
+        """The ORM's query of the records this rule scores, as SQL selecting
+        (source record id, contact id)."""
+        self.ensure_one()
+        domain = self._get_domain()
+        if self.company_id:
+            domain = expression.AND(
+                [domain, [("company_id", "in", [False, self.company_id.id])]]
+                if self.condition_type == "contact"
+                else [domain]
+            )
+        if self.condition_type == "contact":
+            model, partner_field = self.env["res.partner"].sudo(), "id"
+        else:
+            model = self.env[self.model_id.model].sudo()
+            partner_field = self.partner_field_id.name
+            if partner_field not in model._fields:
+                raise ValueError(
+                    _(
+                        "%(model)s has no field %(field)s",
+                        model=model._name,
+                        field=partner_field,
+                    )
+                )
+        query = model._search(domain)
+        return query.select(
+            SQL("%s AS res_id", SQL.identifier(query.table, "id")),
+            SQL(
+                "%s AS partner_id",
+                model._field_to_sql(query.table, partner_field, query),
+            ),
+        )
+
+    # ------------------------------------------------------------------
+    # The engine
+    # ------------------------------------------------------------------
+    def _apply(self, now):
+        """Score what this rule matches; returns the contacts that changed."""
+        self.ensure_one()
+        if self.condition_type == "event":
+            key = SQL("src.res_id::text")
+            res_model = self.model_id.model
+            fresh = SQL("TRUE")
+        elif self.repeat == "every":
+            # One key per period: a crash and re-run within the period is harmless.
+            period = int(now.timestamp() // 86400 // self.repeat_days)
+            key = SQL("%s", f"every:{period}")
+            res_model = None
+            fresh = SQL(
+                """NOT EXISTS (SELECT 1 FROM lead_score_operation o
+                    WHERE o.rule_id = %s AND o.partner_id = src.partner_id
+                      AND o.date > %s)""",
+                self.id,
+                now - timedelta(days=self.repeat_days),
+            )
+        else:
+            key = SQL("%s", "once")
+            res_model = None
+            fresh = SQL("TRUE")
+        expiry = now + timedelta(days=self.expiry_days) if self.expiry_days else None
+        company = SQL("p.company_id")
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO lead_score_operation (
+                    partner_id, company_id, date, operation, value, signed_value,
+                    source, rule_id, rule_name, rule_key, res_model, res_id,
+                    expiry_date, expired, user_id,
+                    create_uid, create_date, write_uid, write_date)
+                SELECT src.partner_id, %(company)s, %(now)s, %(operation)s, %(value)s,
+                       %(signed)s, 'rule', %(rule)s, %(rule_name)s, %(key)s,
+                       %(res_model)s, %(res_id)s, %(expiry)s, FALSE, %(uid)s,
+                       %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM (%(source)s) src
+                  JOIN res_partner p ON p.id = src.partner_id AND p.active
+                 WHERE %(fresh)s
+                   AND NOT EXISTS (SELECT 1 FROM lead_score_operation o
+                                    WHERE o.rule_id = %(rule)s
+                                      AND o.partner_id = src.partner_id
+                                      AND o.rule_key = %(key)s)
+                ON CONFLICT (rule_id, partner_id, rule_key)
+                   WHERE rule_id IS NOT NULL AND rule_key IS NOT NULL DO NOTHING
+                RETURNING partner_id
+                """,
+                company=company,
+                now=now,
+                operation=self.operation,
+                value=self.value,
+                signed=-self.value if self.operation == "remove" else self.value,
+                rule=self.id,
+                rule_name=self.name,
+                key=key,
+                res_model=res_model,
+                res_id=SQL("src.res_id") if res_model else None,
+                expiry=expiry,
+                uid=self.env.uid,
+                source=self._build_query(),
+                fresh=fresh,
+            )
+        )
+        return [row[0] for row in self.env.cr.fetchall()]
+
+    def _run_rules(self):
+        """Apply these rules in sequence order, each isolated in a savepoint:
+        a failing rule records its error and the others still apply."""
+        cr = self.env.cr
+        cr.execute("SELECT pg_try_advisory_xact_lock(%s)", [ENGINE_LOCK])
+        if not cr.fetchone()[0]:
+            _logger.info("Lead scoring: another run is in progress, skipping this one")
+            return False
+        operations = self.env["lead.score.operation"].sudo()
+        operations._expire_operations()
+        operations.flush_model()
+        timeout = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("lead_scoring.rule_timeout", RULE_TIMEOUT)
+        )
+        changed = set()
+        now = fields.Datetime.now()
+        for rule in self.sorted(lambda r: (r.sequence, r.id)):
+            started = time.monotonic()
+            try:
+                with cr.savepoint():
+                    cr.execute(SQL("SET LOCAL statement_timeout = %s", timeout * 1000))
+                    partner_ids = rule._apply(now)
+                    cr.execute("SET LOCAL statement_timeout = 0")
+            except Exception as error:  # noqa: BLE001 - isolate any failure
+                _logger.warning(
+                    "Lead scoring rule %s (%s) failed: %s", rule.id, rule.name, error
+                )
+                rule.write({"last_error": str(error), "last_error_date": now})
+                continue
+            changed.update(partner_ids)
+            rule.write(
+                {
+                    "last_run_date": now,
+                    "last_run_count": len(partner_ids),
+                    "last_run_duration": round(time.monotonic() - started, 3),
+                    "last_error": False,
+                    "last_error_date": False,
+                }
+            )
+        operations.invalidate_model()
+        operations._refresh_scores(changed, flush=True)
+        return changed
+
+    @api.model
+    def _cron_apply_rules(self):
+        self.sudo().search([])._run_rules()
+
+    def action_run_now(self):
+        rules = self or self.search([])
+        if not self.env.is_admin() and not self.env.user.has_group(
+            "lead_scoring.group_lead_scoring_manager"
+        ):
+            raise UserError(_("Only Lead Scoring managers can run rules."))
+        changed = rules.sudo()._run_rules()
+        if changed is False:
+            message = _("Rules are already being applied; try again in a moment.")
+            kind = "warning"
+        else:
+            failed = rules.filtered("last_error")
+            message = _("%s contacts changed score.", len(changed))
+            if failed:
+                message += " " + _("Failed: %s.", ", ".join(failed.mapped("name")))
+            kind = "warning" if failed else "success"
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "message": message,
+                "type": kind,
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
+
+    def action_view_operations(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "lead_scoring.lead_score_operation_action"
+        )
+        action["domain"] = [("rule_id", "=", self.id)]
+        action["context"] = {}
+        return action
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_history(self):
+        if (
+            self.env["lead.score.operation"]
+            .sudo()
+            .search_count([("rule_id", "in", self.ids)], limit=1)
+        ):
+            raise UserError(
+                _(
+                    "A rule that has scored contacts cannot be deleted: archive it "
+                    "instead, so that its history stays."
+                )
+            )

@@ -1,0 +1,112 @@
+# Copyright 2026 Lead Scoring contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Score bands (Cold, Warm, Hot ...): a contact is in the band with the
+highest minimum score that its score reaches."""
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class LeadScoreTier(models.Model):
+    _name = "lead.score.tier"
+    _description = "Lead Score Tier"
+    _order = "min_score, id"
+
+    name = fields.Char(required=True, translate=True)
+    min_score = fields.Integer(
+        string="Minimum score",
+        required=True,
+        help="Contacts whose score is at least this value are in this tier, "
+        "up to the next tier's minimum.",
+    )
+    color = fields.Integer(default=0)
+    active = fields.Boolean(default=True)
+    partner_count = fields.Integer(compute="_compute_partner_count", string="Contacts")
+
+    _sql_constraints = [
+        (
+            "min_score_range",
+            "CHECK (min_score BETWEEN -1000000 AND 1000000)",
+            "A tier's minimum score must stay between -1,000,000 and 1,000,000.",
+        ),
+    ]
+
+    @api.constrains("min_score", "name", "active")
+    def _check_bands(self):
+        tiers = self.search([])
+        for tier in self.filtered("active"):
+            twins = tiers - tier
+            if twins.filtered(lambda t, tier=tier: t.min_score == tier.min_score):
+                raise ValidationError(
+                    _("Two tiers cannot start at the same score (%s).", tier.min_score)
+                )
+            if twins.filtered(lambda t, tier=tier: t.name.lower() == tier.name.lower()):
+                raise ValidationError(_("A tier named %s already exists.", tier.name))
+
+    def _compute_partner_count(self):
+        counts = dict(
+            self.env["res.partner"]._read_group(
+                [("lead_score_tier_id", "in", self.ids)],
+                ["lead_score_tier_id"],
+                ["__count"],
+            )
+        )
+        for tier in self:
+            tier.partner_count = counts.get(tier, 0)
+
+    @api.model
+    def _tier_for_scores(self, scores):
+        """{score: tier} for the given scores, with one read of the tiers."""
+        tiers = self.search([], order="min_score desc")
+        return {
+            score: next((t for t in tiers if t.min_score <= score), self.browse())
+            for score in set(scores)
+        }
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        tiers = super().create(vals_list)
+        self._reassign_partners()
+        return tiers
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"min_score", "active"} & set(vals):
+            self._reassign_partners()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self._reassign_partners()
+        return result
+
+    @api.model
+    def _reassign_partners(self):
+        """Put every contact in its band after the bands changed: one UPDATE,
+        since a change of configuration is not a change of the contacts."""
+        self.flush_model()
+        self.env["res.partner"].flush_model(["lead_score", "lead_score_tier_id"])
+        self.env.cr.execute(
+            """
+            UPDATE res_partner p
+               SET lead_score_tier_id = band.id
+              FROM res_partner p2
+              LEFT JOIN LATERAL (
+                    SELECT t.id FROM lead_score_tier t
+                     WHERE t.active AND t.min_score <= p2.lead_score
+                     ORDER BY t.min_score DESC LIMIT 1
+              ) band ON TRUE
+             WHERE p.id = p2.id
+               AND p.lead_score_tier_id IS DISTINCT FROM band.id
+            """
+        )
+        self.env["res.partner"].invalidate_model(["lead_score_tier_id"])
+        self.env["crm.lead"].invalidate_model()
+        self.env.cr.execute(
+            """
+            UPDATE crm_lead l SET partner_lead_score_tier_id = p.lead_score_tier_id
+              FROM res_partner p
+             WHERE l.partner_id = p.id
+               AND l.partner_lead_score_tier_id IS DISTINCT FROM p.lead_score_tier_id
+            """
+        )

@@ -1,0 +1,78 @@
+# Copyright 2026 Lead Scoring contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import _, api, fields, models
+from odoo.tools.sql import column_exists, create_column
+
+SCORE_GROUP = "lead_scoring.group_lead_scoring_user"
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    lead_score = fields.Integer(
+        string="Lead Score",
+        compute="_compute_lead_score",
+        store=True,
+        index=True,
+        readonly=True,
+        groups=SCORE_GROUP,
+        help="The balance of the contact's score operations.",
+    )
+    lead_score_tier_id = fields.Many2one(
+        "lead.score.tier",
+        string="Lead Tier",
+        compute="_compute_lead_score_tier_id",
+        store=True,
+        index="btree_not_null",
+        readonly=True,
+        tracking=True,
+        groups=SCORE_GROUP,
+    )
+    lead_score_tier_color = fields.Integer(
+        related="lead_score_tier_id.color", groups=SCORE_GROUP
+    )
+    lead_score_operation_ids = fields.One2many(
+        "lead.score.operation",
+        "partner_id",
+        string="Score history",
+        groups=SCORE_GROUP,
+    )
+
+    def _auto_init(self):
+        # On a large database, creating the columns by hand skips the ORM's
+        # computation of a zero score for every existing contact.
+        if not column_exists(self.env.cr, "res_partner", "lead_score"):
+            create_column(self.env.cr, "res_partner", "lead_score", "int4")
+            self.env.cr.execute("UPDATE res_partner SET lead_score = 0")
+            create_column(self.env.cr, "res_partner", "lead_score_tier_id", "int4")
+        return super()._auto_init()
+
+    @api.depends("lead_score_operation_ids")
+    def _compute_lead_score(self):
+        # The ledger's replay has stored each line's balance already
+        # (see lead.score.operation._refresh_scores).
+        balances = self.env["lead.score.operation"]._latest_balances(
+            self.filtered("id").ids
+        )
+        for partner in self:
+            partner.lead_score = balances.get(partner.id) or 0
+
+    @api.depends("lead_score")
+    def _compute_lead_score_tier_id(self):
+        tiers = (
+            self.env["lead.score.tier"]
+            .sudo()
+            ._tier_for_scores(self.mapped("lead_score"))
+        )
+        for partner in self:
+            partner.lead_score_tier_id = tiers[partner.lead_score]
+
+    def action_open_lead_score_adjust(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Adjust score"),
+            "res_model": "lead.score.adjust",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_partner_ids": self.ids},
+        }

@@ -1,0 +1,5 @@
+from . import test_ledger
+from . import test_tiers_and_views
+from . import test_rules
+from . import test_access
+from . import test_ui

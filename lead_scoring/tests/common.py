@@ -1,0 +1,53 @@
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import new_test_user
+from odoo.tests.common import TransactionCase
+
+
+class LeadScoringCase(TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True))
+        cls.Operation = cls.env["lead.score.operation"]
+        cls.Rule = cls.env["lead.score.rule"]
+        cls.Tier = cls.env["lead.score.tier"]
+        # Start from a known state: no demo rules or tiers interfere.
+        cls.Rule.with_context(active_test=False).search([]).write({"active": False})
+        cls.Tier.search([]).unlink()
+        cls.partner = cls.env["res.partner"].create(
+            {"name": "Ada Lovelace", "email": "ada@example.com"}
+        )
+        cls.user = new_test_user(
+            cls.env,
+            "ls_user",
+            groups="base.group_user,lead_scoring.group_lead_scoring_user",
+        )
+        cls.manager = new_test_user(
+            cls.env,
+            "ls_manager",
+            groups="base.group_user,lead_scoring.group_lead_scoring_manager",
+        )
+        cls.internal = new_test_user(cls.env, "ls_internal", groups="base.group_user")
+
+    def add(self, partner, operation, value, days_ago=0, **vals):
+        """One operation, dated days_ago in the past."""
+        date = fields.Datetime.now() - timedelta(days=days_ago)
+        vals = {"source": "api", **vals}
+        return self.Operation.create(
+            dict(
+                partner_id=partner.id,
+                operation=operation,
+                value=value,
+                date=date,
+                **vals,
+            )
+        )
+
+    def balances(self, partner):
+        """(operation, value, balance) in date order."""
+        operations = self.Operation.search(
+            [("partner_id", "=", partner.id)], order="date, id"
+        )
+        return [(op.operation, op.value, op.balance) for op in operations]

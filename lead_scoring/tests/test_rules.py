@@ -1,0 +1,291 @@
+from datetime import timedelta
+from unittest.mock import patch
+
+from freezegun import freeze_time
+from psycopg2 import IntegrityError
+
+from odoo import fields
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import LeadScoringCase
+
+
+@tagged("post_install", "-at_install")
+class TestRules(LeadScoringCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Partner = cls.env["res.partner"]
+        cls.france = cls.env.ref("base.fr")
+        cls.tag = cls.env["res.partner.category"].create({"name": "Partner"})
+        cls.french = Partner.create(
+            [
+                {
+                    "name": f"French {i}",
+                    "country_id": cls.france.id,
+                    "category_id": [(4, cls.tag.id)],
+                }
+                for i in range(3)
+            ]
+        )
+        cls.german = Partner.create(
+            {"name": "German", "country_id": cls.env.ref("base.de").id}
+        )
+        cls.french_domain = f"[('country_id', '=', {cls.france.id}), ('category_id', 'in', [{cls.tag.id}])]"
+
+    def rule(self, **vals):
+        vals = {
+            "name": "French partners",
+            "operation": "add",
+            "value": 10,
+            "domain": self.french_domain,
+            **vals,
+        }
+        return self.Rule.create(vals)
+
+    def run_rules(self):
+        return self.Rule.search([])._run_rules()
+
+    def test_first_run_is_retroactive_and_scores_every_match(self):
+        rule = self.rule()
+        changed = self.run_rules()
+        self.assertEqual(changed, set(self.french.ids))
+        self.assertEqual(set(self.french.mapped("lead_score")), {10})
+        self.assertEqual(self.german.lead_score, 0)
+        self.assertEqual(rule.last_run_count, 3)
+        operation = self.french[0].lead_score_operation_ids
+        self.assertEqual(
+            (operation.source, operation.rule_id, operation.rule_name),
+            ("rule", rule, rule.name),
+        )
+
+    def test_once_rule_never_scores_twice_and_deleting_rearms_it(self):
+        self.rule()
+        self.run_rules()
+        self.assertEqual(self.run_rules(), set())
+        self.assertEqual(set(self.french.mapped("lead_score")), {10})
+        self.french[0].lead_score_operation_ids.with_user(self.manager).unlink()
+        self.assertEqual(self.french[0].lead_score, 0)
+        self.assertEqual(self.run_rules(), {self.french[0].id})
+        self.assertEqual(self.french[0].lead_score, 10)
+
+    def test_repeating_rule_scores_again_after_its_period(self):
+        self.rule(repeat="every", repeat_days=7)
+        start = fields.Datetime.now()
+        with freeze_time(start):
+            self.run_rules()
+        with freeze_time(start + timedelta(days=3)):
+            self.assertEqual(self.run_rules(), set())
+        with freeze_time(start + timedelta(days=8)):
+            self.assertEqual(self.run_rules(), set(self.french.ids))
+        self.assertEqual(set(self.french.mapped("lead_score")), {20})
+
+    def test_rule_only_scores_contacts_that_still_match(self):
+        self.rule(repeat="every", repeat_days=1)
+        start = fields.Datetime.now()
+        with freeze_time(start):
+            self.run_rules()
+        self.french[0].country_id = self.env.ref("base.be")
+        with freeze_time(start + timedelta(days=2)):
+            self.run_rules()
+        self.assertEqual(self.french[0].lead_score, 10)
+        self.assertEqual(self.french[1].lead_score, 20)
+
+    def test_event_rule_scores_once_per_record(self):
+        Lead = self.env["crm.lead"]
+        won_stage = self.env["crm.stage"].search([("is_won", "=", True)], limit=1)
+        partner = self.french[0]
+        leads = Lead.create(
+            [
+                {
+                    "name": f"Deal {i}",
+                    "partner_id": partner.id,
+                    "stage_id": won_stage.id,
+                }
+                for i in range(2)
+            ]
+        )
+        Lead.create({"name": "Open deal", "partner_id": partner.id})
+        self.Rule.create(
+            {
+                "name": "Won deal",
+                "operation": "add",
+                "value": 25,
+                "condition_type": "event",
+                "model_id": self.env.ref("crm.model_crm_lead").id,
+                "partner_field_id": self.env.ref("crm.field_crm_lead__partner_id").id,
+                "domain": "[('stage_id.is_won', '=', True)]",
+            }
+        )
+        self.run_rules()
+        self.assertEqual(partner.lead_score, 50)
+        self.assertEqual(
+            set(partner.lead_score_operation_ids.mapped("res_id")), set(leads.ids)
+        )
+        self.assertEqual(
+            set(partner.lead_score_operation_ids.mapped("res_model")), {"crm.lead"}
+        )
+        self.run_rules()
+        self.assertEqual(partner.lead_score, 50)
+        Lead.create(
+            {"name": "Deal 3", "partner_id": partner.id, "stage_id": won_stage.id}
+        )
+        self.run_rules()
+        self.assertEqual(partner.lead_score, 75)
+
+    def test_points_from_a_rule_expire(self):
+        self.rule(expiry_days=30)
+        start = fields.Datetime.now()
+        with freeze_time(start):
+            self.run_rules()
+        operation = self.french[0].lead_score_operation_ids
+        self.assertEqual(operation.expiry_date, start + timedelta(days=30))
+        with freeze_time(start + timedelta(days=31)):
+            self.run_rules()
+        self.assertTrue(operation.expired)
+        self.assertEqual(self.french[0].lead_score, 0)
+
+    def test_rules_apply_in_sequence_order(self):
+        self.add(self.french[0], "add", 500, days_ago=1)
+        self.rule(name="Then add", operation="add", value=5, sequence=20)
+        self.rule(name="Reset first", operation="set", value=100, sequence=10)
+        self.run_rules()
+        self.assertEqual(self.french[0].lead_score, 105)
+        self.assertEqual(
+            [
+                op.rule_name
+                for op in self.french[0].lead_score_operation_ids.sorted("id")
+            ][1:],
+            ["Reset first", "Then add"],
+        )
+
+    def test_domain_can_use_dates_like_automation_rules(self):
+        self.french[0].write({"comment": "recent"})
+        rule = self.rule(
+            domain="[('create_date', '>=', (context_today() - relativedelta(days=30)).strftime('%Y-%m-%d')),"
+            f" ('id', 'in', {self.french.ids}), ('create_uid', '=', user.id)]"
+        )
+        self.run_rules()
+        self.assertEqual(rule.last_run_count, 3)
+
+    def test_a_broken_rule_is_isolated(self):
+        broken = self.rule(name="Broken", sequence=1)
+        good = self.rule(name="Good", value=7, sequence=2)
+        # As if a field used by the rule had since disappeared.
+        self.env.cr.execute(
+            "UPDATE lead_score_rule SET domain = %s WHERE id = %s",
+            ["[('no_such_field', '=', 1)]", broken.id],
+        )
+        broken.invalidate_recordset()
+        with mute_logger("odoo.addons.lead_scoring.models.lead_score_rule"):
+            self.run_rules()
+        self.assertIn("no_such_field", broken.last_error)
+        self.assertTrue(broken.last_error_date)
+        self.assertFalse(good.last_error)
+        self.assertEqual(set(self.french.mapped("lead_score")), {7})
+
+    def test_a_database_error_in_one_rule_does_not_stop_the_others(self):
+        failing = self.rule(name="Fails", sequence=1)
+        good = self.rule(name="Good", value=3, sequence=2)
+        original = type(self.Rule)._apply
+
+        def apply(rule, now):
+            if rule == failing:
+                rule.env.cr.execute("SELECT 1/0")
+            return original(rule, now)
+
+        with (
+            patch.object(type(self.Rule), "_apply", apply),
+            mute_logger("odoo.addons.lead_scoring.models.lead_score_rule"),
+        ):
+            self.run_rules()
+        self.assertIn("division by zero", failing.last_error)
+        self.assertEqual(good.last_run_count, 3)
+        self.assertEqual(set(self.french.mapped("lead_score")), {3})
+
+    def test_statement_timeout_stops_a_slow_rule(self):
+        slow = self.rule(name="Slow", sequence=1)
+        self.rule(name="Fast", value=2, sequence=2)
+        self.env["ir.config_parameter"].set_param("lead_scoring.rule_timeout", 1)
+        original = type(self.Rule)._apply
+
+        def apply(rule, now):
+            if rule == slow:
+                rule.env.cr.execute("SELECT pg_sleep(3)")
+            return original(rule, now)
+
+        with (
+            patch.object(type(self.Rule), "_apply", apply),
+            mute_logger("odoo.addons.lead_scoring.models.lead_score_rule"),
+        ):
+            self.run_rules()
+        self.assertIn("statement timeout", slow.last_error)
+        self.assertEqual(set(self.french.mapped("lead_score")), {2})
+
+    def test_rerun_after_a_crash_scores_nobody_twice(self):
+        rule = self.rule()
+        now = fields.Datetime.now()
+        rule._apply(now)  # a run that crashed before updating scores
+        self.assertEqual(self.run_rules(), set())
+        self.Operation._refresh_scores(self.french.ids)
+        self.assertEqual(set(self.french.mapped("lead_score")), {10})
+        self.assertEqual(len(self.Operation.search([("rule_id", "=", rule.id)])), 3)
+
+    def test_database_refuses_a_second_operation_for_the_same_rule_key(self):
+        rule = self.rule()
+        self.run_rules()
+        with mute_logger("odoo.sql_db"), self.assertRaises(IntegrityError):
+            with self.env.cr.savepoint():
+                self.env.cr.execute(
+                    "INSERT INTO lead_score_operation (partner_id, date, operation, value,"
+                    " source, rule_id, rule_key, expired) VALUES (%s, now(), 'add', 10,"
+                    " 'rule', %s, 'once', false)",
+                    [self.french[0].id, rule.id],
+                )
+
+    def test_validation_names_the_problem(self):
+        with self.assertRaisesRegex(ValidationError, "not valid"):
+            self.rule(domain="[('country_id', '=', ")
+        with self.assertRaisesRegex(ValidationError, "no_such_field"):
+            self.rule(domain="[('no_such_field', '=', 1)]")
+        with self.assertRaisesRegex(
+            ValidationError, "linking its records to a contact"
+        ):
+            self.Rule.create(
+                {
+                    "name": "Currencies",
+                    "value": 1,
+                    "condition_type": "event",
+                    "model_id": self.env.ref("base.model_res_currency").id,
+                    "domain": "[]",
+                }
+            )
+        with self.assertRaises(ValidationError):
+            self.rule(value=-4)
+        with self.assertRaises(ValidationError):
+            self.rule(repeat="every", repeat_days=0)
+
+    def test_rule_with_history_is_archived_not_deleted(self):
+        rule = self.rule()
+        self.run_rules()
+        with self.assertRaises(UserError):
+            rule.unlink()
+        rule.write({"active": False, "name": "Renamed"})
+        operation = self.french[0].lead_score_operation_ids
+        self.assertEqual(operation.rule_name, "French partners")
+        self.assertEqual(self.french[0].lead_score, 10)
+
+    def test_run_now_is_for_managers(self):
+        self.rule()
+        with self.assertRaises(UserError):
+            self.Rule.with_user(self.user).search([]).action_run_now()
+        result = self.Rule.with_user(self.manager).search([]).action_run_now()
+        self.assertEqual(result["params"]["type"], "success")
+        self.assertEqual(set(self.french.mapped("lead_score")), {10})
+
+    def test_cron_applies_active_rules(self):
+        self.rule()
+        self.env.ref("lead_scoring.ir_cron_apply_rules").method_direct_trigger()
+        self.assertEqual(set(self.french.mapped("lead_score")), {10})

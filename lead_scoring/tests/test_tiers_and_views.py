@@ -1,0 +1,116 @@
+from lxml import etree
+
+from odoo.exceptions import ValidationError
+from odoo.tests import tagged
+from odoo.tools.safe_eval import safe_eval
+
+from .common import LeadScoringCase
+
+
+@tagged("post_install", "-at_install")
+class TestTiers(LeadScoringCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cold = cls.Tier.create({"name": "Cold", "min_score": 0, "color": 4})
+        cls.warm = cls.Tier.create({"name": "Warm", "min_score": 50, "color": 2})
+        cls.hot = cls.Tier.create({"name": "Hot", "min_score": 100, "color": 1})
+
+    def test_contact_is_in_the_highest_band_it_reaches(self):
+        self.assertEqual(self.partner.lead_score_tier_id, self.cold)
+        self.add(self.partner, "add", 50)
+        self.assertEqual(self.partner.lead_score_tier_id, self.warm)
+        self.add(self.partner, "add", 60)
+        self.assertEqual(self.partner.lead_score_tier_id, self.hot)
+        self.add(self.partner, "set", -5)
+        self.assertFalse(self.partner.lead_score_tier_id)
+
+    def test_tier_changes_are_tracked_in_the_chatter(self):
+        env = self.env(context={})
+        env["lead.score.operation"].create(
+            {"partner_id": self.partner.id, "operation": "add", "value": 120}
+        )
+        env.flush_all()
+        self.env.cr.precommit.run()
+        tracked = self.partner.message_ids.tracking_value_ids.filtered(
+            lambda t: t.field_id.name == "lead_score_tier_id"
+        )
+        self.assertTrue(tracked)
+        self.assertEqual(tracked[:1].new_value_char, "Hot")
+
+    def test_changing_bands_moves_contacts(self):
+        self.add(self.partner, "add", 70)
+        self.assertEqual(self.partner.lead_score_tier_id, self.warm)
+        self.hot.min_score = 60
+        self.assertEqual(self.partner.lead_score_tier_id, self.hot)
+        self.hot.unlink()
+        self.assertEqual(self.partner.lead_score_tier_id, self.warm)
+
+    def test_duplicate_bands_are_refused(self):
+        with self.assertRaises(ValidationError):
+            self.Tier.create({"name": "Lukewarm", "min_score": 50})
+        with self.assertRaises(ValidationError):
+            self.Tier.create({"name": "hot", "min_score": 500})
+        with self.assertRaises(ValidationError):
+            self.warm.min_score = 100
+
+    def test_crm_leads_show_and_sort_by_their_contact_score(self):
+        Lead = self.env["crm.lead"]
+        other = self.env["res.partner"].create({"name": "Cold Contact"})
+        hot_lead = Lead.create({"name": "Hot deal", "partner_id": self.partner.id})
+        cold_lead = Lead.create({"name": "Cold deal", "partner_id": other.id})
+        self.add(self.partner, "add", 150)
+        self.assertEqual(hot_lead.partner_lead_score, 150)
+        self.assertEqual(hot_lead.partner_lead_score_tier_id, self.hot)
+        ordered = Lead.search(
+            [("id", "in", (hot_lead | cold_lead).ids)], order="partner_lead_score desc"
+        )
+        self.assertEqual(ordered[0], hot_lead)
+        self.assertEqual(
+            Lead.search([("partner_lead_score", ">=", 100), ("id", "in", ordered.ids)]),
+            hot_lead,
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestViews(LeadScoringCase):
+    def _search_arch(self, model):
+        arch = self.env[model].with_user(self.user).get_views([(False, "search")])
+        return etree.fromstring(arch["views"]["search"]["arch"])
+
+    def test_contacts_range_filters_need_no_domain_writing(self):
+        low = self.env["res.partner"].create({"name": "Low"})
+        self.add(self.partner, "add", 120)
+        self.add(low, "add", 20)
+        search = self._search_arch("res.partner")
+        at_least = search.find(".//filter[@name='lead_score_100']")
+        domain = safe_eval(at_least.get("domain"))
+        found = self.env["res.partner"].search(
+            domain + [("id", "in", (low | self.partner).ids)]
+        )
+        self.assertEqual(found, self.partner)
+        self.assertIsNotNone(search.find(".//filter[@name='group_lead_score_tier']"))
+        # The filter editor's "is between" builds this domain.
+        between = [("lead_score", ">=", 10), ("lead_score", "<=", 30)]
+        found = (
+            self.env["res.partner"]
+            .with_user(self.user)
+            .search(between + [("id", "in", (low | self.partner).ids)])
+        )
+        self.assertEqual(found, low)
+
+    def test_score_columns_are_hidden_without_the_group(self):
+        fields_user = (
+            self.env["res.partner"].with_user(self.user).fields_get(["lead_score"])
+        )
+        fields_internal = (
+            self.env["res.partner"].with_user(self.internal).fields_get(["lead_score"])
+        )
+        self.assertIn("lead_score", fields_user)
+        self.assertNotIn("lead_score", fields_internal)
+        arch = (
+            self.env["res.partner"]
+            .with_user(self.internal)
+            .get_views([(False, "list")])
+        )
+        self.assertNotIn("lead_score", arch["views"]["list"]["arch"])

@@ -1,0 +1,16 @@
+# Copyright 2026 Lead Scoring contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+{
+    "name": "Lead Scoring: Marketing",
+    "summary": "Score from automation steps and email engagement, act on score changes",
+    "version": "18.0.1.0.0",
+    "category": "Marketing/Email Marketing",
+    "website": "https://github.com/lead-scoring/odoo-lead-scoring",
+    "author": "Lead Scoring contributors",
+    "maintainers": ["lead-scoring"],
+    "license": "LGPL-3",
+    "development_status": "Beta",
+    "depends": ["lead_scoring", "mass_mailing", "base_automation", "automation_oca"],
+    "data": [],
+    "installable": True,
+}

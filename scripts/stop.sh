@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Stops what `make run` started: Odoo and the private PostgreSQL server.
+source "$(dirname "$0")/lib.sh"
+PID_FILE=$CACHE_DIR/odoo.pid
+if [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
+  kill "$(cat "$PID_FILE")"
+  for _ in $(seq 20); do kill -0 "$(cat "$PID_FILE")" 2>/dev/null || break; sleep 0.5; done
+  say "Odoo stopped"
+fi
+rm -f "$PID_FILE"
+pg_stop
+say "PostgreSQL stopped"

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The whole test suite: lint, a fresh database with the three addons (its
+# install log must be clean), then every test through pytest-odoo, HttpCase
+# tests and browser tours included, and the root tests/ (install, upgrade and
+# uninstall of each addon). Extra arguments go to pytest.
+source "$(dirname "$0")/lib.sh"
+cd "$REPO_DIR"
+
+bash "$REPO_DIR/scripts/bootstrap.sh"
+bash "$REPO_DIR/scripts/lint.sh"
+
+pg_was_running=1
+as_pg_owner "$(pg_bin pg_ctl)" -D "$PG_DATA" status >/dev/null 2>&1 || pg_was_running=0
+pg_start
+[ "$pg_was_running" = 1 ] || trap pg_stop EXIT
+
+# Its own port, so that a running `make run` does not stand in the way.
+TEST_CONF=$CACHE_DIR/odoo-test.conf
+TEST_DB=${LEAD_SCORING_TEST_DB:-lead_scoring_test}
+LOG_DIR=$CACHE_DIR/test-logs
+mkdir -p "$LOG_DIR"
+sed -e "s/^http_port = .*/http_port = 18069/" -e "s/^gevent_port = .*/gevent_port = 18072/" \
+  "$ODOO_CONF" >"$TEST_CONF"
+
+say "Installing $ADDONS into a fresh database $TEST_DB"
+psql_run -d postgres -c "DROP DATABASE IF EXISTS $TEST_DB" 2>/dev/null
+"$PY" "$ODOO_DIR/odoo-bin" -c "$TEST_CONF" -d "$TEST_DB" -i "$ADDONS" --stop-after-init \
+  --log-level=info --logfile="$LOG_DIR/install.log"
+bash "$REPO_DIR/scripts/check_log.sh" "$LOG_DIR/install.log"
+
+say "Running the tests"
+export LEAD_SCORING_PYTHON=$PY LEAD_SCORING_ODOO_BIN=$ODOO_DIR/odoo-bin
+export LEAD_SCORING_ODOO_CONF=$TEST_CONF LEAD_SCORING_LOG_DIR=$LOG_DIR
+export PYTHONPATH=$ODOO_DIR${PYTHONPATH:+:$PYTHONPATH}
+"$VENV/bin/pytest" --odoo-config="$TEST_CONF" --odoo-database="$TEST_DB" --odoo-http \
+  --odoo-log-level=warn "$@"

@@ -12,7 +12,9 @@ install_system_packages() {
   [ -f /usr/include/sasl/sasl.h ] || missing+=(libsasl2-dev)
   command -v gcc >/dev/null || missing+=(build-essential)
   command -v git >/dev/null || missing+=(git)
-  command -v chromium >/dev/null || missing+=(chromium)
+  # Odoo's browser tests look for any of these.
+  command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
+    || command -v google-chrome >/dev/null || missing+=(chromium)
   [ ${#missing[@]} -eq 0 ] && return
   say "Installing Debian packages: ${missing[*]}"
   local sudo=""

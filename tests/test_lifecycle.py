@@ -6,6 +6,7 @@ errors, and uninstalling leaves no table, column, cron, menu or action behind.
 import ast
 import configparser
 import os
+import re
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -105,9 +106,7 @@ class Database:
 
 def _kinds(rows):
     """Rows without the database ids, which a reinstall renumbers."""
-    return Counter(
-        row.rsplit(" ", 1)[0] if row.split(" ")[-1].isdigit() else row for row in rows
-    )
+    return Counter(re.sub(r"\b\d+\b", "#", row) for row in rows)
 
 
 def assert_clean(log, what):

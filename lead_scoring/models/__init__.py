@@ -3,3 +3,4 @@ from . import lead_score_tier
 from . import lead_score_rule
 from . import res_partner
 from . import crm_lead
+from . import base_partner_merge_automatic_wizard

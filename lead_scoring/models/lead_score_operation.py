@@ -307,6 +307,14 @@ class LeadScoreOperation(models.Model):
         if not partner_ids:
             return
         self.flush_model()
+        # Contacts are replayed one transaction at a time: a concurrent
+        # transaction waits here, then (read committed) sees this one's lines.
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM res_partner WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",
+                list(partner_ids),
+            )
+        )
         self.env.cr.execute(
             SQL(
                 """
@@ -374,6 +382,56 @@ class LeadScoreOperation(models.Model):
                 partner_model.flush_model()
                 self.env.flush_all()
                 self.env.invalidate_all()
+
+    @api.model
+    def _merge_ledgers(self, src_partners, dst_partner):
+        """Move the ledgers of merged contacts to the one that survives.
+
+        A rule earned by several of them stays in the history but counts once:
+        the duplicates no longer count (as if expired) and lose their rule key.
+        """
+        self.flush_model()
+        sources = list(src_partners.ids)
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE lead_score_operation o
+                   SET rule_key = NULL, expired = TRUE,
+                       note = concat_ws(E'\n', note, %(why)s)
+                 WHERE o.partner_id = ANY(%(src)s) AND o.rule_key IS NOT NULL
+                   AND EXISTS (SELECT 1 FROM lead_score_operation d
+                                WHERE d.rule_id = o.rule_id AND d.rule_key = o.rule_key
+                                  AND (d.partner_id = %(dst)s
+                                       OR (d.partner_id = ANY(%(src)s) AND d.id < o.id)))
+                """,
+                src=sources,
+                dst=dst_partner.id,
+                why=_("Earned again by a merged duplicate contact: counts once."),
+            )
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE lead_score_operation SET partner_id = %s, company_id = %s
+                 WHERE partner_id = ANY(%s) RETURNING id
+                """,
+                dst_partner.id,
+                dst_partner.company_id.id or None,
+                sources,
+            )
+        )
+        moved = len(self.env.cr.fetchall())
+        self.invalidate_model()
+        if moved:
+            dst_partner.message_post(
+                body=_(
+                    "Score history merged: %(count)s operations moved from %(names)s.",
+                    count=moved,
+                    names=", ".join(src_partners.mapped("display_name")),
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+        self._refresh_scores(dst_partner.ids)
 
     @api.model
     def _expire_operations(self):

@@ -3,3 +3,4 @@ from . import test_tiers_and_views
 from . import test_rules
 from . import test_access
 from . import test_ui
+from . import test_reliability

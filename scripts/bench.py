@@ -1,0 +1,468 @@
+"""Lead scoring benchmark: builds a synthetic database and prints figures.
+
+Run with `make bench` (100,000 contacts) or `make bench CONTACTS=1000000`.
+It prints the first (retroactive) run, a run with nothing changed, a run after
+1% of the contacts changed, the same first run as hand-written SQL (the floor)
+and done the naive Odoo way on a subset, a score range search, and peak memory.
+"""
+
+import argparse
+import resource
+import time
+from contextlib import contextmanager
+
+import odoo
+from odoo import SUPERUSER_ID, api
+from odoo.tools import SQL
+
+COUNTRIES = ["FR", "BE", "NL", "DE", "US", "LU", "ES", "IT", "GB", "CH"]
+URLS = [
+    "/pricing",
+    "/contactus",
+    "/shop/chair",
+    "/shop/desk",
+    "/blog",
+    "/jobs",
+    "/",
+    "/about",
+]
+NAIVE_SUBSET = 2000
+
+
+def rules(env):
+    """20 rules: 12 contact conditions and 8 events, with their hand-written SQL."""
+    country = {code: env.ref(f"base.{code.lower()}").id for code in COUNTRIES}
+    tags = env["res.partner.category"].search(
+        [("name", "like", "Bench tag ")], order="name"
+    )
+    tag_a, tag_b, tag_c = tags.ids[:3]
+    rel = "res_partner_res_partner_category_rel"
+    contact = [
+        # (title, values, domain, raw SQL selecting (res_id, partner_id))
+        (
+            "France",
+            {"value": 10},
+            [("country_id", "=", country["FR"])],
+            f"SELECT id, id FROM res_partner WHERE active AND country_id = {country['FR']}",
+        ),
+        (
+            "Benelux",
+            {"value": 10},
+            [("country_id", "in", [country["BE"], country["NL"]])],
+            "SELECT id, id FROM res_partner WHERE active"
+            f" AND country_id IN ({country['BE']}, {country['NL']})",
+        ),
+        (
+            "US weekly",
+            {"value": 5, "repeat": "every", "repeat_days": 7},
+            [("country_id", "=", country["US"])],
+            f"SELECT id, id FROM res_partner WHERE active AND country_id = {country['US']}",
+        ),
+        (
+            "Tag A",
+            {"value": 15},
+            [("category_id", "in", [tag_a])],
+            f"SELECT p.id, p.id FROM res_partner p WHERE p.active AND EXISTS (SELECT 1 FROM {rel} r"
+            f" WHERE r.partner_id = p.id AND r.category_id = {tag_a})",
+        ),
+        (
+            "Tag B expiring",
+            {"value": 5, "expiry_days": 30},
+            [("category_id", "in", [tag_b])],
+            f"SELECT p.id, p.id FROM res_partner p WHERE p.active AND EXISTS (SELECT 1 FROM {rel} r"
+            f" WHERE r.partner_id = p.id AND r.category_id = {tag_b})",
+        ),
+        (
+            "Tag A in France",
+            {"value": 20},
+            [("category_id", "in", [tag_a]), ("country_id", "=", country["FR"])],
+            f"SELECT p.id, p.id FROM res_partner p WHERE p.active AND p.country_id = {country['FR']}"
+            f" AND EXISTS (SELECT 1 FROM {rel} r WHERE r.partner_id = p.id AND r.category_id = {tag_a})",
+        ),
+        (
+            "Mail example",
+            {"value": 3},
+            [("email", "=ilike", "%@mail.example")],
+            "SELECT id, id FROM res_partner WHERE active AND email ILIKE '%@mail.example'",
+        ),
+        (
+            "Corporate",
+            {"value": 7},
+            [("email", "=ilike", "%@corp.example")],
+            "SELECT id, id FROM res_partner WHERE active AND email ILIKE '%@corp.example'",
+        ),
+        (
+            "Everyone",
+            {"value": 1},
+            [("create_date", "!=", False)],
+            "SELECT id, id FROM res_partner WHERE active AND create_date IS NOT NULL",
+        ),
+        (
+            "Tag C monthly decay",
+            {"operation": "remove", "value": 2, "repeat": "every", "repeat_days": 30},
+            [("category_id", "in", [tag_c])],
+            f"SELECT p.id, p.id FROM res_partner p WHERE p.active AND EXISTS (SELECT 1 FROM {rel} r"
+            f" WHERE r.partner_id = p.id AND r.category_id = {tag_c})",
+        ),
+        (
+            "Germany reset",
+            {"operation": "set", "value": 50},
+            [("country_id", "=", country["DE"])],
+            f"SELECT id, id FROM res_partner WHERE active AND country_id = {country['DE']}",
+        ),
+        (
+            "Name 1 expiring",
+            {"value": 4, "expiry_days": 90},
+            [("name", "=like", "Contact 1%")],
+            "SELECT id, id FROM res_partner WHERE active AND name LIKE 'Contact 1%'",
+        ),
+    ]
+    track = env.ref("website.model_website_track")
+    track_partner = env["ir.model.fields"]._get("website.track", "partner_id")
+    trace = env.ref("mass_mailing.model_mailing_trace")
+    trace_partner = env["ir.model.fields"]._get("mailing.trace", "partner_id")
+    event = [
+        (
+            "Pricing view",
+            {"value": 5},
+            track,
+            track_partner,
+            [("url", "=", "/pricing")],
+            "SELECT id, partner_id FROM website_track WHERE url = '/pricing' AND partner_id IS NOT NULL",
+        ),
+        (
+            "Contact page view",
+            {"value": 10},
+            track,
+            track_partner,
+            [("url", "=", "/contactus")],
+            "SELECT id, partner_id FROM website_track WHERE url = '/contactus' AND partner_id IS NOT NULL",
+        ),
+        (
+            "Shop view",
+            {"value": 1},
+            track,
+            track_partner,
+            [("url", "=like", "/shop/%")],
+            "SELECT id, partner_id FROM website_track WHERE url LIKE '/shop/%' AND partner_id IS NOT NULL",
+        ),
+        (
+            "Blog view",
+            {"value": 1},
+            track,
+            track_partner,
+            [("url", "=", "/blog")],
+            "SELECT id, partner_id FROM website_track WHERE url = '/blog' AND partner_id IS NOT NULL",
+        ),
+        (
+            "Jobs view",
+            {"value": 2},
+            track,
+            track_partner,
+            [("url", "=", "/jobs")],
+            "SELECT id, partner_id FROM website_track WHERE url = '/jobs' AND partner_id IS NOT NULL",
+        ),
+        (
+            "Mail opened",
+            {"value": 2},
+            trace,
+            trace_partner,
+            [("open_datetime", "!=", False)],
+            "SELECT id, partner_id FROM mailing_trace"
+            " WHERE open_datetime IS NOT NULL AND partner_id IS NOT NULL",
+        ),
+        (
+            "Mail clicked",
+            {"value": 5},
+            trace,
+            trace_partner,
+            [("links_click_datetime", "!=", False)],
+            "SELECT id, partner_id FROM mailing_trace WHERE links_click_datetime IS NOT NULL"
+            " AND partner_id IS NOT NULL",
+        ),
+        (
+            "Mail replied",
+            {"value": 8},
+            trace,
+            trace_partner,
+            [("trace_status", "=", "reply")],
+            "SELECT id, partner_id FROM mailing_trace"
+            " WHERE trace_status = 'reply' AND partner_id IS NOT NULL",
+        ),
+    ]
+    specs = []
+    for sequence, (title, values, domain, raw) in enumerate(contact):
+        specs.append(
+            (
+                {"name": title, "sequence": sequence, "domain": repr(domain), **values},
+                raw,
+            )
+        )
+    for sequence, (title, values, model, field, domain, raw) in enumerate(
+        event, start=50
+    ):
+        specs.append(
+            (
+                {
+                    "name": title,
+                    "sequence": sequence,
+                    "condition_type": "event",
+                    "model_id": model.id,
+                    "partner_field_id": field.id,
+                    "domain": repr(domain),
+                    **values,
+                },
+                raw,
+            )
+        )
+    return specs
+
+
+def populate(env, contacts):
+    cr = env.cr
+    country_ids = [env.ref(f"base.{code.lower()}").id for code in COUNTRIES]
+    tags = env["res.partner.category"].create(
+        [{"name": f"Bench tag {c}"} for c in "ABCDE"]
+    )
+    cr.execute(
+        SQL(
+            """
+        INSERT INTO res_partner (name, complete_name, email, email_normalized, country_id,
+                                 active, type, is_company, lead_score, create_date, write_date,
+                                 create_uid, write_uid)
+        SELECT 'Contact ' || i, 'Contact ' || i, e, e, (%(countries)s)[1 + i %% 10],
+               TRUE, 'contact', FALSE, 0, now() - (i %% 700) * interval '1 day', now(), 1, 1
+          FROM generate_series(1, %(n)s) i,
+               LATERAL (SELECT 'c' || i || CASE i %% 4 WHEN 0 THEN '@mail.example'
+                                               WHEN 1 THEN '@corp.example'
+                                               ELSE '@other.example' END AS e) email
+        """,
+            countries=country_ids,
+            n=contacts,
+        )
+    )
+    cr.execute("SELECT min(id), max(id) FROM res_partner WHERE name LIKE 'Contact %'")
+    first, last = cr.fetchone()
+    cr.execute(
+        SQL(
+            """
+        INSERT INTO res_partner_res_partner_category_rel (partner_id, category_id)
+        SELECT p, (%(tags)s)[1 + (p * 7) %% 5] FROM generate_series(%(a)s, %(b)s) p
+        UNION
+        SELECT p, (%(tags)s)[1 + (p * 3) %% 5] FROM generate_series(%(a)s, %(b)s, 3) p
+        """,
+            tags=tags.ids,
+            a=first,
+            b=last,
+        )
+    )
+    website = env["website"].search([], limit=1)
+    cr.execute(
+        SQL(
+            """
+        INSERT INTO website_visitor (access_token, website_id, partner_id, visit_count,
+                                     last_connection_datetime, create_date, write_date)
+        SELECT md5(p::text), %(website)s, p, 1, now(), now(), now()
+          FROM generate_series(%(a)s, %(b)s, 2) p
+        """,
+            website=website.id,
+            a=first,
+            b=last,
+        )
+    )
+    cr.execute(
+        SQL(
+            """
+        INSERT INTO website_track (visitor_id, partner_id, url, visit_datetime)
+        SELECT v.id, v.partner_id, (%(urls)s)[1 + (v.id * k) %% 8], now() - k * interval '1 day'
+          FROM website_visitor v, generate_series(1, 2) k
+         WHERE v.partner_id BETWEEN %(a)s AND %(b)s
+        """,
+            urls=URLS,
+            a=first,
+            b=last,
+        )
+    )
+    mailing = env["mailing.mailing"].create(
+        {"subject": "Bench", "mailing_model_id": env.ref("base.model_res_partner").id}
+    )
+    cr.execute(
+        SQL(
+            """
+        INSERT INTO mailing_trace (model, res_id, partner_id, mass_mailing_id, trace_type,
+                                   trace_status, email, sent_datetime, open_datetime,
+                                   links_click_datetime, reply_datetime, create_date, write_date)
+        SELECT 'res.partner', p, p, %(mailing)s, 'mail',
+               CASE p %% 5 WHEN 0 THEN 'reply' WHEN 1 THEN 'open' ELSE 'sent' END,
+               'c' || p || '@x.example', now(), CASE WHEN p %% 5 < 2 THEN now() END,
+               CASE WHEN p %% 10 = 0 THEN now() END, CASE WHEN p %% 5 = 0 THEN now() END,
+               now(), now()
+          FROM generate_series(%(a)s, %(b)s, 2) p
+        """,
+            mailing=mailing.id,
+            a=first,
+            b=last,
+        )
+    )
+    cr.execute("ANALYZE")
+    return first, last
+
+
+@contextmanager
+def timed(label, results):
+    started = time.perf_counter()
+    yield
+    results[label] = time.perf_counter() - started
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--contacts", type=int, default=100_000)
+    args = parser.parse_args()
+    odoo.tools.config.parse_config(
+        ["-c", args.config, "-d", args.database, "--log-level=warn"]
+    )
+    registry = odoo.modules.registry.Registry(args.database)
+    figures = {}
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
+        Rule = env["lead.score.rule"]
+        Operation = env["lead.score.operation"]
+        with timed("populate", figures):
+            first, last = populate(env, args.contacts)
+            specs = rules(env)
+            Rule.create([values for values, _raw in specs])
+        cr.commit()
+        rule_records = Rule.search([])
+
+        # The floor: one INSERT ... SELECT per rule and one UPDATE of the scores.
+        with timed("raw_sql", figures):
+            for rule, (_values, raw) in zip(
+                rule_records.sorted("sequence"), specs, strict=True
+            ):
+                sign = -1 if rule.operation == "remove" else 1
+                cr.execute(
+                    SQL(
+                        """INSERT INTO lead_score_operation (partner_id, date, operation, value,
+                           signed_value, source, rule_id, rule_key, expired)
+                       SELECT src.pid, now(), %s, %s, %s, 'rule', %s, src.rid::text, FALSE
+                         FROM (%s) AS src(rid, pid)""",
+                        rule.operation,
+                        rule.value,
+                        sign * rule.value,
+                        rule.id,
+                        SQL(raw),
+                    )
+                )
+            cr.execute("""UPDATE res_partner p SET lead_score = s.total
+                            FROM (SELECT partner_id, SUM(signed_value) total
+                                    FROM lead_score_operation GROUP BY partner_id) s
+                           WHERE p.id = s.partner_id""")
+            cr.execute("SELECT count(*) FROM lead_score_operation")
+            raw_operations = cr.fetchone()[0]
+        cr.rollback()
+        env.invalidate_all()
+
+        with timed("first_run", figures):
+            changed = rule_records._run_rules()
+        cr.commit()
+        cr.execute("SELECT count(*) FROM lead_score_operation")
+        operations = cr.fetchone()[0]
+        figures["first_changed"] = len(changed)
+
+        with timed("second_run", figures):
+            figures["second_changed"] = len(Rule.search([])._run_rules())
+        cr.commit()
+
+        step = 100
+        cr.execute(
+            SQL(
+                """UPDATE res_partner SET country_id = %s, write_date = now()
+                WHERE id BETWEEN %s AND %s AND id %% %s = 0""",
+                env.ref("base.fr").id,
+                first,
+                last,
+                step,
+            )
+        )
+        cr.execute(
+            SQL(
+                """INSERT INTO website_track (visitor_id, partner_id, url, visit_datetime)
+               SELECT id, partner_id, '/pricing', now() FROM website_visitor
+                WHERE partner_id BETWEEN %s AND %s AND partner_id %% %s = 1""",
+                first,
+                last,
+                step,
+            )
+        )
+        env.invalidate_all()
+        with timed("one_percent_run", figures):
+            figures["one_percent_changed"] = len(Rule.search([])._run_rules())
+        cr.commit()
+
+        # The naive way: search, then one operation and one score write per contact.
+        subset = env["res.partner"].search([("id", ">=", first)], limit=NAIVE_SUBSET)
+        naive_rule = rule_records.filtered(lambda r: r.name == "Everyone")
+        with timed("naive_subset", figures):
+            for partner in subset:
+                Operation.create(
+                    {
+                        "partner_id": partner.id,
+                        "operation": "add",
+                        "value": 1,
+                        "source": "rule",
+                        "rule_id": naive_rule.id,
+                    }
+                )
+                partner.write({"comment": "scored"})
+            env.flush_all()
+        cr.rollback()
+        env.invalidate_all()
+
+        Partner = env["res.partner"]
+        domain = [("lead_score", ">=", 50), ("lead_score", "<=", 150)]
+        Partner.search(domain, limit=80)  # warm the cache like a second page load
+        with timed("range_search", figures):
+            page = Partner.search(domain, limit=80)
+            count = Partner.search_count(domain)
+        figures["range_count"] = count
+        assert len(page) == min(80, count)
+
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    first_rate = operations / figures["first_run"]
+    raw_rate = raw_operations / figures["raw_sql"]
+    naive_rate = NAIVE_SUBSET / figures["naive_subset"]
+    print(
+        f"\nLead scoring benchmark, {args.contacts:,} contacts, {len(specs)} rules"
+        f" (populated in {figures['populate']:.1f} s)"
+    )
+    print(
+        f"  first run (retroactive) {figures['first_run']:8.2f} s  {operations:,} operations,"
+        f" {figures['first_changed']:,} contacts, {first_rate:,.0f} operations/s"
+    )
+    print(
+        f"  raw SQL floor           {figures['raw_sql']:8.2f} s  {raw_operations:,} operations,"
+        f" {raw_rate:,.0f} operations/s; ours is {figures['first_run'] / figures['raw_sql']:.2f}x the floor"
+    )
+    print(
+        f"  naive Odoo loop         {figures['naive_subset']:8.2f} s  on {NAIVE_SUBSET:,} contacts,"
+        f" {naive_rate:,.0f} operations/s; ours is {first_rate / naive_rate:,.0f}x faster"
+    )
+    print(
+        f"  nothing changed         {figures['second_run']:8.2f} s  {figures['second_changed']:,} contacts"
+    )
+    print(
+        f"  1% of contacts changed  {figures['one_percent_run']:8.2f} s"
+        f"  {figures['one_percent_changed']:,} contacts"
+    )
+    print(
+        f"  search score 50..150    {figures['range_search'] * 1000:8.1f} ms"
+        f" (first 80 of {figures['range_count']:,})"
+    )
+    print(f"  peak memory             {peak_mb:8.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

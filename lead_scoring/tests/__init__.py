@@ -4,3 +4,4 @@ from . import test_rules
 from . import test_access
 from . import test_ui
 from . import test_reliability
+from . import test_external_api

@@ -1,0 +1,63 @@
+import xmlrpc.client
+
+from odoo.tests import HttpCase, new_test_user, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestExternalApi(HttpCase):
+    """Other systems score through Odoo's ordinary external API."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.partner = cls.env["res.partner"].create({"name": "From the CRM sync"})
+        cls.api_user = new_test_user(
+            cls.env,
+            "ls_api",
+            password="ls_api_password",
+            groups="base.group_user,lead_scoring.group_lead_scoring_user",
+        )
+        cls.outsider = new_test_user(
+            cls.env, "ls_outsider", password="ls_outsider_password", groups="base.group_user"
+        )
+
+    def create(self, login, password, vals):
+        uid = self.xmlrpc_common.authenticate(self.env.cr.dbname, login, password, {})
+        return self.xmlrpc_object.execute_kw(
+            self.env.cr.dbname, uid, password, "lead.score.operation", "create", [vals]
+        )
+
+    def test_create_with_an_idempotency_key_scores_once(self):
+        vals = {
+            "partner_id": self.partner.id,
+            "operation": "add",
+            "value": 30,
+            "note": "Webinar attended",
+            "idempotency_key": "webinar-2026-11-1234",
+        }
+        first = self.create("ls_api", "ls_api_password", vals)
+        retried = self.create("ls_api", "ls_api_password", vals)
+        self.assertEqual(first, retried)
+        self.assertEqual(self.partner.lead_score, 30)
+        operation = self.env["lead.score.operation"].browse(first)
+        self.assertEqual((operation.source, operation.user_id), ("api", self.api_user))
+
+    def test_access_rights_apply(self):
+        with self.assertRaises(xmlrpc.client.Fault) as error:
+            self.create(
+                "ls_outsider",
+                "ls_outsider_password",
+                {"partner_id": self.partner.id, "operation": "add", "value": 5},
+            )
+        self.assertIn("not allowed", error.exception.faultString)
+        self.assertEqual(self.partner.lead_score, 0)
+
+    def test_bad_values_are_refused_over_the_api(self):
+        with self.assertRaises(xmlrpc.client.Fault) as error:
+            self.create(
+                "ls_api",
+                "ls_api_password",
+                {"partner_id": self.partner.id, "operation": "add", "value": 2.5},
+            )
+        self.assertIn("whole number", error.exception.faultString)
+        self.assertFalse(self.partner.lead_score_operation_ids)

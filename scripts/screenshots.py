@@ -1,0 +1,150 @@
+"""Takes the README's screenshots from the running product (`make run`), in
+headless Chromium driven over the DevTools protocol.
+
+Usage: make screenshots   (Odoo must be running: make run)
+"""
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+import websocket
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+BASE = os.environ.get("LEAD_SCORING_URL", "http://localhost:8069")
+PORT = 9339
+
+
+class Page:
+    def __init__(self, ws_url):
+        self.ws = websocket.create_connection(ws_url, timeout=60, suppress_origin=True)
+        self.next_id = 0
+
+    def call(self, method, **params):
+        self.next_id += 1
+        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.ws.recv())
+            if message.get("id") == self.next_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+
+    def evaluate(self, expression):
+        result = self.call("Runtime.evaluate", expression=expression, awaitPromise=True,
+                           returnByValue=True)
+        return result.get("result", {}).get("value")
+
+    def wait_for(self, selector, timeout=30):
+        deadline = time.time() + timeout
+        check = f"!!document.querySelector({json.dumps(selector)})"
+        while time.time() < deadline:
+            if self.evaluate(check):
+                return
+            time.sleep(0.3)
+        raise TimeoutError(f"{selector} did not appear")
+
+    def click(self, selector):
+        self.wait_for(selector)
+        self.evaluate(f"document.querySelector({json.dumps(selector)}).click()")
+
+    def shot(self, name):
+        time.sleep(1.5)  # let animations and lazy widgets settle
+        data = self.call("Page.captureScreenshot", format="png")["data"]
+        (OUT / f"{name}.png").write_bytes(base64.b64decode(data))
+        print(f"  {name}.png")
+
+
+def login():
+    session = requests.Session()
+    response = session.post(
+        f"{BASE}/web/session/authenticate",
+        json={"jsonrpc": "2.0", "params": {"db": os.environ.get("LEAD_SCORING_DB", "lead_scoring"),
+                                           "login": "admin", "password": "admin"}},
+        timeout=60,
+    )
+    response.raise_for_status()
+    return session.cookies["session_id"]
+
+
+def record_id(session_id, model, domain):
+    response = requests.post(
+        f"{BASE}/web/dataset/call_kw",
+        json={"jsonrpc": "2.0", "params": {"model": model, "method": "search", "args": [domain],
+                                           "kwargs": {"limit": 1}}},
+        cookies={"session_id": session_id},
+        timeout=60,
+    )
+    return (response.json().get("result") or [None])[0]
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    session_id = login()
+    profile = tempfile.mkdtemp()
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or "google-chrome"
+    chrome = subprocess.Popen(
+        [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--hide-scrollbars", f"--remote-debugging-port={PORT}", f"--user-data-dir={profile}",
+         "--window-size=1440,900", "about:blank"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(50):
+            try:
+                targets = requests.get(f"http://127.0.0.1:{PORT}/json", timeout=2).json()
+                break
+            except requests.RequestException:
+                time.sleep(0.2)
+        page = Page(next(t for t in targets if t["type"] == "page")["webSocketDebuggerUrl"])
+        page.call("Network.enable")
+        page.call("Network.setCookie", name="session_id", value=session_id, url=BASE)
+        page.call("Emulation.setDeviceMetricsOverride", width=1440, height=900,
+                  deviceScaleFactor=1, mobile=False)
+
+        def open_url(path, selector):
+            page.call("Page.navigate", url=f"{BASE}{path}")
+            page.wait_for(selector)
+
+        hot = record_id(session_id, "res.partner", [["lead_score", ">=", 100]])
+        open_url(f"/odoo/contacts/{hot}", ".o_form_view")
+        page.evaluate("[...document.querySelectorAll('.o_notebook a.nav-link')]"
+                      ".find(a => a.textContent.includes('Lead Scoring')).click()")
+        page.wait_for("div[name='lead_score_operation_ids'] .o_data_row")
+        page.shot("contact_score_history")
+
+        open_url("/odoo/action-lead_scoring.lead_score_rule_action", ".o_list_view")
+        page.shot("rules_list")
+        page.click(".o_data_row td.o_data_cell[name='name']")
+        page.wait_for(".o_form_view .o_field_domain")
+        page.shot("rule_form_domain")
+
+        open_url("/odoo/contacts?view_type=list", ".o_list_view")
+        page.click(".o_searchview_dropdown_toggler")
+        page.evaluate("[...document.querySelectorAll('.o_filter_menu .o_menu_item')]"
+                      ".find(e => e.textContent.includes('Score at least 100')).click()")
+        page.wait_for(".o_searchview_facet")
+        page.shot("contacts_filtered_by_score")
+
+        open_url("/odoo/action-lead_scoring.lead_score_operation_action?view_type=pivot",
+                 ".o_pivot")
+        page.shot("operations_pivot")
+
+        open_url("/odoo/crm?view_type=list", ".o_list_view")
+        page.shot("crm_pipeline_scores")
+
+    finally:
+        chrome.terminate()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -217,12 +217,6 @@ class LeadScoreRule(models.Model):
         (source record id, contact id)."""
         self.ensure_one()
         domain = self._get_domain()
-        if self.company_id:
-            domain = expression.AND(
-                [domain, [("company_id", "in", [False, self.company_id.id])]]
-                if self.condition_type == "contact"
-                else [domain]
-            )
         if self.condition_type == "contact":
             model, partner_field = self.env["res.partner"].sudo(), "id"
         else:
@@ -272,7 +266,12 @@ class LeadScoreRule(models.Model):
             res_model = None
             fresh = SQL("TRUE")
         expiry = now + timedelta(days=self.expiry_days) if self.expiry_days else None
-        company = SQL("p.company_id")
+        # A company's rule scores that company's contacts and the shared ones.
+        in_company = (
+            SQL("(p.company_id IS NULL OR p.company_id = %s)", self.company_id.id)
+            if self.company_id
+            else SQL("TRUE")
+        )
         self.env.cr.execute(
             SQL(
                 """
@@ -287,7 +286,7 @@ class LeadScoreRule(models.Model):
                        %(uid)s, %(now)s, %(uid)s, %(now)s
                   FROM (%(source)s) src
                   JOIN res_partner p ON p.id = src.partner_id AND p.active
-                 WHERE %(fresh)s
+                 WHERE %(fresh)s AND %(in_company)s
                    AND NOT EXISTS (SELECT 1 FROM lead_score_operation o
                                     WHERE o.rule_id = %(rule)s
                                       AND o.partner_id = src.partner_id
@@ -296,7 +295,8 @@ class LeadScoreRule(models.Model):
                    WHERE rule_id IS NOT NULL AND rule_key IS NOT NULL DO NOTHING
                 RETURNING partner_id
                 """,
-                company=company,
+                company=SQL("p.company_id"),
+                in_company=in_company,
                 now=now,
                 operation=self.operation,
                 value=self.value,

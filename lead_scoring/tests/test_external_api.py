@@ -18,7 +18,10 @@ class TestExternalApi(HttpCase):
             groups="base.group_user,lead_scoring.group_lead_scoring_user",
         )
         cls.outsider = new_test_user(
-            cls.env, "ls_outsider", password="ls_outsider_password", groups="base.group_user"
+            cls.env,
+            "ls_outsider",
+            password="ls_outsider_password",
+            groups="base.group_user",
         )
 
     def create(self, login, password, vals):

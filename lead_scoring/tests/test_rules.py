@@ -289,3 +289,18 @@ class TestRules(LeadScoringCase):
         self.rule()
         self.env.ref("lead_scoring.ir_cron_apply_rules").method_direct_trigger()
         self.assertEqual(set(self.french.mapped("lead_score")), {10})
+
+    def test_a_company_rule_scores_that_company_and_shared_contacts(self):
+        other_company = self.env["res.company"].create({"name": "Other Co"})
+        foreign = self.env["res.partner"].create(
+            {
+                "name": "Foreign French",
+                "country_id": self.france.id,
+                "category_id": [(4, self.tag.id)],
+                "company_id": other_company.id,
+            }
+        )
+        self.rule(company_id=self.env.company.id)
+        self.run_rules()
+        self.assertEqual(set(self.french.mapped("lead_score")), {10})
+        self.assertEqual(foreign.lead_score, 0)

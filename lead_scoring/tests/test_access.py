@@ -1,4 +1,4 @@
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from .common import LeadScoringCase
@@ -64,3 +64,98 @@ class TestAccess(LeadScoringCase):
         visible = self.Operation.with_user(self.user).search([])
         self.assertNotIn(foreign_operation, visible)
         self.assertIn(self.operation, visible)
+
+
+@tagged("post_install", "-at_install")
+class TestAccessMatrix(LeadScoringCase):
+    """Every model and action, for every kind of user: what is allowed."""
+
+    # (model, action) -> users allowed among public, portal, internal, user, manager
+    EXPECTED = {
+        ("lead.score.operation", "read"): {"user", "manager"},
+        ("lead.score.operation", "create"): {"user", "manager"},
+        ("lead.score.operation", "write"): {"manager"},
+        ("lead.score.operation", "unlink"): {"manager"},
+        ("lead.score.rule", "read"): {"user", "manager"},
+        ("lead.score.rule", "create"): {"manager"},
+        ("lead.score.rule", "write"): {"manager"},
+        ("lead.score.rule", "unlink"): {"manager"},
+        ("lead.score.rule", "run"): {"manager"},
+        ("lead.score.tier", "read"): {"user", "manager"},
+        ("lead.score.tier", "create"): {"manager"},
+        ("lead.score.tier", "write"): {"manager"},
+        ("lead.score.tier", "unlink"): {"manager"},
+        ("lead.score.adjust", "create"): {"user", "manager"},
+        ("res.partner", "read score"): {"user", "manager"},
+    }
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.users = {
+            "public": cls.env.ref("base.public_user"),
+            "portal": new_test_user(cls.env, "ls_portal_m", groups="base.group_portal"),
+            "internal": cls.internal,
+            "user": cls.user,
+            "manager": cls.manager,
+        }
+
+    def _attempt(self, model, action, user):
+        env = self.env(user=user)
+        with self.env.cr.savepoint():
+            if model == "res.partner":
+                env["res.partner"].browse(self.partner.id).read(["lead_score"])
+            elif model == "lead.score.adjust":
+                env[model].create(
+                    {"partner_ids": [self.partner.id], "value": 1, "note": "x"}
+                )
+            elif action == "create":
+                env[model].create(self._new_vals(model))
+            else:
+                record = env[model].browse(self._sample(model).id)
+                if action == "read":
+                    record.read(["display_name"])
+                elif action == "write":
+                    record.write(
+                        {"note": "n"}
+                        if model == "lead.score.operation"
+                        else {"name": "n"}
+                    )
+                elif action == "unlink":
+                    record.unlink()
+                elif action == "run":
+                    record.action_run_now()
+            return True
+
+    def _new_vals(self, model):
+        return {
+            "lead.score.operation": {"partner_id": self.partner.id, "value": 1},
+            "lead.score.rule": {"name": "New", "value": 1},
+            "lead.score.tier": {"name": "New tier", "min_score": 7},
+        }[model]
+
+    def _sample(self, model):
+        sudo_model = self.env[model].sudo()
+        if model == "lead.score.operation":
+            return sudo_model.create({"partner_id": self.partner.id, "value": 1})
+        if model == "lead.score.rule":
+            return sudo_model.create(
+                {"name": "Sample", "value": 1, "domain": "[('id', '=', 0)]"}
+            )
+        self.samples = getattr(self, "samples", 0) + 1
+        return sudo_model.create(
+            {"name": f"Sample {self.samples}", "min_score": 1000 + self.samples}
+        )
+
+    def test_access_matrix(self):
+        for (model, action), allowed in self.EXPECTED.items():
+            for kind, user in self.users.items():
+                with self.subTest(model=model, action=action, user=kind):
+                    error = None
+                    try:
+                        done = self._attempt(model, action, user)
+                    except (AccessError, UserError) as refused:
+                        done, error = False, refused
+                    self.assertEqual(
+                        done, kind in allowed, f"{kind} {action} {model}: {error}"
+                    )

@@ -11,6 +11,15 @@
     "license": "LGPL-3",
     "development_status": "Beta",
     "depends": ["lead_scoring", "mass_mailing", "base_automation", "automation_oca"],
-    "data": [],
+    "data": [
+        "security/lead_scoring_marketing_security.xml",
+        "views/ir_actions_server_views.xml",
+        "views/automation_configuration_step_views.xml",
+        "views/mailing_mailing_views.xml",
+        "views/res_config_settings_views.xml",
+        "data/ir_cron.xml",
+        "data/mailing_filter_data.xml",
+        "data/base_automation_data.xml",
+    ],
     "installable": True,
 }

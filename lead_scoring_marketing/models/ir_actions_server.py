@@ -1,0 +1,159 @@
+# Copyright 2026 Lead Scoring contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""A server action type "Update lead score", following the sms addon's
+pattern: it runs wherever Odoo runs server actions (automation rules, the
+Action menu of lists, automation_oca's server action steps)."""
+
+import logging
+
+from odoo import _, api, fields, models
+
+from odoo.addons.lead_scoring.models.lead_score_operation import OPERATIONS
+
+_logger = logging.getLogger(__name__)
+
+
+class IrActionsServer(models.Model):
+    _inherit = "ir.actions.server"
+
+    state = fields.Selection(
+        selection_add=[("lead_score", "Update lead score")],
+        ondelete={"lead_score": "cascade"},
+    )
+    lead_score_operation = fields.Selection(
+        OPERATIONS,
+        string="Score operation",
+        compute="_compute_lead_score_operation",
+        readonly=False,
+        store=True,
+    )
+    lead_score_value = fields.Integer(
+        string="Points",
+        compute="_compute_lead_score_value",
+        readonly=False,
+        store=True,
+    )
+    lead_score_note = fields.Char(
+        string="Score note",
+        compute="_compute_lead_score_note",
+        readonly=False,
+        store=True,
+        help="Recorded on each score operation; the action's name when empty.",
+    )
+    lead_score_partner_field_id = fields.Many2one(
+        "ir.model.fields",
+        string="Contact field",
+        compute="_compute_lead_score_partner_field_id",
+        readonly=False,
+        store=True,
+        ondelete="cascade",
+        domain="[('model_id', '=', model_id), ('ttype', '=', 'many2one'),"
+        " ('relation', '=', 'res.partner'), ('store', '=', True)]",
+        help="The field of the records that holds the contact whose score changes.",
+    )
+
+    @api.depends("state")
+    def _compute_available_model_ids(self):
+        result = super()._compute_available_model_ids()
+        scoring = self.filtered(lambda action: action.state == "lead_score")
+        if scoring:
+            scorable = self.env["lead.score.target"]._scorable_models()
+            for action in scoring:
+                action.available_model_ids = action.available_model_ids & scorable
+        return result
+
+    @api.depends("state")
+    def _compute_lead_score_operation(self):
+        for action in self:
+            if action.state != "lead_score":
+                action.lead_score_operation = False
+            elif not action.lead_score_operation:
+                action.lead_score_operation = "add"
+
+    @api.depends("state")
+    def _compute_lead_score_value(self):
+        for action in self:
+            if action.state != "lead_score":
+                action.lead_score_value = 0
+            elif not action.lead_score_value:
+                action.lead_score_value = 10
+
+    @api.depends("state")
+    def _compute_lead_score_note(self):
+        self.filtered(
+            lambda action: action.state != "lead_score"
+        ).lead_score_note = False
+
+    @api.depends("state", "model_id")
+    def _compute_lead_score_partner_field_id(self):
+        target = self.env["lead.score.target"]
+        for action in self:
+            if action.state != "lead_score" or action.model_name == "res.partner":
+                action.lead_score_partner_field_id = False
+            elif action.lead_score_partner_field_id.model_id != action.model_id:
+                action.lead_score_partner_field_id = target._default_contact_field(
+                    action.model_id
+                )
+
+    @api.constrains(
+        "state",
+        "model_id",
+        "lead_score_partner_field_id",
+        "lead_score_operation",
+        "lead_score_value",
+    )
+    def _check_lead_score(self):
+        target = self.env["lead.score.target"]
+        for action in self.filtered(lambda action: action.state == "lead_score"):
+            label = _("Action %s", action.name)
+            target._check_contact_field(
+                action.model_id, action.lead_score_partner_field_id, label
+            )
+            self.env["lead.score.operation"]._check_vals(
+                {
+                    "operation": action.lead_score_operation or "add",
+                    "value": action.lead_score_value,
+                    "source": "automation",
+                }
+            )
+
+    def _run_action_lead_score_multi(self, eval_context=None):
+        eval_context = eval_context or {}
+        records = eval_context.get("records") or eval_context.get("record")
+        if not records:
+            return False
+        self._lead_score_records(records)
+        return False
+
+    def _lead_score_records(self, records):
+        """Record one score operation per record, for the contact it points to.
+
+        Records without an active contact are skipped: an automation rule on
+        leads must not block saving a lead whose contact is archived.
+        """
+        self.ensure_one()
+        target = self.env["lead.score.target"]
+        field_name = self.lead_score_partner_field_id.name
+        note = self.lead_score_note or self.name
+        vals_list = []
+        for record in records:
+            partner = target._contact_of(record, field_name)
+            if not partner.active:
+                _logger.debug(
+                    "Action %s: %s has no active contact, not scored", self.name, record
+                )
+                continue
+            vals_list.append(
+                {
+                    "partner_id": partner.id,
+                    "operation": self.lead_score_operation,
+                    "value": self.lead_score_value,
+                    "note": note,
+                    "source": "automation",
+                    "res_model": record._name,
+                    "res_id": record.id,
+                }
+            )
+        # Running the action requires write access on the records (see run());
+        # the action itself, set up by an administrator, authorises the scoring.
+        return self.env["lead.score.operation"].sudo().create(vals_list)

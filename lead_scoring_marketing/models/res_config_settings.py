@@ -1,0 +1,52 @@
+# Copyright 2026 Lead Scoring contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from odoo.addons.lead_scoring.models.lead_score_operation import MAX_POINTS
+
+from .mailing_trace import ENGAGEMENT, POINTS_PARAM
+
+POINT_FIELDS = {f"lead_score_mailing_{kind}_points": kind for kind in ENGAGEMENT}
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    lead_score_mailing_open_points = fields.Integer(
+        string="Points per open",
+        config_parameter=POINTS_PARAM % "open",
+        default=ENGAGEMENT["open"][1],
+    )
+    lead_score_mailing_click_points = fields.Integer(
+        string="Points per click",
+        config_parameter=POINTS_PARAM % "click",
+        default=ENGAGEMENT["click"][1],
+    )
+    lead_score_mailing_reply_points = fields.Integer(
+        string="Points per reply",
+        config_parameter=POINTS_PARAM % "reply",
+        default=ENGAGEMENT["reply"][1],
+    )
+    lead_score_mailing_bounce_points = fields.Integer(
+        string="Points removed per bounce",
+        config_parameter=POINTS_PARAM % "bounce",
+        default=ENGAGEMENT["bounce"][1],
+    )
+    lead_score_mailing_unsubscribe_points = fields.Integer(
+        string="Points removed per unsubscription",
+        config_parameter=POINTS_PARAM % "unsubscribe",
+        default=ENGAGEMENT["unsubscribe"][1],
+    )
+
+    @api.constrains(*POINT_FIELDS)
+    def _check_lead_score_mailing_points(self):
+        for settings in self:
+            for field_name in POINT_FIELDS:
+                if not 0 <= settings[field_name] <= MAX_POINTS:
+                    raise ValidationError(
+                        _(
+                            "Email marketing engagement: between 0 and 1,000,000 "
+                            "points (0 scores nothing)."
+                        )
+                    )

@@ -1,0 +1,134 @@
+# Copyright 2026 Lead Scoring contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo.tests import new_test_user, tagged
+
+from .common import MarketingCase
+
+
+@tagged("post_install", "-at_install")
+class TestActOnScore(MarketingCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Partner = cls.env["res.partner"]
+        cls.members = Partner.create([{"name": f"Member {i}"} for i in range(2)])
+        cls.outsider = Partner.create({"name": "Outsider"})
+
+    def rule(self, partners, value):
+        return self.Rule.create(
+            {
+                "name": f"+{value}",
+                "operation": "add",
+                "value": value,
+                "domain": f"[('id', 'in', {partners.ids})]",
+            }
+        )
+
+    def scheduled_run(self):
+        self.Rule._cron_apply_rules()
+
+    def test_automation_rule_on_the_score_fires_after_a_run(self):
+        tag = self.env["res.partner.category"].create({"name": "Scored"})
+        action = self.env["ir.actions.server"].create(
+            {
+                "name": "Tag scored contacts",
+                "model_id": self.model_partner.id,
+                "state": "object_write",
+                "update_path": "category_id",
+                "update_m2m_operation": "add",
+                "resource_ref": f"res.partner.category,{tag.id}",
+            }
+        )
+        self.env["base.automation"].create(
+            {
+                "name": "Score reached 10",
+                "model_id": self.model_partner.id,
+                "trigger": "on_create_or_write",
+                "trigger_field_ids": [
+                    (
+                        6,
+                        0,
+                        [self.env.ref("lead_scoring.field_res_partner__lead_score").id],
+                    )
+                ],
+                "filter_domain": "[('lead_score', '>=', 10)]",
+                "action_server_ids": [(6, 0, action.ids)],
+            }
+        )
+        self.rule(self.members, 10)
+        self.scheduled_run()
+        self.assertEqual(self.members.mapped("lead_score"), [10, 10])
+        self.assertEqual(
+            self.env["res.partner"].search([("category_id", "in", tag.ids)]),
+            self.members,
+        )
+        self.assertFalse(self.outsider.category_id)
+
+    def test_hot_notification_fires_once_per_crossing(self):
+        self.Tier.create(
+            [
+                {"name": "Cold", "min_score": 0},
+                {"name": "Warm", "min_score": 50},
+                {"name": "Hot", "min_score": 100},
+            ]
+        )
+        self.env.ref("lead_scoring_marketing.automation_hot_contact").active = True
+        salesperson = new_test_user(
+            self.env, "ls_salesperson", groups="base.group_user"
+        )
+        contact = self.members[0]
+        contact.user_id = salesperson
+
+        def notifications():
+            return self.env["mail.activity"].search(
+                [
+                    ("res_model", "=", "res.partner"),
+                    ("res_id", "=", contact.id),
+                    ("summary", "=", "Hot contact: follow up"),
+                ]
+            )
+
+        self.rule(contact, 100)
+        self.scheduled_run()
+        self.assertEqual(contact.lead_score_tier_id.name, "Hot")
+        self.assertEqual(len(notifications()), 1, "crossing into Hot notifies")
+        self.assertEqual(notifications().user_id, salesperson)
+
+        self.rule(contact, 10)
+        self.scheduled_run()
+        self.assertEqual(contact.lead_score, 110)
+        self.assertEqual(len(notifications()), 1, "staying Hot does not notify again")
+
+        self.add(contact, "remove", 60)
+        self.scheduled_run()
+        self.assertEqual(contact.lead_score_tier_id.name, "Warm")
+        self.assertEqual(len(notifications()), 1)
+
+        self.rule(contact, 60)
+        self.scheduled_run()
+        self.assertEqual(contact.lead_score_tier_id.name, "Hot")
+        self.assertEqual(len(notifications()), 2, "coming back to Hot notifies again")
+        self.assertFalse(
+            self.env["mail.activity"].search(
+                [("res_model", "=", "res.partner"), ("res_id", "=", self.outsider.id)]
+            )
+        )
+
+    def test_scheduled_run_updates_the_copies_on_leads(self):
+        hot = self.Tier.create({"name": "Hot", "min_score": 100})
+        lead = self.env["crm.lead"].create(
+            {"name": "Deal", "partner_id": self.members[0].id}
+        )
+        self.assertEqual(lead.partner_lead_score, 0)
+        self.rule(self.members, 120)
+        self.scheduled_run()
+        self.assertEqual(lead.partner_lead_score, 120)
+        self.assertEqual(lead.partner_lead_score_tier_id, hot)
+
+    def test_hot_notification_is_shipped_inactive(self):
+        automation = self.env.ref("lead_scoring_marketing.automation_hot_contact")
+        self.assertFalse(automation.active)
+        self.assertEqual(
+            automation.trigger_field_ids,
+            self.env.ref("lead_scoring.field_res_partner__lead_score_tier_id"),
+        )

@@ -1,0 +1,77 @@
+# Copyright 2026 Lead Scoring contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo.tests import new_test_user, tagged
+
+from .common import MarketingCase
+
+
+@tagged("post_install", "-at_install")
+class TestAudience(MarketingCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Partner = cls.env["res.partner"]
+        cls.hot = cls.Tier.create({"name": "Hot", "min_score": 100})
+        cls.high = Partner.create({"name": "High", "email": "high@example.com"})
+        cls.edge = Partner.create({"name": "Edge", "email": "edge@example.com"})
+        cls.low = Partner.create({"name": "Low", "email": "low@example.com"})
+        for partner, points in [(cls.high, 150), (cls.edge, 100), (cls.low, 20)]:
+            cls.Operation.create(
+                {"partner_id": partner.id, "operation": "add", "value": points}
+            )
+        cls.marketer = new_test_user(
+            cls.env,
+            "ls_marketer",
+            groups="base.group_user,mass_mailing.group_mass_mailing_user",
+        )
+
+    def mailing(self, **vals):
+        return self.env["mailing.mailing"].create(
+            {
+                "subject": "For our best contacts",
+                "mailing_model_id": self.model_partner.id,
+                **vals,
+            }
+        )
+
+    def partners_where(self, condition):
+        self.env.flush_all()
+        self.env.cr.execute(f"SELECT id FROM res_partner WHERE active AND {condition}")
+        return {row[0] for row in self.env.cr.fetchall()}
+
+    def test_recipients_are_exactly_the_contacts_above_a_score(self):
+        mailing = self.mailing(mailing_domain="[('lead_score', '>', 100)]")
+        recipients = set(mailing._get_recipients())
+        self.assertEqual(recipients, self.partners_where("lead_score > 100"))
+        self.assertIn(self.high.id, recipients)
+        self.assertNotIn(self.edge.id, recipients)
+        self.assertNotIn(self.low.id, recipients)
+
+    def test_marketing_user_targets_by_score(self):
+        self.assertTrue(self.marketer.has_group("lead_scoring.group_lead_scoring_user"))
+        mailing = self.mailing(mailing_domain="[('lead_score', '>=', 100)]")
+        recipients = set(mailing.with_user(self.marketer)._get_recipients())
+        self.assertEqual(recipients, self.partners_where("lead_score >= 100"))
+        self.assertIn(self.edge.id, recipients)
+
+    def test_favorite_filter_score_above_100(self):
+        mailing_filter = self.env.ref(
+            "lead_scoring_marketing.mailing_filter_score_above_100"
+        )
+        mailing = self.mailing(mailing_filter_id=mailing_filter.id)
+        self.assertEqual(mailing.mailing_domain, mailing_filter.mailing_domain)
+        self.assertEqual(
+            set(mailing._get_recipients()), self.partners_where("lead_score > 100")
+        )
+
+    def test_favorite_filter_hot_contacts(self):
+        mailing_filter = self.env.ref("lead_scoring_marketing.mailing_filter_hot")
+        mailing = self.mailing(mailing_filter_id=mailing_filter.id)
+        recipients = set(mailing.with_user(self.marketer)._get_recipients())
+        self.assertEqual(
+            recipients, self.partners_where(f"lead_score_tier_id = {self.hot.id}")
+        )
+        self.assertEqual(
+            recipients & set((self.high | self.edge | self.low).ids),
+            {self.high.id, self.edge.id},
+        )

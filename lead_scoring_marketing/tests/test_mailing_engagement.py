@@ -1,0 +1,248 @@
+# Copyright 2026 Lead Scoring contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from datetime import timedelta
+
+from odoo import fields
+from odoo.exceptions import ValidationError
+from odoo.tests import HttpCase, tagged
+
+from .common import MarketingCase
+
+POINTS = {"open": 2, "click": 3, "reply": 5, "bounce": 7, "unsubscribe": 11}
+
+
+@tagged("post_install", "-at_install")
+class TestMailingEngagement(MarketingCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        params = cls.env["ir.config_parameter"].sudo()
+        for kind, points in POINTS.items():
+            params.set_param(f"lead_scoring_marketing.mailing_{kind}_points", points)
+        cls.Trace = cls.env["mailing.trace"]
+        cls.mailing = cls.new_mailing("Spring news")
+        cls.grace = cls.env["res.partner"].create(
+            {"name": "Grace Hopper", "email": "grace@example.com"}
+        )
+        # What the database already holds (demo data) is scored beforehand.
+        cls.Trace._lead_score_engagement()
+
+    @classmethod
+    def new_mailing(cls, subject, **vals):
+        return cls.env["mailing.mailing"].create(
+            {
+                "subject": subject,
+                "mailing_model_id": cls.model_partner.id,
+                "mailing_domain": "[]",
+                **vals,
+            }
+        )
+
+    def trace(self, record, mailing=None, days_ago=1, email=None):
+        return self.Trace.create(
+            {
+                "model": record._name,
+                "res_id": record.id,
+                "email": email or record.email,
+                "mass_mailing_id": (mailing or self.mailing).id,
+                "trace_status": "sent",
+                "sent_datetime": fields.Datetime.now() - timedelta(days=days_ago),
+            }
+        )
+
+    def score_engagement(self):
+        """The job, run twice as the scheduler would."""
+        first = self.Trace._lead_score_engagement()
+        self.assertEqual(self.Trace._lead_score_engagement(), set())
+        return first
+
+    def test_open_click_and_reply_score_once_per_trace(self):
+        trace = self.trace(self.partner)
+        trace.set_opened()
+        trace.set_clicked()
+        trace.set_replied()
+        self.assertEqual(self.score_engagement(), {self.partner.id})
+        self.assertEqual(self.partner.lead_score, 2 + 3 + 5)
+        operations = self.partner.lead_score_operation_ids
+        self.assertEqual(set(operations.mapped("source")), {"mailing"})
+        self.assertEqual(set(operations.mapped("res_model")), {"mailing.trace"})
+        self.assertEqual(set(operations.mapped("res_id")), {trace.id})
+        self.assertEqual(
+            set(operations.mapped("idempotency_key")),
+            {f"mailing-trace:{trace.id}:{kind}" for kind in ("open", "click", "reply")},
+        )
+        self.assertIn("Spring news", operations[0].note)
+        # A second click on the same trace is not a new engagement.
+        trace.set_clicked()
+        self.score_engagement()
+        self.assertEqual(self.partner.lead_score, 10)
+
+    def test_each_trace_scores_for_its_own_mailing(self):
+        self.trace(self.partner).set_opened()
+        self.trace(self.partner, mailing=self.new_mailing("Summer news")).set_opened()
+        self.score_engagement()
+        self.assertEqual(self.partner.lead_score, 4)
+
+    def test_bounce_removes_points_once(self):
+        self.trace(self.partner).set_bounced()
+        self.score_engagement()
+        self.assertEqual(self.partner.lead_score, -7)
+        self.assertEqual(self.partner.lead_score_operation_ids.operation, "remove")
+
+    def test_unsubscription_from_a_list_removes_points_once(self):
+        mailing_list = self.env["mailing.list"].create({"name": "Newsletter"})
+        contact = self.env["mailing.contact"].create(
+            {
+                "name": "Ada",
+                "email": "Ada@Example.com",
+                "subscription_ids": [(0, 0, {"list_id": mailing_list.id})],
+            }
+        )
+        mailing = self.new_mailing(
+            "List news",
+            mailing_model_id=self.env.ref("mass_mailing.model_mailing_list").id,
+            contact_list_ids=[(4, mailing_list.id)],
+        )
+        trace = self.trace(contact, mailing=mailing, email="ada@example.com")
+        trace.set_opened()
+        mailing_list._update_subscription_from_email("ada@example.com", opt_out=True)
+        self.score_engagement()
+        self.assertEqual(self.partner.lead_score, 2 - 11)
+        self.assertEqual(
+            sorted(self.partner.lead_score_operation_ids.mapped("idempotency_key")),
+            [f"mailing-trace:{trace.id}:open", f"mailing-trace:{trace.id}:unsubscribe"],
+        )
+
+    def test_blacklisting_counts_against_the_last_mailing_only(self):
+        older = self.trace(self.partner, days_ago=10)
+        last = self.trace(self.partner, mailing=self.new_mailing("Last"), days_ago=2)
+        self.env["mail.blacklist"]._add("ada@example.com")
+        self.score_engagement()
+        self.assertEqual(self.partner.lead_score, -11)
+        operation = self.partner.lead_score_operation_ids
+        self.assertEqual(operation.res_id, last.id)
+        self.assertNotEqual(operation.res_id, older.id)
+
+    def test_mailing_points_override_the_settings(self):
+        special = self.new_mailing("Launch", lead_score_open_points=20)
+        self.trace(self.partner, mailing=special).set_opened()
+        self.trace(self.grace, mailing=special).set_clicked()
+        self.score_engagement()
+        self.assertEqual(self.partner.lead_score, 20)
+        self.assertEqual(self.grace.lead_score, 3)
+
+    def test_mailing_can_opt_out_of_scoring(self):
+        ignored = self.new_mailing("Legal notice", lead_score_ignore=True)
+        self.trace(self.partner, mailing=ignored).set_opened()
+        self.score_engagement()
+        self.assertEqual(self.partner.lead_score, 0)
+
+    def test_zero_points_in_settings_scores_nothing(self):
+        self.env["ir.config_parameter"].sudo().set_param(
+            "lead_scoring_marketing.mailing_open_points", 0
+        )
+        self.trace(self.partner).set_opened()
+        self.score_engagement()
+        self.assertFalse(self.partner.lead_score_operation_ids)
+
+    def test_trace_on_a_lead_scores_the_lead_contact(self):
+        lead = self.env["crm.lead"].create(
+            {
+                "name": "Lead",
+                "partner_id": self.grace.id,
+                "email_from": "someone.else@example.com",
+            }
+        )
+        self.trace(lead, email="someone.else@example.com").set_opened()
+        self.score_engagement()
+        self.assertEqual(self.grace.lead_score, 2)
+
+    def test_unknown_or_archived_recipients_are_not_scored(self):
+        contact = self.env["mailing.contact"].create(
+            {"name": "Nobody", "email": "nobody@example.com"}
+        )
+        unknown = self.trace(contact)
+        unknown.set_opened()
+        self.grace.active = False
+        archived = self.trace(self.grace)
+        archived.set_opened()
+        self.assertEqual(self.Trace._lead_score_engagement(), set())
+        self.assertFalse(
+            self.Operation.search(
+                [
+                    ("res_model", "=", "mailing.trace"),
+                    ("res_id", "in", (unknown | archived).ids),
+                ]
+            )
+        )
+
+    def test_scheduled_action_runs_the_job(self):
+        cron = self.env.ref("lead_scoring_marketing.ir_cron_score_mailing_engagement")
+        self.assertEqual((cron.interval_number, cron.interval_type), (5, "minutes"))
+        self.trace(self.partner).set_opened()
+        cron.method_direct_trigger()
+        self.assertEqual(self.partner.lead_score, 2)
+
+    def test_points_out_of_range_are_refused(self):
+        with self.assertRaises(ValidationError):
+            self.new_mailing("Too much", lead_score_click_points=2_000_000)
+        with self.assertRaises(ValidationError):
+            self.env["res.config.settings"].create(
+                {"lead_score_mailing_bounce_points": -1}
+            )
+
+    def test_mailing_form_shows_the_points(self):
+        arch = self.env["mailing.mailing"].get_view(
+            self.env.ref("mass_mailing.view_mail_mass_mailing_form").id
+        )["arch"]
+        self.assertIn('name="lead_score_click_points"', arch)
+        self.assertIn('name="lead_score_ignore"', arch)
+
+    def test_settings_store_the_points(self):
+        settings = self.env["res.config.settings"].create(
+            {"lead_score_mailing_reply_points": 40}
+        )
+        settings.execute()
+        self.assertEqual(self.Trace._lead_score_default_points()["reply"], 40)
+
+
+@tagged("post_install", "-at_install")
+class TestMailingEngagementHttp(HttpCase):
+    """The recipient's own requests: the tracking pixel and a tracked link."""
+
+    def test_opening_and_clicking_through_the_website_score(self):
+        params = self.env["ir.config_parameter"].sudo()
+        for kind, points in POINTS.items():
+            params.set_param(f"lead_scoring_marketing.mailing_{kind}_points", points)
+        Trace = self.env["mailing.trace"]
+        Trace._lead_score_engagement()
+        partner = self.env["res.partner"].create(
+            {"name": "Katherine Johnson", "email": "katherine@example.com"}
+        )
+        mailing = self.env["mailing.mailing"].create(
+            {
+                "subject": "Orbit",
+                "mailing_model_id": self.env.ref("base.model_res_partner").id,
+                "mailing_domain": f"[('id', '=', {partner.id})]",
+            }
+        )
+        mail_id = 987_654_321
+        trace = Trace.create(
+            {
+                "model": "res.partner",
+                "res_id": partner.id,
+                "email": partner.email,
+                "mass_mailing_id": mailing.id,
+                "mail_mail_id_int": mail_id,
+                "trace_status": "sent",
+            }
+        )
+        token = self.env["mail.mail"]._generate_mail_recipient_token(mail_id)
+        self.assertEqual(
+            self.url_open(f"/mail/track/{mail_id}/{token}/blank.gif").status_code, 200
+        )
+        link = self.env["link.tracker"].create({"url": "https://example.com/orbit"})
+        response = self.url_open(f"/r/{link.code}/m/{trace.id}", allow_redirects=False)
+        self.assertEqual(response.status_code, 301)
+        Trace._lead_score_engagement()
+        self.assertEqual(partner.lead_score, POINTS["open"] + POINTS["click"])

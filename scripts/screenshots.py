@@ -29,7 +29,9 @@ class Page:
 
     def call(self, method, **params):
         self.next_id += 1
-        self.ws.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        self.ws.send(
+            json.dumps({"id": self.next_id, "method": method, "params": params})
+        )
         while True:
             message = json.loads(self.ws.recv())
             if message.get("id") == self.next_id:
@@ -38,8 +40,12 @@ class Page:
                 return message.get("result", {})
 
     def evaluate(self, expression):
-        result = self.call("Runtime.evaluate", expression=expression, awaitPromise=True,
-                           returnByValue=True)
+        result = self.call(
+            "Runtime.evaluate",
+            expression=expression,
+            awaitPromise=True,
+            returnByValue=True,
+        )
         return result.get("result", {}).get("value")
 
     def wait_for(self, selector, timeout=30):
@@ -66,8 +72,14 @@ def login():
     session = requests.Session()
     response = session.post(
         f"{BASE}/web/session/authenticate",
-        json={"jsonrpc": "2.0", "params": {"db": os.environ.get("LEAD_SCORING_DB", "lead_scoring"),
-                                           "login": "admin", "password": "admin"}},
+        json={
+            "jsonrpc": "2.0",
+            "params": {
+                "db": os.environ.get("LEAD_SCORING_DB", "lead_scoring"),
+                "login": "admin",
+                "password": "admin",
+            },
+        },
         timeout=60,
     )
     response.raise_for_status()
@@ -77,8 +89,15 @@ def login():
 def record_id(session_id, model, domain):
     response = requests.post(
         f"{BASE}/web/dataset/call_kw",
-        json={"jsonrpc": "2.0", "params": {"model": model, "method": "search", "args": [domain],
-                                           "kwargs": {"limit": 1}}},
+        json={
+            "jsonrpc": "2.0",
+            "params": {
+                "model": model,
+                "method": "search",
+                "args": [domain],
+                "kwargs": {"limit": 1},
+            },
+        },
         cookies={"session_id": session_id},
         timeout=60,
     )
@@ -89,26 +108,49 @@ def main():
     OUT.mkdir(parents=True, exist_ok=True)
     session_id = login()
     profile = tempfile.mkdtemp()
-    browser = shutil.which("chromium") or shutil.which("chromium-browser") or "google-chrome"
+    browser = (
+        shutil.which("chromium") or shutil.which("chromium-browser") or "google-chrome"
+    )
     chrome = subprocess.Popen(
-        [browser, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars", f"--remote-debugging-port={PORT}", f"--user-data-dir={profile}",
-         "--window-size=1440,900", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            browser,
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            f"--remote-debugging-port={PORT}",
+            f"--user-data-dir={profile}",
+            "--window-size=1440,900",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         for _ in range(50):
             try:
-                targets = requests.get(f"http://127.0.0.1:{PORT}/json", timeout=2).json()
+                targets = requests.get(
+                    f"http://127.0.0.1:{PORT}/json", timeout=2
+                ).json()
                 break
             except requests.RequestException:
                 time.sleep(0.2)
-        page = Page(next(t for t in targets if t["type"] == "page")["webSocketDebuggerUrl"])
+        page = Page(
+            next(t for t in targets if t["type"] == "page")["webSocketDebuggerUrl"]
+        )
         page.call("Network.enable")
         page.call("Network.setCookie", name="session_id", value=session_id, url=BASE)
-        page.call("Emulation.setDeviceMetricsOverride", width=1440, height=900,
-                  deviceScaleFactor=1, mobile=False)
+        page.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=1440,
+            height=900,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
 
         def open_url(path, selector):
             page.call("Page.navigate", url=f"{BASE}{path}")
@@ -116,8 +158,10 @@ def main():
 
         hot = record_id(session_id, "res.partner", [["lead_score", ">=", 100]])
         open_url(f"/odoo/contacts/{hot}", ".o_form_view")
-        page.evaluate("[...document.querySelectorAll('.o_notebook a.nav-link')]"
-                      ".find(a => a.textContent.includes('Lead Scoring')).click()")
+        page.evaluate(
+            "[...document.querySelectorAll('.o_notebook a.nav-link')]"
+            ".find(a => a.textContent.includes('Lead Scoring')).click()"
+        )
         page.wait_for("div[name='lead_score_operation_ids'] .o_data_row")
         page.shot("contact_score_history")
 
@@ -129,13 +173,17 @@ def main():
 
         open_url("/odoo/contacts?view_type=list", ".o_list_view")
         page.click(".o_searchview_dropdown_toggler")
-        page.evaluate("[...document.querySelectorAll('.o_filter_menu .o_menu_item')]"
-                      ".find(e => e.textContent.includes('Score at least 100')).click()")
+        page.evaluate(
+            "[...document.querySelectorAll('.o_filter_menu .o_menu_item')]"
+            ".find(e => e.textContent.includes('Score at least 100')).click()"
+        )
         page.wait_for(".o_searchview_facet")
         page.shot("contacts_filtered_by_score")
 
-        open_url("/odoo/action-lead_scoring.lead_score_operation_action?view_type=pivot",
-                 ".o_pivot")
+        open_url(
+            "/odoo/action-lead_scoring.lead_score_operation_action?view_type=pivot",
+            ".o_pivot",
+        )
         page.shot("operations_pivot")
 
         open_url("/odoo/crm?view_type=list", ".o_list_view")

@@ -373,11 +373,11 @@ class LeadScoreOperation(models.Model):
         that a run over a million contacts keeps a small memory.
         """
         partner_model = self.env["res.partner"]
-        score_field = partner_model._fields["lead_score"]
         for batch in split_every(REFRESH_BATCH, sorted(set(partner_ids))):
             self._replay_ledger(batch)
-            partners = partner_model.browse(batch)
-            self.env.add_to_compute(score_field, partners)
+            # As if the ORM had changed their ledger: the score, the tier and
+            # what depends on them (leads' copies ...) are recomputed.
+            partner_model.browse(batch).modified(["lead_score_operation_ids"])
             if flush:
                 partner_model.flush_model()
                 self.env.flush_all()

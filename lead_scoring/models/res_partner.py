@@ -21,7 +21,7 @@ class ResPartner(models.Model):
     lead_score_tier_id = fields.Many2one(
         "lead.score.tier",
         string="Lead Tier",
-        compute="_compute_lead_score_tier_id",
+        compute="_compute_lead_score",
         store=True,
         index="btree_not_null",
         readonly=True,
@@ -47,6 +47,9 @@ class ResPartner(models.Model):
             create_column(self.env.cr, "res_partner", "lead_score_tier_id", "int4")
         return super()._auto_init()
 
+    # The tier is computed with the score, by the same method: computed apart,
+    # an automation rule reading the tier while the score is being computed
+    # would compute the tier from the old score and leave it behind.
     @api.depends("lead_score_operation_ids")
     def _compute_lead_score(self):
         # The ledger's replay has stored each line's balance already
@@ -54,18 +57,11 @@ class ResPartner(models.Model):
         balances = self.env["lead.score.operation"]._latest_balances(
             self.filtered("id").ids
         )
-        for partner in self:
-            partner.lead_score = balances.get(partner.id) or 0
-
-    @api.depends("lead_score")
-    def _compute_lead_score_tier_id(self):
-        tiers = (
-            self.env["lead.score.tier"]
-            .sudo()
-            ._tier_for_scores(self.mapped("lead_score"))
-        )
-        for partner in self:
-            partner.lead_score_tier_id = tiers[partner.lead_score]
+        scores = {partner: balances.get(partner.id) or 0 for partner in self}
+        tiers = self.env["lead.score.tier"].sudo()._tier_for_scores(scores.values())
+        for partner, score in scores.items():
+            partner.lead_score = score
+            partner.lead_score_tier_id = tiers[score]
 
     def action_open_lead_score_adjust(self):
         return {

@@ -304,3 +304,18 @@ class TestRules(LeadScoringCase):
         self.run_rules()
         self.assertEqual(set(self.french.mapped("lead_score")), {10})
         self.assertEqual(foreign.lead_score, 0)
+
+    def test_a_run_moves_tiers_and_the_scores_shown_on_leads(self):
+        warm = self.Tier.create({"name": "Warm", "min_score": 5})
+        lead = self.env["crm.lead"].create(
+            {"name": "Deal", "partner_id": self.french[0].id}
+        )
+        self.rule()
+        self.run_rules()
+        self.assertEqual(self.french[0].lead_score_tier_id, warm)
+        self.assertEqual(lead.partner_lead_score, 10)
+        self.assertEqual(lead.partner_lead_score_tier_id, warm)
+        self.env.cr.execute(
+            "SELECT partner_lead_score FROM crm_lead WHERE id = %s", lead.ids
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 10)

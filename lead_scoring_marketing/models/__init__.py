@@ -1,6 +1,4 @@
 from . import lead_score_target
-from . import lead_score_operation
-from . import res_partner
 from . import ir_actions_server
 from . import automation_configuration_step
 from . import automation_record_step

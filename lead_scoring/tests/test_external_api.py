@@ -24,7 +24,7 @@ class TestExternalApi(HttpCase):
             groups="base.group_user",
         )
 
-    def create(self, login, password, vals):
+    def create_over_xmlrpc(self, login, password, vals):
         uid = self.xmlrpc_common.authenticate(self.env.cr.dbname, login, password, {})
         return self.xmlrpc_object.execute_kw(
             self.env.cr.dbname, uid, password, "lead.score.operation", "create", [vals]
@@ -38,8 +38,8 @@ class TestExternalApi(HttpCase):
             "note": "Webinar attended",
             "idempotency_key": "webinar-2026-11-1234",
         }
-        first = self.create("ls_api", "ls_api_password", vals)
-        retried = self.create("ls_api", "ls_api_password", vals)
+        first = self.create_over_xmlrpc("ls_api", "ls_api_password", vals)
+        retried = self.create_over_xmlrpc("ls_api", "ls_api_password", vals)
         self.assertEqual(first, retried)
         self.assertEqual(self.partner.lead_score, 30)
         operation = self.env["lead.score.operation"].browse(first)
@@ -47,7 +47,7 @@ class TestExternalApi(HttpCase):
 
     def test_access_rights_apply(self):
         with self.assertRaises(xmlrpc.client.Fault) as error:
-            self.create(
+            self.create_over_xmlrpc(
                 "ls_outsider",
                 "ls_outsider_password",
                 {"partner_id": self.partner.id, "operation": "add", "value": 5},
@@ -57,7 +57,7 @@ class TestExternalApi(HttpCase):
 
     def test_bad_values_are_refused_over_the_api(self):
         with self.assertRaises(xmlrpc.client.Fault) as error:
-            self.create(
+            self.create_over_xmlrpc(
                 "ls_api",
                 "ls_api_password",
                 {"partner_id": self.partner.id, "operation": "add", "value": 2.5},

@@ -104,9 +104,11 @@ class Database:
 
 
 def _kinds(rows):
-    """Rows without the database ids, which a reinstall renumbers."""
+    """Rows without the database ids, which a reinstall renumbers (also the
+    field id inside a selection row)."""
     return Counter(
-        row.rsplit(" ", 1)[0] if row.split(" ")[-1].isdigit() else row for row in rows
+        " ".join("#" if part.isdigit() else part for part in row.split(" "))
+        for row in rows
     )
 
 

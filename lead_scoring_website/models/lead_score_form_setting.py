@@ -245,14 +245,11 @@ class LeadScoreFormSetting(models.Model):
             return partner
         # A model with a field for the person's name keeps its subject in `name`.
         name_keys = ("contact_name",) if "contact_name" in record._fields else NAME_KEYS
+        first_last = [
+            self._submitted(submitted, (key,)) for key in ("first_name", "last_name")
+        ]
         name = self._submitted(submitted, name_keys) or " ".join(
-            filter(
-                None,
-                [
-                    self._submitted(submitted, (key,))
-                    for key in ("first_name", "last_name")
-                ],
-            )
+            filter(None, first_last)
         )
         return partners.create(
             {

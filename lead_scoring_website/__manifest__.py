@@ -11,6 +11,19 @@
     "license": "LGPL-3",
     "development_status": "Beta",
     "depends": ["lead_scoring", "website", "website_crm"],
-    "data": [],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/lead_scoring_website_security.xml",
+        "views/lead_score_form_setting_views.xml",
+        "views/website_page_views.xml",
+        "views/snippets.xml",
+        "data/lead_score_rule_data.xml",
+    ],
+    "assets": {
+        "website.assets_wysiwyg": [
+            "lead_scoring_website/static/src/js/lead_scoring_form_option.js",
+        ],
+        "web.assets_tests": ["lead_scoring_website/static/tests/tours/*.js"],
+    },
     "installable": True,
 }

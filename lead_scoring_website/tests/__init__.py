@@ -1,1 +1,4 @@
-
+from . import test_form_setting
+from . import test_form_scoring
+from . import test_page_visits
+from . import test_ui

@@ -1,0 +1,287 @@
+# Copyright 2026 Lead Scoring contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""What a submission of one website form does to the score of whoever sent it.
+
+A setting is made from the website editor (see :meth:`editor_save`) and
+referenced by the form's ``data-lead-scoring-setting-id``; the controller
+applies it through :meth:`_score_submission`.
+"""
+
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tools import email_normalize
+
+from odoo.addons.lead_scoring.models.lead_score_operation import (
+    MAX_POINTS,
+    OPERATIONS,
+)
+
+DESIGNER_GROUP = "website.group_website_designer"
+REPEATS = [("every", "Every submission"), ("once", "Once per contact")]
+# Where forms put the sender's details, most specific first.
+EMAIL_KEYS = ("email_from", "email", "partner_email")
+PHONE_KEYS = ("phone", "partner_phone", "mobile")
+NAME_KEYS = ("contact_name", "partner_name", "name")
+EDITOR_OPERATIONS = {"off", *dict(OPERATIONS)}
+TEXT_LIMIT = 256
+
+
+class LeadScoreFormSetting(models.Model):
+    _name = "lead.score.form.setting"
+    _description = "Website Form Scoring"
+    _order = "website_id, page_url, id"
+
+    name = fields.Char(string="Form", required=True)
+    active = fields.Boolean(default=True)
+    website_id = fields.Many2one(
+        "website", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="website_id.company_id", store=True)
+    model_id = fields.Many2one(
+        "ir.model",
+        string="Creates",
+        required=True,
+        ondelete="cascade",
+        domain=[("website_form_access", "=", True)],
+        help="The kind of record the form creates; it follows the form's action "
+        "when the form is saved in the website editor.",
+    )
+    model_name = fields.Char(related="model_id.model", store=True, index=True)
+    page_url = fields.Char(string="Page", help="The page where the form was set up.")
+    operation = fields.Selection(OPERATIONS, required=True, default="add")
+    value = fields.Integer(string="Points", required=True, default=10)
+    note = fields.Char(
+        string="Internal note",
+        help="Recorded on each score operation; the form's name when empty.",
+    )
+    repeat = fields.Selection(
+        REPEATS,
+        string="Scores",
+        required=True,
+        default="every",
+        help="Once per contact: later submissions of the same contact score nothing.",
+    )
+    operation_count = fields.Integer(compute="_compute_operation_count")
+
+    _sql_constraints = [
+        (
+            "value_range",
+            f"CHECK (value BETWEEN {-MAX_POINTS} AND {MAX_POINTS})",
+            "Points must stay between -1,000,000 and 1,000,000.",
+        ),
+    ]
+
+    @api.constrains("operation", "value")
+    def _check_value(self):
+        for setting in self:
+            if setting.operation != "set" and setting.value < 0:
+                raise ValidationError(
+                    _("Points to add or remove cannot be negative (%s).", setting.name)
+                )
+
+    def _key_prefix(self):
+        self.ensure_one()
+        return f"website-form:{self.id}:"
+
+    def _operations_domain(self):
+        self.ensure_one()
+        return [
+            ("source", "=", "website"),
+            ("idempotency_key", "=like", self._key_prefix() + "%"),
+        ]
+
+    def _compute_operation_count(self):
+        operations = self.env["lead.score.operation"]
+        for setting in self:
+            setting.operation_count = (
+                operations.search_count(setting._operations_domain())
+                if setting.id
+                else 0
+            )
+
+    def action_view_operations(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "lead_scoring.lead_score_operation_action"
+        )
+        action["domain"] = self._operations_domain()
+        action["context"] = {}
+        return action
+
+    # ------------------------------------------------------------------
+    # Website editor
+    # ------------------------------------------------------------------
+    @api.model
+    def _check_designer(self):
+        if not self.env.user.has_group(DESIGNER_GROUP):
+            raise AccessError(_("Only website designers can set up form scoring."))
+
+    @api.model
+    def _editor_values(self, model, values):
+        """The editor's values, checked, as field values."""
+        vals = {"model_id": model.id}
+        if "operation" in values:
+            if values["operation"] not in EDITOR_OPERATIONS:
+                raise ValidationError(_("Unknown operation %r.", values["operation"]))
+            vals["active"] = values["operation"] != "off"
+            if vals["active"]:
+                vals["operation"] = values["operation"]
+        if "value" in values:
+            try:
+                vals["value"] = int(str(values["value"]).strip() or 0)
+            except ValueError as error:
+                raise ValidationError(
+                    _("Points must be a whole number, not %r.", values["value"])
+                ) from error
+            if not -MAX_POINTS <= vals["value"] <= MAX_POINTS:
+                raise ValidationError(_("Points must stay within 1,000,000."))
+        if "note" in values:
+            vals["note"] = str(values["note"] or "").strip()[:TEXT_LIMIT] or False
+        if "once" in values:
+            vals["repeat"] = "once" if values["once"] else "every"
+        for key in ("page_url", "name"):
+            if values.get(key):
+                vals[key] = str(values[key]).strip()[:TEXT_LIMIT]
+        return vals
+
+    @api.model
+    def editor_save(self, setting_id, model_name, values):
+        """Create or update the setting of a form from the website editor;
+        returns its id (False when scoring is off and nothing was set up)."""
+        self._check_designer()
+        if not isinstance(values, dict):
+            raise ValidationError(_("Invalid form scoring values."))
+        model = (
+            self.env["ir.model"]
+            .sudo()
+            .search(
+                [("model", "=", model_name), ("website_form_access", "=", True)],
+                limit=1,
+            )
+        )
+        if not model:
+            raise ValidationError(_("Website forms cannot create %s.", model_name))
+        website = self.env["website"].get_current_website()
+        vals = self._editor_values(model, values)
+        settings = self.sudo().with_context(active_test=False)
+        setting = settings.browse()
+        if setting_id:
+            setting = settings.browse(int(setting_id)).exists()
+        # A form copied from another website gets its own setting.
+        if setting and setting.website_id == website:
+            setting.write(vals)
+            return setting.id
+        if vals.get("active") is False or "operation" not in vals:
+            return False
+        vals.setdefault(
+            "name",
+            _("%(form)s on %(page)s", form=model.name, page=vals.get("page_url", "?")),
+        )
+        return settings.create(dict(vals, website_id=website.id)).id
+
+    @api.model
+    def editor_read(self, setting_id):
+        """The setting as the editor's options show it."""
+        self._check_designer()
+        setting = (
+            self.sudo().with_context(active_test=False).browse(int(setting_id)).exists()
+        )
+        if not setting:
+            return False
+        return {
+            "id": setting.id,
+            "operation": setting.operation if setting.active else "off",
+            "value": setting.value,
+            "note": setting.note or "",
+            "once": setting.repeat == "once",
+            "model_name": setting.model_name,
+        }
+
+    # ------------------------------------------------------------------
+    # Scoring
+    # ------------------------------------------------------------------
+    @api.model
+    def _submitted(self, submitted, keys):
+        for key in keys:
+            value = submitted.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+        return False
+
+    def _find_or_create_partner(self, record, submitted, user):
+        """The contact behind a submission: the record's contact, the logged-in
+        user, the contact with the submitted email, or a new contact."""
+        self.ensure_one()
+        partners = self.env["res.partner"].sudo()
+        if record._name == "res.partner":
+            partner = record
+        else:
+            field = record._fields.get("partner_id")
+            # A contact chosen by the visitor in the post is not trusted.
+            trusted = (
+                field
+                and field.type == "many2one"
+                and field.comodel_name == "res.partner"
+                and "partner_id" not in submitted
+            )
+            partner = record.sudo().partner_id if trusted else partners
+        if partner.active:
+            return partner
+        if user and not user._is_public() and user.partner_id.active:
+            return user.partner_id.sudo()
+        email = self._submitted(submitted, EMAIL_KEYS)
+        normalized = email_normalize(email) if email else False
+        if not normalized:
+            return partners
+        partner = partners.search(
+            [
+                ("email_normalized", "=", normalized),
+                ("company_id", "in", [False, self.website_id.company_id.id]),
+            ],
+            order="id",
+            limit=1,
+        )
+        if partner:
+            return partner
+        # A model with a field for the person's name keeps its subject in `name`.
+        name_keys = ("contact_name",) if "contact_name" in record._fields else NAME_KEYS
+        first_last = [
+            self._submitted(submitted, (key,)) for key in ("first_name", "last_name")
+        ]
+        name = self._submitted(submitted, name_keys) or " ".join(
+            filter(None, first_last)
+        )
+        return partners.create(
+            {
+                "name": name or normalized,
+                "email": email,
+                "phone": self._submitted(submitted, PHONE_KEYS),
+            }
+        )
+
+    def _score_submission(self, record, submitted, user=None):
+        """Score the contact behind this submission; returns the operation."""
+        self.ensure_one()
+        partner = self._find_or_create_partner(record, submitted, user)
+        if not partner:
+            return self.env["lead.score.operation"]
+        if self.repeat == "once":
+            key = f"{self._key_prefix()}{partner.id}"
+        else:
+            key = f"{self._key_prefix()}{record._name}:{record.id}"
+        return (
+            self.env["lead.score.operation"]
+            .sudo()
+            .create(
+                {
+                    "partner_id": partner.id,
+                    "operation": self.operation,
+                    "value": self.value,
+                    "note": self.note or _("Website form: %s", self.name),
+                    "source": "website",
+                    "res_model": record._name,
+                    "res_id": record.id,
+                    "idempotency_key": key,
+                }
+            )
+        )

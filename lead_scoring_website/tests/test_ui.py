@@ -1,0 +1,35 @@
+# Copyright 2026 Lead Scoring contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo.tests import HttpCase, tagged
+
+
+@tagged("post_install", "-at_install")
+class TestUi(HttpCase):
+    def test_form_scoring_set_in_the_editor(self):
+        self.start_tour(
+            self.env["website"].get_client_action_url("/contactus"),
+            "lead_scoring_website_form_editor_tour",
+            login="admin",
+        )
+        setting = self.env["lead.score.form.setting"].search([])
+        self.assertEqual(len(setting), 1)
+        self.assertEqual(
+            (setting.operation, setting.value, setting.note, setting.repeat),
+            ("add", 15, "Asked us a question", "every"),
+        )
+        # The form's action changed after scoring was set: the setting follows.
+        self.assertEqual(setting.model_name, "crm.lead")
+        self.assertEqual(setting.page_url, "/contactus")
+
+        self.start_tour("/contactus", "lead_scoring_website_form_submit_tour")
+        partner = self.env["res.partner"].search(
+            [("email", "=", "grace.hopper@example.com")]
+        )
+        self.assertEqual(partner.name, "Grace Hopper")
+        self.assertEqual(partner.lead_score, 15)
+        lead = self.env["crm.lead"].search(
+            [("email_from", "=", "grace.hopper@example.com")]
+        )
+        operation = partner.lead_score_operation_ids
+        self.assertEqual((operation.res_model, operation.res_id), ("crm.lead", lead.id))
+        self.assertEqual(operation.note, "Asked us a question")

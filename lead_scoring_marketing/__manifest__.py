@@ -21,5 +21,6 @@
         "data/mailing_filter_data.xml",
         "data/base_automation_data.xml",
     ],
+    "demo": ["demo/lead_scoring_marketing_demo.xml"],
     "installable": True,
 }

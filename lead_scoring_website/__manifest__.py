@@ -25,5 +25,6 @@
         ],
         "web.assets_tests": ["lead_scoring_website/static/tests/tours/*.js"],
     },
+    "demo": ["demo/lead_scoring_website_demo.xml"],
     "installable": True,
 }

@@ -430,6 +430,48 @@ def main():
         figures["range_count"] = count
         assert len(page) == min(80, count)
 
+        # One contact with a ledger of 10,000 operations: replay and form.
+        heavy = Partner.create({"name": "Heavy ledger"})
+        cr.execute(
+            SQL(
+                """INSERT INTO lead_score_operation (partner_id, date, operation, value,
+                   signed_value, source, expired)
+               SELECT %s, now() - i * interval '1 minute', 'add', 1, 1, 'api', FALSE
+                 FROM generate_series(1, 10000) i""",
+                heavy.id,
+            )
+        )
+        with timed("heavy_replay", figures):
+            Operation._refresh_scores([heavy.id], flush=True)
+        heavy = Partner.browse(heavy.id)
+        assert heavy.lead_score == 10_000
+        env.invalidate_all()
+        spec = {
+            "lead_score": {},
+            "lead_score_tier_id": {"fields": {"display_name": {}}},
+            "lead_score_operation_ids": {
+                "fields": {
+                    name: {}
+                    for name in (
+                        "date",
+                        "operation",
+                        "value",
+                        "balance",
+                        "note",
+                        "source",
+                        "rule_name",
+                        "expiry_date",
+                        "expired",
+                    )
+                },
+                "limit": 40,
+                "order": "date desc, id desc",
+            },
+        }
+        with timed("heavy_form", figures):
+            heavy.web_read(spec)
+        cr.rollback()
+
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     first_rate = operations / figures["first_run"]
     raw_rate = raw_operations / figures["raw_sql"]
@@ -460,6 +502,10 @@ def main():
     print(
         f"  search score 50..150    {figures['range_search'] * 1000:8.1f} ms"
         f" (first 80 of {figures['range_count']:,})"
+    )
+    print(
+        f"  10,000-line ledger      {figures['heavy_replay'] * 1000:8.1f} ms replay,"
+        f" {figures['heavy_form'] * 1000:.1f} ms to read its contact form"
     )
     print(f"  peak memory             {peak_mb:8.0f} MB")
 

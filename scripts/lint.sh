@@ -8,3 +8,5 @@ say "ruff"
 say "pylint-odoo (mandatory checks)"
 PYTHONPATH=$ODOO_DIR "$VENV/bin/pylint" --rcfile=.pylintrc-mandatory \
   lead_scoring lead_scoring_website lead_scoring_marketing
+say "readme fragments"
+"$PY" "$REPO_DIR/scripts/gen_readme.py" --check

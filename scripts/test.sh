@@ -24,7 +24,7 @@ sed -e "s/^http_port = .*/http_port = 18069/" -e "s/^gevent_port = .*/gevent_por
 
 say "Installing $ADDONS into a fresh database $TEST_DB"
 psql_run -d postgres -c "DROP DATABASE IF EXISTS $TEST_DB" 2>/dev/null
-"$PY" "$ODOO_DIR/odoo-bin" -c "$TEST_CONF" -d "$TEST_DB" -i "$ADDONS" --stop-after-init \
+"$PY" "$ODOO_DIR/odoo-bin" -c "$TEST_CONF" -d "$TEST_DB" -i "$ADDONS,privacy_lookup" --stop-after-init \
   --log-level=info --logfile="$LOG_DIR/install.log"
 bash "$REPO_DIR/scripts/check_log.sh" "$LOG_DIR/install.log"
 

@@ -7,6 +7,8 @@ referenced by the form's ``data-lead-scoring-setting-id``; the controller
 applies it through :meth:`_score_submission`.
 """
 
+from lxml import etree
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import email_normalize
@@ -15,6 +17,8 @@ from odoo.addons.lead_scoring.models.lead_score_operation import (
     MAX_POINTS,
     OPERATIONS,
 )
+
+from ..tools import SETTING_ATTRIBUTE
 
 DESIGNER_GROUP = "website.group_website_designer"
 REPEATS = [("every", "Every submission"), ("once", "Once per contact")]
@@ -178,6 +182,18 @@ class LeadScoreFormSetting(models.Model):
             _("%(form)s on %(page)s", form=model.name, page=vals.get("page_url", "?")),
         )
         return settings.create(dict(vals, website_id=website.id)).id
+
+    @api.model
+    def _demo_set_on_contactus_form(self):
+        """Demo data: the Contact Us form creates leads and scores them, as a
+        designer would set it up in the website editor."""
+        setting = self.env.ref("lead_scoring_website.demo_form_setting_contactus")
+        view = self.env.ref("website.contactus")
+        arch = etree.fromstring(view.arch_db)
+        for form in arch.iterfind(".//form[@id='contactus_form']"):
+            form.set("data-model_name", "crm.lead")
+            form.set(SETTING_ATTRIBUTE, str(setting.id))
+        view.arch_db = etree.tostring(arch, encoding="unicode")
 
     @api.model
     def editor_read(self, setting_id):

@@ -10,9 +10,10 @@ import argparse
 import resource
 import time
 from contextlib import contextmanager
+from datetime import timedelta
 
 import odoo
-from odoo import SUPERUSER_ID, api
+from odoo import SUPERUSER_ID, api, fields
 from odoo.tools import SQL
 
 COUNTRIES = ["FR", "BE", "NL", "DE", "US", "LU", "ES", "IT", "GB", "CH"]
@@ -29,9 +30,14 @@ URLS = [
 NAIVE_SUBSET = 2000
 
 
+def countries(env):
+    found = env["res.country"].search([("code", "in", COUNTRIES)])
+    return {country.code: country.id for country in found}
+
+
 def rules(env):
     """20 rules: 12 contact conditions and 8 events, with their hand-written SQL."""
-    country = {code: env.ref(f"base.{code.lower()}").id for code in COUNTRIES}
+    country = countries(env)
     tags = env["res.partner.category"].search(
         [("name", "like", "Bench tag ")], order="name"
     )
@@ -220,7 +226,7 @@ def rules(env):
 
 def populate(env, contacts):
     cr = env.cr
-    country_ids = [env.ref(f"base.{code.lower()}").id for code in COUNTRIES]
+    country_ids = list(countries(env).values())
     tags = env["res.partner.category"].create(
         [{"name": f"Bench tag {c}"} for c in "ABCDE"]
     )
@@ -230,10 +236,10 @@ def populate(env, contacts):
         INSERT INTO res_partner (name, complete_name, email, email_normalized, country_id,
                                  active, type, is_company, lead_score, create_date, write_date,
                                  create_uid, write_uid)
-        SELECT 'Contact ' || i, 'Contact ' || i, e, e, (%(countries)s)[1 + i %% 10],
-               TRUE, 'contact', FALSE, 0, now() - (i %% 700) * interval '1 day', now(), 1, 1
+        SELECT 'Contact ' || i, 'Contact ' || i, e, e, (%(countries)s)[1 + mod(i, 10)],
+               TRUE, 'contact', FALSE, 0, now() - (mod(i, 700)) * interval '1 day', now(), 1, 1
           FROM generate_series(1, %(n)s) i,
-               LATERAL (SELECT 'c' || i || CASE i %% 4 WHEN 0 THEN '@mail.example'
+               LATERAL (SELECT 'c' || i || CASE mod(i, 4) WHEN 0 THEN '@mail.example'
                                                WHEN 1 THEN '@corp.example'
                                                ELSE '@other.example' END AS e) email
         """,
@@ -247,9 +253,9 @@ def populate(env, contacts):
         SQL(
             """
         INSERT INTO res_partner_res_partner_category_rel (partner_id, category_id)
-        SELECT p, (%(tags)s)[1 + (p * 7) %% 5] FROM generate_series(%(a)s, %(b)s) p
+        SELECT p, (%(tags)s)[1 + mod(p * 7, 5)] FROM generate_series(%(a)s, %(b)s) p
         UNION
-        SELECT p, (%(tags)s)[1 + (p * 3) %% 5] FROM generate_series(%(a)s, %(b)s, 3) p
+        SELECT p, (%(tags)s)[1 + mod(p * 3, 5)] FROM generate_series(%(a)s, %(b)s, 3) p
         """,
             tags=tags.ids,
             a=first,
@@ -274,7 +280,7 @@ def populate(env, contacts):
         SQL(
             """
         INSERT INTO website_track (visitor_id, partner_id, url, visit_datetime)
-        SELECT v.id, v.partner_id, (%(urls)s)[1 + (v.id * k) %% 8], now() - k * interval '1 day'
+        SELECT v.id, v.partner_id, (%(urls)s)[1 + mod(v.id * k, 8)], now() - k * interval '1 day'
           FROM website_visitor v, generate_series(1, 2) k
          WHERE v.partner_id BETWEEN %(a)s AND %(b)s
         """,
@@ -293,9 +299,9 @@ def populate(env, contacts):
                                    trace_status, email, sent_datetime, open_datetime,
                                    links_click_datetime, reply_datetime, create_date, write_date)
         SELECT 'res.partner', p, p, %(mailing)s, 'mail',
-               CASE p %% 5 WHEN 0 THEN 'reply' WHEN 1 THEN 'open' ELSE 'sent' END,
-               'c' || p || '@x.example', now(), CASE WHEN p %% 5 < 2 THEN now() END,
-               CASE WHEN p %% 10 = 0 THEN now() END, CASE WHEN p %% 5 = 0 THEN now() END,
+               CASE mod(p, 5) WHEN 0 THEN 'reply' WHEN 1 THEN 'open' ELSE 'sent' END,
+               'c' || p || '@x.example', now(), CASE WHEN mod(p, 5) < 2 THEN now() END,
+               CASE WHEN mod(p, 10) = 0 THEN now() END, CASE WHEN mod(p, 5) = 0 THEN now() END,
                now(), now()
           FROM generate_series(%(a)s, %(b)s, 2) p
         """,
@@ -306,6 +312,10 @@ def populate(env, contacts):
     )
     cr.execute("ANALYZE")
     return first, last
+
+
+def now_plus(days):
+    return fields.Datetime.now() + timedelta(days=days) if days else None
 
 
 @contextmanager
@@ -337,29 +347,48 @@ def main():
         cr.commit()
         rule_records = Rule.search([])
 
-        # The floor: one INSERT ... SELECT per rule and one UPDATE of the scores.
+        # The floor: one INSERT ... SELECT per rule and one UPDATE of the scores,
+        # writing what our run writes (every column, each line's balance).
         with timed("raw_sql", figures):
             for rule, (_values, raw) in zip(
                 rule_records.sorted("sequence"), specs, strict=True
             ):
                 sign = -1 if rule.operation == "remove" else 1
+                balance = (
+                    SQL("%s", rule.value)
+                    if rule.operation == "set"
+                    else SQL(
+                        "COALESCE((SELECT balance FROM lead_score_operation o"
+                        " WHERE o.partner_id = src.pid ORDER BY date DESC, id DESC LIMIT 1), 0)"
+                        " + %s * row_number() OVER (PARTITION BY src.pid ORDER BY src.rid)",
+                        sign * rule.value,
+                    )
+                )
                 cr.execute(
                     SQL(
-                        """INSERT INTO lead_score_operation (partner_id, date, operation, value,
-                           signed_value, source, rule_id, rule_key, expired)
-                       SELECT src.pid, now(), %s, %s, %s, 'rule', %s, src.rid::text, FALSE
-                         FROM (%s) AS src(rid, pid)""",
+                        """INSERT INTO lead_score_operation (partner_id, company_id, date, operation,
+                           value, signed_value, balance, source, rule_id, rule_name, rule_key,
+                           res_model, res_id, expiry_date, expired, user_id, create_uid,
+                           create_date, write_uid, write_date)
+                       SELECT src.pid, NULL, now(), %s, %s, %s, %s, 'rule', %s, %s,
+                              src.rid::text, %s, src.rid, %s, FALSE, 1, 1, now(), 1, now()
+                         FROM (%s) AS src(rid, pid) ORDER BY src.pid, src.rid""",
                         rule.operation,
                         rule.value,
                         sign * rule.value,
+                        balance,
                         rule.id,
-                        SQL(raw),
+                        rule.name,
+                        rule.model_id.model or None,
+                        now_plus(rule.expiry_days),
+                        SQL(raw.replace("%", "%%")),
                     )
                 )
-            cr.execute("""UPDATE res_partner p SET lead_score = s.total
-                            FROM (SELECT partner_id, SUM(signed_value) total
-                                    FROM lead_score_operation GROUP BY partner_id) s
-                           WHERE p.id = s.partner_id""")
+            cr.execute("""UPDATE res_partner p SET lead_score = last.balance
+                            FROM (SELECT DISTINCT ON (partner_id) partner_id, balance
+                                    FROM lead_score_operation
+                                   ORDER BY partner_id, date DESC, id DESC) last
+                           WHERE p.id = last.partner_id""")
             cr.execute("SELECT count(*) FROM lead_score_operation")
             raw_operations = cr.fetchone()[0]
         cr.rollback()
@@ -380,7 +409,7 @@ def main():
         cr.execute(
             SQL(
                 """UPDATE res_partner SET country_id = %s, write_date = now()
-                WHERE id BETWEEN %s AND %s AND id %% %s = 0""",
+                WHERE id BETWEEN %s AND %s AND mod(id, %s) = 0""",
                 env.ref("base.fr").id,
                 first,
                 last,
@@ -391,7 +420,7 @@ def main():
             SQL(
                 """INSERT INTO website_track (visitor_id, partner_id, url, visit_datetime)
                SELECT id, partner_id, '/pricing', now() FROM website_visitor
-                WHERE partner_id BETWEEN %s AND %s AND partner_id %% %s = 1""",
+                WHERE partner_id BETWEEN %s AND %s AND mod(partner_id, %s) = 1""",
                 first,
                 last,
                 step,

@@ -354,10 +354,11 @@ class LeadScoreOperation(models.Model):
         self.env.cr.execute(
             SQL(
                 """
-                SELECT DISTINCT ON (partner_id) partner_id, balance
-                  FROM lead_score_operation
-                 WHERE partner_id = ANY(%s)
-                 ORDER BY partner_id, date DESC, id DESC
+                SELECT p.id, last.balance
+                  FROM unnest(%s::int[]) AS p(id)
+                  JOIN LATERAL (SELECT balance FROM lead_score_operation o
+                                 WHERE o.partner_id = p.id
+                                 ORDER BY o.date DESC, o.id DESC LIMIT 1) last ON TRUE
                 """,
                 list(partner_ids),
             )
@@ -365,16 +366,20 @@ class LeadScoreOperation(models.Model):
         return dict(self.env.cr.fetchall())
 
     @api.model
-    def _refresh_scores(self, partner_ids, flush=False):
+    def _refresh_scores(self, partner_ids, flush=False, replay=None):
         """Replay these contacts' ledgers, then have the ORM recompute their
         stored score (and what depends on it), batch by batch.
 
+        ``replay`` limits the replay to those contacts, when the others' new
+        lines were written with their balance (see lead.score.rule._apply).
         With ``flush``, each batch is written at once and the cache emptied, so
         that a run over a million contacts keeps a small memory.
         """
         partner_model = self.env["res.partner"]
         for batch in split_every(REFRESH_BATCH, sorted(set(partner_ids))):
-            self._replay_ledger(batch)
+            self._replay_ledger(
+                batch if replay is None else [pid for pid in batch if pid in replay]
+            )
             # As if the ORM had changed their ledger: the score, the tier and
             # what depends on them (leads' copies ...) are recomputed.
             partner_model.browse(batch).modified(["lead_score_operation_ids"])

@@ -22,7 +22,7 @@ from odoo.tools.safe_eval import datetime as safe_datetime
 from odoo.tools.safe_eval import dateutil, safe_eval
 from odoo.tools.safe_eval import time as safe_time
 
-from .lead_score_operation import MAX_POINTS, OPERATIONS
+from .lead_score_operation import MAX_BALANCE, MAX_POINTS, OPERATIONS
 
 _logger = logging.getLogger(__name__)
 
@@ -243,7 +243,8 @@ class LeadScoreRule(models.Model):
     # The engine
     # ------------------------------------------------------------------
     def _apply(self, now):
-        """Score what this rule matches; returns the contacts that changed."""
+        """Score what this rule matches; returns (contact, needs a replay)
+        for each operation recorded."""
         self.ensure_one()
         if self.condition_type == "event":
             key = SQL("src.res_id::text")
@@ -272,35 +273,53 @@ class LeadScoreRule(models.Model):
             if self.company_id
             else SQL("TRUE")
         )
+        # Each line's balance is written with it: the previous balance plus
+        # this rule's points (several lines of one contact follow each other
+        # in id order). A contact with a line dated after now, or one still
+        # to be replayed, gets no balance here and is replayed afterwards.
         self.env.cr.execute(
             SQL(
                 """
                 INSERT INTO lead_score_operation (
                     partner_id, company_id, date, operation, value, signed_value,
-                    source, rule_id, rule_name, rule_key, res_model, res_id,
+                    balance, source, rule_id, rule_name, rule_key, res_model, res_id,
                     expiry_date, expired, user_id,
                     create_uid, create_date, write_uid, write_date)
-                SELECT src.partner_id, %(company)s, %(now)s, %(operation)s, %(value)s,
-                       %(signed)s, 'rule', %(rule)s, %(rule_name)s, %(key)s,
+                SELECT src.partner_id, p.company_id, %(now)s, %(operation)s, %(value)s,
+                       %(signed)s,
+                       CASE WHEN last.date > %(now)s
+                                 OR (last.id IS NOT NULL AND last.balance IS NULL)
+                            THEN NULL
+                            WHEN %(operation)s = 'set' THEN %(value)s
+                            ELSE GREATEST(-%(max)s, LEAST(%(max)s,
+                                COALESCE(last.balance, 0) + %(signed)s * ROW_NUMBER()
+                                    OVER (PARTITION BY src.partner_id ORDER BY src.res_id)))
+                       END,
+                       'rule', %(rule)s, %(rule_name)s, %(key)s,
                        %(res_model)s, %(res_id)s, %(expiry)s, FALSE, %(uid)s,
                        %(uid)s, %(now)s, %(uid)s, %(now)s
                   FROM (%(source)s) src
                   JOIN res_partner p ON p.id = src.partner_id AND p.active
+                  LEFT JOIN LATERAL (
+                        SELECT o.id, o.date, o.balance FROM lead_score_operation o
+                         WHERE o.partner_id = src.partner_id
+                         ORDER BY o.date DESC, o.id DESC LIMIT 1) last ON TRUE
                  WHERE %(fresh)s AND %(in_company)s
                    AND NOT EXISTS (SELECT 1 FROM lead_score_operation o
                                     WHERE o.rule_id = %(rule)s
                                       AND o.partner_id = src.partner_id
                                       AND o.rule_key = %(key)s)
+                 ORDER BY src.partner_id, src.res_id
                 ON CONFLICT (rule_id, partner_id, rule_key)
                    WHERE rule_id IS NOT NULL AND rule_key IS NOT NULL DO NOTHING
-                RETURNING partner_id
+                RETURNING partner_id, balance IS NULL
                 """,
-                company=SQL("p.company_id"),
                 in_company=in_company,
                 now=now,
                 operation=self.operation,
                 value=self.value,
                 signed=-self.value if self.operation == "remove" else self.value,
+                max=MAX_BALANCE,
                 rule=self.id,
                 rule_name=self.name,
                 key=key,
@@ -312,7 +331,7 @@ class LeadScoreRule(models.Model):
                 fresh=fresh,
             )
         )
-        return [row[0] for row in self.env.cr.fetchall()]
+        return self.env.cr.fetchall()
 
     def _run_rules(self):
         """Apply these rules in sequence order, each isolated in a savepoint:
@@ -330,14 +349,14 @@ class LeadScoreRule(models.Model):
             .sudo()
             .get_param("lead_scoring.rule_timeout", RULE_TIMEOUT)
         )
-        changed = set()
+        changed, to_replay = set(), set()
         now = fields.Datetime.now()
         for rule in self.sorted(lambda r: (r.sequence, r.id)):
             started = time.monotonic()
             try:
                 with cr.savepoint():
                     cr.execute(SQL("SET LOCAL statement_timeout = %s", timeout * 1000))
-                    partner_ids = rule._apply(now)
+                    recorded = rule._apply(now)
                     cr.execute("SET LOCAL statement_timeout = 0")
             except Exception as error:  # noqa: BLE001 - isolate any failure
                 _logger.warning(
@@ -345,18 +364,19 @@ class LeadScoreRule(models.Model):
                 )
                 rule.write({"last_error": str(error), "last_error_date": now})
                 continue
-            changed.update(partner_ids)
+            changed.update(partner_id for partner_id, _balance in recorded)
+            to_replay.update(partner_id for partner_id, unknown in recorded if unknown)
             rule.write(
                 {
                     "last_run_date": now,
-                    "last_run_count": len(partner_ids),
+                    "last_run_count": len(recorded),
                     "last_run_duration": round(time.monotonic() - started, 3),
                     "last_error": False,
                     "last_error_date": False,
                 }
             )
         operations.invalidate_model()
-        operations._refresh_scores(changed, flush=True)
+        operations._refresh_scores(changed, flush=True, replay=to_replay)
         return changed
 
     @api.model

@@ -319,3 +319,43 @@ class TestRules(LeadScoringCase):
             "SELECT partner_lead_score FROM crm_lead WHERE id = %s", lead.ids
         )
         self.assertEqual(self.env.cr.fetchone()[0], 10)
+
+    def test_balances_written_by_a_run_equal_a_full_replay(self):
+        partner = self.french[0]
+        self.add(partner, "add", 7, days_ago=3)
+        self.add(partner, "set", 40, days_ago=2)
+        won = self.env["crm.stage"].search([("is_won", "=", True)], limit=1)
+        self.env["crm.lead"].create(
+            [
+                {"name": f"Won {i}", "partner_id": partner.id, "stage_id": won.id}
+                for i in range(3)
+            ]
+        )
+        self.rule(name="Add", value=5, sequence=1)
+        self.rule(name="Remove", operation="remove", value=2, sequence=2)
+        self.Rule.create(
+            {
+                "name": "Each won deal",
+                "value": 11,
+                "sequence": 3,
+                "condition_type": "event",
+                "model_id": self.env.ref("crm.model_crm_lead").id,
+                "partner_field_id": self.env.ref("crm.field_crm_lead__partner_id").id,
+                "domain": "[('stage_id.is_won', '=', True)]",
+            }
+        )
+        self.run_rules()
+        written = self.balances(partner)
+        self.assertEqual(partner.lead_score, 40 + 5 - 2 + 33)
+        self.Operation._replay_ledger(partner.ids)
+        self.assertEqual(self.balances(partner), written)
+
+    def test_a_line_dated_after_the_run_makes_the_run_replay(self):
+        partner = self.french[0]
+        later = self.add(partner, "set", 1, days_ago=-2)  # dated in two days
+        self.rule(value=10)
+        self.run_rules()
+        # Folded in date order: the later set still decides the score.
+        self.assertEqual(partner.lead_score, 1)
+        self.assertEqual(self.balances(partner)[-1], ("set", 1, 1))
+        self.assertEqual(later.balance, 1)

@@ -31,6 +31,35 @@ _logger = logging.getLogger(__name__)
 RULE_TIMEOUT = 300
 # Any value serves, as long as no other job uses it.
 ENGINE_LOCK = 7_361_950_201
+# Hours between two full sweeps of a rule (system parameter
+# lead_scoring.full_sweep_hours); runs in between only look at what changed.
+FULL_SWEEP_HOURS = 24
+# Changes made by transactions still open at the last run are looked at again.
+INCREMENTAL_MARGIN = timedelta(hours=1)
+# Changing these makes the next run of the rule a full sweep.
+DEFINITION_FIELDS = {
+    "active",
+    "operation",
+    "value",
+    "condition_type",
+    "model_id",
+    "partner_field_id",
+    "domain",
+    "repeat",
+    "repeat_days",
+    "company_id",
+}
+# Domains using these depend on time or on the user: always swept in full.
+TIME_WORDS = (
+    "context_today",
+    "today",
+    "datetime",
+    "relativedelta",
+    "timedelta",
+    "time.",
+    "user",
+    "uid",
+)
 
 
 class LeadScoreRule(models.Model):
@@ -102,6 +131,10 @@ class LeadScoreRule(models.Model):
     last_run_duration = fields.Float(string="Last run (s)", readonly=True, copy=False)
     last_error = fields.Text(readonly=True, copy=False)
     last_error_date = fields.Datetime(readonly=True, copy=False)
+    # Between full sweeps, a run only looks at what changed since the last one
+    # (see _incremental_filter).
+    last_full_run_date = fields.Datetime(readonly=True, copy=False)
+    last_seen_id = fields.Integer(readonly=True, copy=False)
 
     _sql_constraints = [
         (
@@ -212,11 +245,48 @@ class LeadScoreRule(models.Model):
             raise ValueError(_("a domain is a list of conditions, not %r", domain))
         return expression.normalize_domain(list(domain))
 
-    def _build_query(self):
+    def _incremental_filter(self, now):
+        """The domain restricting a run to what changed since the last one,
+        or None when this run must sweep everything.
+
+        A contact (or record) can only start matching a rule whose domain reads
+        its own stored fields when it is written, which sets its write_date; for
+        logs that are never updated (page views ...), new ids are enough. Other
+        rules (dates relative to today, related records, repetition) and every
+        rule once a day are swept in full.
+        """
+        sweep_hours = int(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("lead_scoring.full_sweep_hours", FULL_SWEEP_HOURS)
+        )
+        if (
+            not self.last_full_run_date
+            or not self.last_run_date
+            or self.last_full_run_date <= now - timedelta(hours=sweep_hours)
+            or self.repeat == "every"
+            and self.condition_type == "contact"
+            or any(word in (self.domain or "") for word in TIME_WORDS)
+        ):
+            return None
+        model = self.env[self.model_name]
+        for leaf in self._get_domain():
+            if not isinstance(leaf, list | tuple):
+                continue
+            field = model._fields.get(str(leaf[0]))
+            if "." in str(leaf[0]) or not field or not field.store or field.related:
+                return None
+        if "write_date" in model._fields and model._log_access:
+            return [("write_date", ">=", self.last_run_date - INCREMENTAL_MARGIN)]
+        return [("id", ">", self.last_seen_id)]
+
+    def _build_query(self, extra_domain=None):
         """The ORM's query of the records this rule scores, as SQL selecting
         (source record id, contact id)."""
         self.ensure_one()
         domain = self._get_domain()
+        if extra_domain:
+            domain = expression.AND([domain, extra_domain])
         if self.condition_type == "contact":
             model, partner_field = self.env["res.partner"].sudo(), "id"
         else:
@@ -246,6 +316,7 @@ class LeadScoreRule(models.Model):
         """Score what this rule matches; returns (contact, needs a replay)
         for each operation recorded."""
         self.ensure_one()
+        incremental = self._incremental_filter(now)
         if self.condition_type == "event":
             key = SQL("src.res_id::text")
             res_model = self.model_id.model
@@ -327,11 +398,18 @@ class LeadScoreRule(models.Model):
                 res_id=SQL("src.res_id") if res_model else None,
                 expiry=expiry,
                 uid=self.env.uid,
-                source=self._build_query(),
+                source=self._build_query(incremental),
                 fresh=fresh,
             )
         )
-        return self.env.cr.fetchall()
+        recorded = self.env.cr.fetchall()
+        model = self.env[self.model_name]
+        self.env.cr.execute(SQL("SELECT max(id) FROM %s", SQL.identifier(model._table)))
+        done = {"last_seen_id": self.env.cr.fetchone()[0] or 0}
+        if incremental is None:
+            done["last_full_run_date"] = now
+        self.write(done)
+        return recorded
 
     def _run_rules(self):
         """Apply these rules in sequence order, each isolated in a savepoint:
@@ -417,6 +495,11 @@ class LeadScoreRule(models.Model):
         action["domain"] = [("rule_id", "=", self.id)]
         action["context"] = {}
         return action
+
+    def write(self, vals):
+        if DEFINITION_FIELDS & set(vals):
+            vals = dict(vals, last_full_run_date=False)
+        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_history(self):

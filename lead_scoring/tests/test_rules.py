@@ -359,3 +359,36 @@ class TestRules(LeadScoringCase):
         self.assertEqual(partner.lead_score, 1)
         self.assertEqual(self.balances(partner)[-1], ("set", 1, 1))
         self.assertEqual(later.balance, 1)
+
+    def test_runs_between_full_sweeps_look_at_what_changed(self):
+        rule = self.rule()
+        self.run_rules()
+        self.assertTrue(rule.last_full_run_date)
+        newcomer = self.env["res.partner"].create(
+            {
+                "name": "Newcomer",
+                "country_id": self.france.id,
+                "category_id": [(4, self.tag.id)],
+            }
+        )
+        # Written through the ORM: its write_date brings it into the next run.
+        self.assertEqual(self.run_rules(), {newcomer.id})
+        # Changed behind the ORM's back, as an old import would: only the
+        # next full sweep sees it.
+        self.german.category_id = [(4, self.tag.id)]
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE res_partner SET country_id = %s, write_date = '2000-01-01' WHERE id = %s",
+            [self.france.id, self.german.id],
+        )
+        self.german.invalidate_recordset()
+        self.assertEqual(self.run_rules(), set())
+        self.env["ir.config_parameter"].set_param("lead_scoring.full_sweep_hours", 0)
+        self.assertEqual(self.run_rules(), {self.german.id})
+
+    def test_editing_a_rule_makes_its_next_run_a_full_sweep(self):
+        rule = self.rule(value=5)
+        self.run_rules()
+        rule.domain = "[('country_id', '=', %s)]" % self.env.ref("base.de").id
+        self.assertFalse(rule.last_full_run_date)
+        self.assertEqual(self.run_rules(), {self.german.id})

@@ -27,6 +27,7 @@
     "assets": {
         "web.assets_tests": ["lead_scoring/static/tests/tours/*.js"],
     },
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
     "application": False,
 }

@@ -9,6 +9,7 @@ harmless. Only the contacts that got an operation have their score replayed.
 """
 
 import logging
+import re
 import time
 from datetime import timedelta
 
@@ -34,6 +35,8 @@ ENGINE_LOCK = 7_361_950_201
 # Hours between two full sweeps of a rule (system parameter
 # lead_scoring.full_sweep_hours); runs in between only look at what changed.
 FULL_SWEEP_HOURS = 24
+# Repeating rules: contacts due again are found within this delay.
+REPEAT_SWEEP = timedelta(hours=1)
 # Changes made by transactions still open at the last run are looked at again.
 INCREMENTAL_MARGIN = timedelta(hours=1)
 # Changing these makes the next run of the rule a full sweep.
@@ -50,15 +53,8 @@ DEFINITION_FIELDS = {
     "company_id",
 }
 # Domains using these depend on time or on the user: always swept in full.
-TIME_WORDS = (
-    "context_today",
-    "today",
-    "datetime",
-    "relativedelta",
-    "timedelta",
-    "time.",
-    "user",
-    "uid",
+TIME_WORDS = re.compile(
+    r"\b(context_today|today|datetime|relativedelta|timedelta|time|user|uid)\b"
 )
 
 
@@ -252,8 +248,9 @@ class LeadScoreRule(models.Model):
         A contact (or record) can only start matching a rule whose domain reads
         its own stored fields when it is written, which sets its write_date; for
         logs that are never updated (page views ...), new ids are enough. Other
-        rules (dates relative to today, related records, repetition) and every
-        rule once a day are swept in full.
+        rules (dates relative to today, related records) and every rule once a
+        day are swept in full; repeating rules every hour, as contacts become
+        due again.
         """
         sweep_hours = int(
             self.env["ir.config_parameter"]
@@ -264,9 +261,13 @@ class LeadScoreRule(models.Model):
             not self.last_full_run_date
             or not self.last_run_date
             or self.last_full_run_date <= now - timedelta(hours=sweep_hours)
-            or self.repeat == "every"
-            and self.condition_type == "contact"
-            or any(word in (self.domain or "") for word in TIME_WORDS)
+            # Contacts become due again as time passes: swept hourly.
+            or (
+                self.repeat == "every"
+                and self.condition_type == "contact"
+                and self.last_full_run_date <= now - REPEAT_SWEEP
+            )
+            or TIME_WORDS.search(self.domain or "")
         ):
             return None
         model = self.env[self.model_name]

@@ -51,12 +51,13 @@ class ResPartner(models.Model):
     # an automation rule reading the tier while the score is being computed
     # would compute the tier from the old score and leave it behind.
     def init(self):
-        super().init()
+        result = super().init()
         # Scoring rules look at the contacts written since their last run.
         self.env.cr.execute(
             "CREATE INDEX IF NOT EXISTS res_partner_lead_scoring_write_date_idx"
             " ON res_partner (write_date)"
         )
+        return result
 
     @api.depends("lead_score_operation_ids")
     def _compute_lead_score(self):

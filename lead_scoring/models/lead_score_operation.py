@@ -271,8 +271,11 @@ class LeadScoreOperation(models.Model):
                 body=self._deletion_message(deleted),
                 subtype_xmlid="mail.mt_note",
             )
+        rules = self.rule_id
         result = super().unlink()
         self._refresh_scores(partners.ids)
+        # Their contacts may earn them again: the next run looks at everyone.
+        rules.sudo().write({"last_full_run_date": False})
         return result
 
     def _deletion_message(self, operations):

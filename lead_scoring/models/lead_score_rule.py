@@ -8,6 +8,7 @@ built from the ORM's own query for the rule's domain; a unique index on
 harmless. Only the contacts that got an operation have their score replayed.
 """
 
+import json
 import logging
 import re
 import time
@@ -131,6 +132,7 @@ class LeadScoreRule(models.Model):
     # (see _incremental_filter).
     last_full_run_date = fields.Datetime(readonly=True, copy=False)
     last_seen_id = fields.Integer(readonly=True, copy=False)
+    recent_runs = fields.Text(readonly=True, copy=False)
 
     _sql_constraints = [
         (
@@ -242,8 +244,8 @@ class LeadScoreRule(models.Model):
         return expression.normalize_domain(list(domain))
 
     def _incremental_filter(self, now):
-        """The domain restricting a run to what changed since the last one,
-        or None when this run must sweep everything.
+        """A function giving the SQL condition that restricts a run to what
+        changed since the last one, or None when this run sweeps everything.
 
         A contact (or record) can only start matching a rule whose domain reads
         its own stored fields when it is written, which sets its write_date; for
@@ -278,16 +280,31 @@ class LeadScoreRule(models.Model):
             if "." in str(leaf[0]) or not field or not field.store or field.related:
                 return None
         if "write_date" in model._fields and model._log_access:
-            return [("write_date", ">=", self.last_run_date - INCREMENTAL_MARGIN)]
-        return [("id", ">", self.last_seen_id)]
+            since = self.last_run_date - INCREMENTAL_MARGIN
+            # The scores written by the engine's own runs are not changes to
+            # look at: they carry the write_date of those runs' transactions.
+            return lambda table: SQL(
+                "%(date)s >= %(since)s AND %(date)s <> ALL(%(runs)s::timestamp[])",
+                date=SQL.identifier(table, "write_date"),
+                since=since,
+                runs=self._engine_runs(since),
+            )
+        return lambda table: SQL(
+            "%s > %s", SQL.identifier(table, "id"), self.last_seen_id
+        )
 
-    def _build_query(self, extra_domain=None):
+    def _engine_runs(self, since):
+        """The transaction times of the engine's recent runs."""
+        return [
+            run for run in json.loads(self.recent_runs or "[]") if run >= str(since)
+        ]
+
+    def _build_query(self, incremental=None):
         """The ORM's query of the records this rule scores, as SQL selecting
-        (source record id, contact id)."""
+        (source record id, contact id); ``incremental`` restricts it to what
+        changed (see _incremental_filter)."""
         self.ensure_one()
         domain = self._get_domain()
-        if extra_domain:
-            domain = expression.AND([domain, extra_domain])
         if self.condition_type == "contact":
             model, partner_field = self.env["res.partner"].sudo(), "id"
         else:
@@ -302,6 +319,8 @@ class LeadScoreRule(models.Model):
                     )
                 )
         query = model._search(domain)
+        if incremental:
+            query.add_where(incremental(query.table))
         return query.select(
             SQL("%s AS res_id", SQL.identifier(query.table, "id")),
             SQL(
@@ -456,6 +475,11 @@ class LeadScoreRule(models.Model):
             )
         operations.invalidate_model()
         operations._refresh_scores(changed, flush=True, replay=to_replay)
+        # Kept on each rule (not in a system parameter, whose change would
+        # empty every worker's caches each time).
+        for rule in self:
+            runs = rule._engine_runs(now - INCREMENTAL_MARGIN - REPEAT_SWEEP)
+            rule.recent_runs = json.dumps([*runs, str(cr.now())])
         return changed
 
     @api.model

@@ -45,6 +45,17 @@ class LeadScoringCase(TransactionCase):
             )
         )
 
+    def as_if_written_later(self, records):
+        """A test is one transaction; give these records the write_date of a
+        later one, as a person's edit after the run would have."""
+        self.env.flush_all()
+        self.env.cr.execute(
+            f'UPDATE "{records._table}" SET write_date ='
+            " clock_timestamp() AT TIME ZONE 'UTC' WHERE id = ANY(%s)",
+            [records.ids],
+        )
+        records.invalidate_recordset(["write_date"])
+
     def balances(self, partner):
         """(operation, value, balance) in date order."""
         operations = self.Operation.search(

@@ -372,6 +372,7 @@ class TestRules(LeadScoringCase):
             }
         )
         # Written through the ORM: its write_date brings it into the next run.
+        self.as_if_written_later(newcomer)
         self.assertEqual(self.run_rules(), {newcomer.id})
         # Changed behind the ORM's back, as an old import would: only the
         # next full sweep sees it.
@@ -392,3 +393,20 @@ class TestRules(LeadScoringCase):
         rule.domain = "[('country_id', '=', %s)]" % self.env.ref("base.de").id
         self.assertFalse(rule.last_full_run_date)
         self.assertEqual(self.run_rules(), {self.german.id})
+
+    def test_scores_written_by_a_run_are_not_changes_for_the_next(self):
+        rule = self.rule()
+        self.run_rules()
+        now = fields.Datetime.now()
+        incremental = rule._incremental_filter(now)
+        self.assertTrue(incremental)
+        query = self.env["res.partner"]._search([("id", "in", self.french.ids)])
+        query.add_where(incremental(query.table))
+        self.assertFalse(
+            list(query), "the contacts this run scored would be looked at again"
+        )
+        self.french[0].write({"comment": "edited by a person"})
+        self.as_if_written_later(self.french[0])
+        query = self.env["res.partner"]._search([("id", "in", self.french.ids)])
+        query.add_where(incremental(query.table))
+        self.assertEqual(list(query), self.french[:1].ids)

@@ -283,15 +283,35 @@ class LeadScoreRule(models.Model):
             since = self.last_run_date - INCREMENTAL_MARGIN
             # The scores written by the engine's own runs are not changes to
             # look at: they carry the write_date of those runs' transactions.
-            return lambda table: SQL(
-                "%(date)s >= %(since)s AND %(date)s <> ALL(%(runs)s::timestamp[])",
-                date=SQL.identifier(table, "write_date"),
-                since=since,
-                runs=self._engine_runs(since),
+            runs = sorted(self._engine_runs(since))
+            return lambda table: self._between_runs_sql(
+                SQL.identifier(table, "write_date"), since, runs
             )
         return lambda table: SQL(
             "%s > %s", SQL.identifier(table, "id"), self.last_seen_id
         )
+
+    @api.model
+    def _between_runs_sql(self, column, since, runs):
+        """column >= since, leaving out the exact times of the engine's runs,
+        as ranges that an index on the column serves (a run can have written
+        a million contacts at one of those times)."""
+        lows = [since, *runs]
+        parts = [
+            SQL(
+                "(%s %s %s AND %s < %s)",
+                column,
+                SQL(">=" if index == 0 else ">"),
+                lows[index],
+                column,
+                high,
+            )
+            for index, high in enumerate(runs)
+        ]
+        parts.append(
+            SQL("%s > %s", column, runs[-1]) if runs else SQL("%s >= %s", column, since)
+        )
+        return SQL("(%s)", SQL(" OR ").join(parts))
 
     def _engine_runs(self, since):
         """The transaction times of the engine's recent runs."""

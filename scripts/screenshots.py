@@ -200,28 +200,6 @@ def main():
         )
         page.shot("campaign_scoring_step")
 
-        # The website editor, the Contact Us form selected: its scoring options.
-        open_url(
-            "/odoo/action-website.website_preview?path=%2Fcontactus&enable_editor=1",
-            "iframe.o_iframe",
-        )
-        page.wait_for("#oe_snippets .oe_snippet_thumbnail", timeout=60)
-        deadline = time.time() + 30
-        while time.time() < deadline and not page.evaluate(
-            "!!document.querySelector('.snippet-option-LeadScoringFormOption')"
-        ):
-            page.evaluate(
-                "(() => { const f = document.querySelector('iframe.o_iframe')"
-                ".contentDocument.querySelector('.s_website_form input');"
-                " if (f) f.click(); })()"
-            )
-            time.sleep(1)
-        page.evaluate(
-            "document.querySelector('.snippet-option-LeadScoringFormOption')"
-            ".scrollIntoView()"
-        )
-        page.shot("website_editor_form_scoring")
-
     finally:
         chrome.terminate()
         shutil.rmtree(profile, ignore_errors=True)

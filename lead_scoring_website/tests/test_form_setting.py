@@ -64,8 +64,10 @@ class TestFormSetting(TransactionCase):
         self.assertTrue(setting.active)
 
     def test_off_without_setting_creates_nothing(self):
+        settings = self.Setting.with_context(active_test=False)
+        before = settings.search([])
         self.assertFalse(self.save(operation="off"))
-        self.assertFalse(self.Setting.with_context(active_test=False).search([]))
+        self.assertEqual(settings.search([]), before)
 
     def test_form_action_change_follows(self):
         setting_id = self.save()

@@ -19,13 +19,15 @@ options.registry.LeadScoringFormOption = options.Class.extend({
      * @override
      */
     async willStart() {
+        // _super only exists until the first await.
+        const started = this._super(...arguments);
         this.setting = {...DEFAULTS};
         const settingId = this._settingId();
         if (settingId) {
             const saved = await this.orm.call(MODEL, "editor_read", [settingId]);
             Object.assign(this.setting, saved || {});
         }
-        return this._super(...arguments);
+        return started;
     },
     /**
      * A copy of a form starts without scoring: two forms never share a setting.

@@ -8,48 +8,17 @@ import logging
 
 from odoo import _, api, fields, models
 
-from odoo.addons.lead_scoring.models.lead_score_operation import OPERATIONS
-
 _logger = logging.getLogger(__name__)
 
 
 class IrActionsServer(models.Model):
-    _inherit = "ir.actions.server"
+    _name = "ir.actions.server"
+    _inherit = ["ir.actions.server", "lead.score.action.mixin"]
+    _lead_score_type_field = "state"
 
     state = fields.Selection(
         selection_add=[("lead_score", "Update lead score")],
         ondelete={"lead_score": "cascade"},
-    )
-    lead_score_operation = fields.Selection(
-        OPERATIONS,
-        string="Score operation",
-        compute="_compute_lead_score_operation",
-        readonly=False,
-        store=True,
-    )
-    lead_score_value = fields.Integer(
-        string="Points",
-        compute="_compute_lead_score_value",
-        readonly=False,
-        store=True,
-    )
-    lead_score_note = fields.Char(
-        string="Score note",
-        compute="_compute_lead_score_note",
-        readonly=False,
-        store=True,
-        help="Recorded on each score operation; the action's name when empty.",
-    )
-    lead_score_partner_field_id = fields.Many2one(
-        "ir.model.fields",
-        string="Contact field",
-        compute="_compute_lead_score_partner_field_id",
-        readonly=False,
-        store=True,
-        ondelete="cascade",
-        domain="[('model_id', '=', model_id), ('ttype', '=', 'many2one'),"
-        " ('relation', '=', 'res.partner'), ('store', '=', True)]",
-        help="The field of the records that holds the contact whose score changes.",
     )
 
     @api.depends("state")
@@ -62,39 +31,6 @@ class IrActionsServer(models.Model):
                 action.available_model_ids = action.available_model_ids & scorable
         return result
 
-    @api.depends("state")
-    def _compute_lead_score_operation(self):
-        for action in self:
-            if action.state != "lead_score":
-                action.lead_score_operation = False
-            elif not action.lead_score_operation:
-                action.lead_score_operation = "add"
-
-    @api.depends("state")
-    def _compute_lead_score_value(self):
-        for action in self:
-            if action.state != "lead_score":
-                action.lead_score_value = 0
-            elif not action.lead_score_value:
-                action.lead_score_value = 10
-
-    @api.depends("state")
-    def _compute_lead_score_note(self):
-        self.filtered(
-            lambda action: action.state != "lead_score"
-        ).lead_score_note = False
-
-    @api.depends("state", "model_id")
-    def _compute_lead_score_partner_field_id(self):
-        target = self.env["lead.score.target"]
-        for action in self:
-            if action.state != "lead_score" or action.model_name == "res.partner":
-                action.lead_score_partner_field_id = False
-            elif action.lead_score_partner_field_id.model_id != action.model_id:
-                action.lead_score_partner_field_id = target._default_contact_field(
-                    action.model_id
-                )
-
     @api.constrains(
         "state",
         "model_id",
@@ -103,19 +39,8 @@ class IrActionsServer(models.Model):
         "lead_score_value",
     )
     def _check_lead_score(self):
-        target = self.env["lead.score.target"]
         for action in self.filtered(lambda action: action.state == "lead_score"):
-            label = _("Action %s", action.name)
-            target._check_contact_field(
-                action.model_id, action.lead_score_partner_field_id, label
-            )
-            self.env["lead.score.operation"]._check_vals(
-                {
-                    "operation": action.lead_score_operation or "add",
-                    "value": action.lead_score_value,
-                    "source": "automation",
-                }
-            )
+            action._check_lead_score_settings(_("Action %s", action.name))
 
     def _run_action_lead_score_multi(self, eval_context=None):
         eval_context = eval_context or {}

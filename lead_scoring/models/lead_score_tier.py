@@ -54,6 +54,16 @@ class LeadScoreTier(models.Model):
         for tier in self:
             tier.partner_count = counts.get(tier, 0)
 
+    def action_view_partners(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "contacts.action_contacts"
+        )
+        action["domain"] = [("lead_score_tier_id", "=", self.id)]
+        action["context"] = {"default_is_company": False}
+        action["name"] = self.name
+        return action
+
     @api.model
     def _tier_for_scores(self, scores):
         """{score: tier} for the given scores, with one read of the tiers."""

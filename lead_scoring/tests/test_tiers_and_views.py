@@ -46,6 +46,15 @@ class TestTiers(LeadScoringCase):
         self.hot.unlink()
         self.assertEqual(self.partner.lead_score_tier_id, self.warm)
 
+    def test_tier_button_opens_its_contacts(self):
+        self.add(self.partner, "add", 120)
+        action = self.hot.action_view_partners()
+        self.assertEqual(action["res_model"], "res.partner")
+        shown = self.env["res.partner"].search(action["domain"])
+        self.assertIn(self.partner, shown)
+        self.assertEqual(len(shown), self.hot.partner_count)
+        self.assertTrue(all(score >= 100 for score in shown.mapped("lead_score")))
+
     def test_duplicate_bands_are_refused(self):
         with self.assertRaises(ValidationError):
             self.Tier.create({"name": "Lukewarm", "min_score": 50})

@@ -22,5 +22,6 @@
         "data/base_automation_data.xml",
     ],
     "demo": ["demo/lead_scoring_marketing_demo.xml"],
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
 }

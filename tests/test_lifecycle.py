@@ -28,6 +28,7 @@ UNION ALL SELECT 'view ' || id FROM ir_ui_view
 UNION ALL SELECT 'field ' || model || '.' || name FROM ir_model_fields
 UNION ALL SELECT 'selection ' || field_id || ' ' || value FROM ir_model_fields_selection
 UNION ALL SELECT 'group ' || id FROM res_groups
+UNION ALL SELECT 'implied group ' || gid || ' ' || hid FROM res_groups_implied_rel
 """
 
 

@@ -65,13 +65,17 @@ class TestActOnScore(MarketingCase):
         self.assertFalse(self.outsider.category_id)
 
     def test_hot_notification_fires_once_per_crossing(self):
-        self.Tier.create(
+        tiers = self.Tier.create(
             [
                 {"name": "Cold", "min_score": 0},
                 {"name": "Warm", "min_score": 50},
                 {"name": "Hot", "min_score": 100},
             ]
         )
+        # Whatever the language the scheduler runs in, where Hot reads "Chaud".
+        self.env["res.lang"]._activate_lang("fr_FR")
+        tiers[2].with_context(lang="fr_FR").name = "Chaud"
+        self.Rule = self.Rule.with_context(lang="fr_FR")
         self.env.ref("lead_scoring_marketing.automation_hot_contact").active = True
         salesperson = new_test_user(
             self.env, "ls_salesperson", groups="base.group_user"

@@ -75,3 +75,20 @@ class TestAudience(MarketingCase):
             recipients & set((self.high | self.edge | self.low).ids),
             {self.high.id, self.edge.id},
         )
+
+    def test_favorite_filter_hot_contacts_in_french(self):
+        """The tier's name is translated; the filter must not depend on it."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.hot.with_context(lang="fr_FR").name = "Chaud"
+        self.marketer.lang = "fr_FR"
+        mailing_filter = self.env.ref("lead_scoring_marketing.mailing_filter_hot")
+        mailing = self.mailing(mailing_filter_id=mailing_filter.id)
+        recipients = set(
+            mailing.with_user(self.marketer)
+            .with_context(lang="fr_FR")
+            ._get_recipients()
+        )
+        self.assertEqual(
+            recipients & set((self.high | self.edge | self.low).ids),
+            {self.high.id, self.edge.id},
+        )

@@ -8,6 +8,7 @@ subset, a score range search, and peak memory.
 """
 
 import argparse
+import json
 import resource
 import time
 from contextlib import contextmanager
@@ -388,7 +389,7 @@ def main():
                         sign * rule.value,
                         balance,
                         rule.id,
-                        rule.name,
+                        json.dumps({"en_US": rule.name}),
                         rule.model_id.model or None,
                         now_plus(rule.expiry_days),
                         SQL(raw.replace("%", "%%")),

@@ -87,6 +87,7 @@ class LeadScoreOperation(models.Model):
     )
     rule_name = fields.Char(
         string="Rule title",
+        translate=True,
         help="The rule's title when it scored, kept when the rule is renamed.",
     )
     rule_key = fields.Char(
@@ -216,12 +217,8 @@ class LeadScoreOperation(models.Model):
         self._check_partners(list({vals.get("partner_id") for vals in vals_list}))
         existing = self._find_by_idempotency_key(vals_list)
         new_vals = [v for v in vals_list if v.get("idempotency_key") not in existing]
-        for vals in new_vals:
-            if vals.get("rule_id") and not vals.get("rule_name"):
-                vals["rule_name"] = (
-                    self.env["lead.score.rule"].browse(vals["rule_id"]).name
-                )
         created = super().create(new_vals) if new_vals else self.browse()
+        created.filtered(lambda op: op.rule_id and not op.rule_name)._copy_rule_names()
         created._refresh_scores(created.partner_id.ids)
         # Answer in the caller's order, retried calls getting the first record.
         created_iter = iter(created)
@@ -231,6 +228,24 @@ class LeadScoreOperation(models.Model):
             else next(created_iter).id
             for v in vals_list
         )
+
+    def _copy_rule_names(self):
+        """Keep the rule's title, in every language it is translated in."""
+        if not self:
+            return
+        self.flush_recordset()
+        self.env["lead.score.rule"].flush_model(["name"])
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE lead_score_operation o SET rule_name = r.name
+                  FROM lead_score_rule r
+                 WHERE o.id = ANY(%s) AND r.id = o.rule_id
+                """,
+                self.ids,
+            )
+        )
+        self.invalidate_recordset(["rule_name"])
 
     @api.model
     def _find_by_idempotency_key(self, vals_list):

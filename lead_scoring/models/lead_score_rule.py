@@ -65,7 +65,7 @@ class LeadScoreRule(models.Model):
     _order = "sequence, id"
 
     name = fields.Char(string="Title", required=True, translate=True)
-    description = fields.Text()
+    description = fields.Text(translate=True)
     active = fields.Boolean(default=True)
     sequence = fields.Integer(default=10)
     company_id = fields.Many2one(
@@ -406,7 +406,8 @@ class LeadScoreRule(models.Model):
                                 COALESCE(last.balance, 0) + %(signed)s * ROW_NUMBER()
                                     OVER (PARTITION BY src.partner_id ORDER BY src.res_id)))
                        END,
-                       'rule', %(rule)s, %(rule_name)s, %(key)s,
+                       'rule', %(rule)s,
+                       (SELECT name FROM lead_score_rule WHERE id = %(rule)s), %(key)s,
                        %(res_model)s, %(res_id)s, %(expiry)s, FALSE, %(uid)s,
                        %(uid)s, %(now)s, %(uid)s, %(now)s
                   FROM (%(source)s) src
@@ -432,7 +433,6 @@ class LeadScoreRule(models.Model):
                 signed=-self.value if self.operation == "remove" else self.value,
                 max=MAX_BALANCE,
                 rule=self.id,
-                rule_name=self.name,
                 key=key,
                 res_model=res_model,
                 res_id=SQL("src.res_id") if res_model else None,
@@ -462,6 +462,7 @@ class LeadScoreRule(models.Model):
         operations = self.env["lead.score.operation"].sudo()
         operations._expire_operations()
         operations.flush_model()
+        self.flush_model()  # the operations copy the rules' titles in SQL
         timeout = int(
             self.env["ir.config_parameter"]
             .sudo()

@@ -277,6 +277,31 @@ class TestRules(LeadScoringCase):
         self.assertEqual(operation.rule_name, "French partners")
         self.assertEqual(self.french[0].lead_score, 10)
 
+    def test_history_keeps_the_rule_title_in_each_language(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        rule = self.rule()
+        rule.with_context(lang="fr_FR").name = "Partenaires français"
+        # Whoever runs it, in whatever language, the ledger reads in the reader's.
+        self.Rule.with_context(lang="fr_FR").browse(rule.ids)._run_rules()
+        rule.with_context(lang="fr_FR").name = "Renommée"
+        operation = self.french[0].lead_score_operation_ids
+        self.assertEqual(
+            operation.with_context(lang="en_US").rule_name, "French partners"
+        )
+        self.assertEqual(
+            operation.with_context(lang="fr_FR").rule_name, "Partenaires français"
+        )
+        manual = self.Operation.create(
+            {
+                "partner_id": self.french[1].id,
+                "operation": "add",
+                "value": 1,
+                "rule_id": rule.id,
+            }
+        )
+        self.assertEqual(manual.with_context(lang="fr_FR").rule_name, "Renommée")
+        self.assertEqual(manual.with_context(lang="en_US").rule_name, "French partners")
+
     def test_run_now_is_for_managers(self):
         self.rule()
         with self.assertRaises(UserError):

@@ -53,6 +53,18 @@ def build(addon):
         if heading:
             parts += [heading, "=" * len(heading), ""]
         parts += [markdown_to_rst(path.read_text()), ""]
+    shots = sorted((ROOT / addon / "static" / "description").glob("*.png"))
+    shots = [shot for shot in shots if shot.name != "icon.png"]
+    if shots:
+        parts += ["Screenshots", "===========", ""]
+        for shot in shots:
+            alt = shot.stem.replace("_", " ").capitalize()
+            parts += [
+                f".. image:: static/description/{shot.name}",
+                f"   :alt: {alt}",
+                "   :width: 100%",
+                "",
+            ]
     parts += [
         "Maintainers",
         "===========",
@@ -65,9 +77,11 @@ def build(addon):
     html = publish_parts(
         rst, writer_name="html", settings_overrides={"report_level": 5}
     )
+    # Odoo's Apps screen serves a bare image name from static/description.
+    body = html["html_body"].replace('src="static/description/', 'src="')
     page = (
         '<div class="oe_styling_v8"><section class="oe_container">'
-        f"{html['html_body']}</section></div>\n"
+        f"{body}</section></div>\n"
     )
     return rst, page
 

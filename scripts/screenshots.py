@@ -18,6 +18,13 @@ import websocket
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
+# Shots that also illustrate an addon on Odoo's Apps screen live in the addon.
+ADDON_SHOTS = {
+    "contact_score_history": "lead_scoring",
+    "rule_form_domain": "lead_scoring",
+    "website_form_scoring": "lead_scoring_website",
+    "campaign_scoring_step": "lead_scoring_marketing",
+}
 BASE = os.environ.get("LEAD_SCORING_URL", "http://localhost:8069")
 PORT = 9339
 
@@ -93,7 +100,12 @@ class Page:
         )
         time.sleep(0.5)
         data = self.call("Page.captureScreenshot", format="png")["data"]
-        (OUT / f"{name}.png").write_bytes(base64.b64decode(data))
+        folder = (
+            ROOT / ADDON_SHOTS[name] / "static" / "description"
+            if name in ADDON_SHOTS
+            else OUT
+        )
+        (folder / f"{name}.png").write_bytes(base64.b64decode(data))
         print(f"  {name}.png")
 
 

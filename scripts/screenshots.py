@@ -217,6 +217,7 @@ def main():
 
         open_url("/odoo/contacts?view_type=list", ".o_list_view")
         page.click(".o_searchview_dropdown_toggler")
+        page.wait_for(".o_filter_menu .o_menu_item")
         page.evaluate(
             "[...document.querySelectorAll('.o_filter_menu .o_menu_item')]"
             ".find(e => e.textContent.includes('Score at least 100')).click()"

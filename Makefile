@@ -16,5 +16,5 @@ lint:
 bench:  ## scoring benchmark; CONTACTS=1000000 for the full size
 	bash scripts/bench.sh $(CONTACTS)
 
-screenshots:  ## remake docs/screenshots from the running product (after make run)
+screenshots:  ## remake the README's screenshots from the running product (after make run)
 	bash -c 'source scripts/lib.sh && "$$PY" scripts/screenshots.py'

@@ -34,40 +34,33 @@ class Page:
         self.ws = websocket.create_connection(ws_url, timeout=60, suppress_origin=True)
         self.next_id = 0
 
-    def call(self, method, **params):
+    def send(self, method, **params):
         self.next_id += 1
-        call_id = self.next_id
-        self.ws.send(json.dumps({"id": call_id, "method": method, "params": params}))
+        self.ws.send(
+            json.dumps({"id": self.next_id, "method": method, "params": params})
+        )
+        return self.next_id
+
+    def call(self, method, **params):
+        call_id = self.send(method, **params)
         while True:
             message = json.loads(self.ws.recv())
             if message.get("method") == "Fetch.requestPaused":
-                self.answer_offline(message["params"]["requestId"])
+                # Google Fonts, imported by the website editor's CSS, may be out
+                # of reach (CI, offline machines); a failed import stops the
+                # editor, so answer with an empty stylesheet, as Odoo's own
+                # browser tests do.
+                self.send(
+                    "Fetch.fulfillRequest",
+                    requestId=message["params"]["requestId"],
+                    responseCode=200,
+                    responseHeaders=[{"name": "Content-Type", "value": "text/css"}],
+                    body="",
+                )
             elif message.get("id") == call_id:
                 if "error" in message:
                     raise RuntimeError(f"{method}: {message['error']}")
                 return message.get("result", {})
-
-    def answer_offline(self, request_id):
-        """Google Fonts, imported by the website editor's CSS, may be out of reach
-        (CI, offline machines); a failed import stops the editor, so answer with an
-        empty stylesheet, as Odoo's own browser tests do."""
-        self.next_id += 1
-        self.ws.send(
-            json.dumps(
-                {
-                    "id": self.next_id,
-                    "method": "Fetch.fulfillRequest",
-                    "params": {
-                        "requestId": request_id,
-                        "responseCode": 200,
-                        "responseHeaders": [
-                            {"name": "Content-Type", "value": "text/css"}
-                        ],
-                        "body": "",
-                    },
-                }
-            )
-        )
 
     def evaluate(self, expression):
         result = self.call(

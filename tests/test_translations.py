@@ -29,15 +29,7 @@ class TestTranslations(TransactionCase):
             for lang in LANGUAGES:
                 path = ROOT / addon / "i18n" / f"{lang}.po"
                 translated = (
-                    {
-                        entry.msgid
-                        for entry in polib.pofile(str(path))
-                        if entry.msgstr.strip()
-                        and not entry.obsolete
-                        and "fuzzy" not in entry.flags
-                    }
-                    if path.exists()
-                    else set()
+                    set(self._po_translations(addon, lang)) if path.exists() else set()
                 )
                 missing += [
                     f"{addon} {lang}: {source!r}"

@@ -47,9 +47,6 @@ class ResPartner(models.Model):
             create_column(self.env.cr, "res_partner", "lead_score_tier_id", "int4")
         return super()._auto_init()
 
-    # The tier is computed with the score, by the same method: computed apart,
-    # an automation rule reading the tier while the score is being computed
-    # would compute the tier from the old score and leave it behind.
     def init(self):
         result = super().init()
         # Scoring rules look at the contacts written since their last run.
@@ -57,8 +54,17 @@ class ResPartner(models.Model):
             "CREATE INDEX IF NOT EXISTS res_partner_lead_scoring_write_date_idx"
             " ON res_partner (write_date)"
         )
+        # Website forms and mailing engagement find contacts by their email;
+        # Odoo does not index it.
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS res_partner_lead_scoring_email_idx"
+            " ON res_partner (email_normalized) WHERE email_normalized IS NOT NULL"
+        )
         return result
 
+    # The tier is computed with the score, by the same method: computed apart,
+    # an automation rule reading the tier while the score is being computed
+    # would compute the tier from the old score and leave it behind.
     @api.depends("lead_score_operation_ids")
     def _compute_lead_score(self):
         # The ledger's replay has stored each line's balance already

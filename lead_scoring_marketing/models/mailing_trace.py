@@ -30,9 +30,9 @@ ENGAGEMENT = {
     "unsubscribe": ("remove", 10),
 }
 POINTS_PARAM = "lead_scoring_marketing.mailing_%s_points"
-WATERMARK_PARAM = "lead_scoring_marketing.engagement_scored_until"
-# Traces written by transactions still running when the job last ran are
-# caught by the next runs: each run looks this far behind the previous one.
+# Traces written by transactions still running when the job last ran, or
+# during a run skipped because the engine was busy, are caught by the next
+# runs: each run looks this far behind the previous one.
 OVERLAP = timedelta(hours=1)
 
 
@@ -167,12 +167,12 @@ class MailingTrace(models.Model):
             _logger.info("Lead scoring: engine busy, mailing engagement scored later")
             return False
         self.env.flush_all()
-        params = self.env["ir.config_parameter"].sudo()
-        started = cr.now()
-        watermark = params.get_param(WATERMARK_PARAM)
+        # The scheduler gives its previous run's time (kept on the cron, not in
+        # a system parameter, whose change would empty every worker's caches).
+        lastcall = self.env.context.get("lastcall")
         since = (
-            fields.Datetime.to_datetime(watermark) - OVERLAP
-            if watermark
+            fields.Datetime.to_datetime(lastcall) - OVERLAP
+            if lastcall
             else datetime(1970, 1, 1)
         )
         points = self._lead_score_default_points()
@@ -300,7 +300,6 @@ class MailingTrace(models.Model):
         operations = self.env["lead.score.operation"].sudo()
         operations.invalidate_model()
         operations._refresh_scores(changed, flush=True)
-        params.set_param(WATERMARK_PARAM, fields.Datetime.to_string(started))
         return changed
 
     @api.model

@@ -183,6 +183,15 @@ class TestMailingEngagement(MarketingCase):
         cron.method_direct_trigger()
         self.assertEqual(self.partner.lead_score, 2)
 
+    def test_job_looks_back_from_the_schedulers_previous_run(self):
+        self.trace(self.partner).set_opened()
+        now = fields.Datetime.now()
+        later = self.Trace.with_context(lastcall=now + timedelta(hours=2))
+        self.assertEqual(later._lead_score_engagement(), set())
+        recent = self.Trace.with_context(lastcall=now - timedelta(minutes=10))
+        self.assertEqual(recent._lead_score_engagement(), {self.partner.id})
+        self.assertEqual(self.partner.lead_score, 2)
+
     def test_points_out_of_range_are_refused(self):
         with self.assertRaises(ValidationError):
             self.new_mailing("Too much", lead_score_click_points=2_000_000)

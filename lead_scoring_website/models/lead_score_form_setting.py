@@ -226,7 +226,8 @@ class LeadScoreFormSetting(models.Model):
 
     def _find_or_create_partner(self, record, submitted, user):
         """The contact behind a submission: the record's contact, the logged-in
-        user, the contact with the submitted email, or a new contact."""
+        user, the contact with the submitted email, or a new contact; and
+        whether only a typed email names it (anyone can type anyone's email)."""
         self.ensure_one()
         partners = self.env["res.partner"].sudo()
         if record._name == "res.partner":
@@ -242,13 +243,13 @@ class LeadScoreFormSetting(models.Model):
             )
             partner = record.sudo().partner_id if trusted else partners
         if partner.active:
-            return partner
+            return partner, False
         if user and not user._is_public() and user.partner_id.active:
-            return user.partner_id.sudo()
+            return user.partner_id.sudo(), False
         email = self._submitted(submitted, EMAIL_KEYS)
         normalized = email_normalize(email) if email else False
         if not normalized:
-            return partners
+            return partners, False
         partner = partners.search(
             [
                 ("email_normalized", "=", normalized),
@@ -258,7 +259,7 @@ class LeadScoreFormSetting(models.Model):
             limit=1,
         )
         if partner:
-            return partner
+            return partner, True
         # A model with a field for the person's name keeps its subject in `name`.
         name_keys = ("contact_name",) if "contact_name" in record._fields else NAME_KEYS
         first_last = [
@@ -267,19 +268,21 @@ class LeadScoreFormSetting(models.Model):
         name = self._submitted(submitted, name_keys) or " ".join(
             filter(None, first_last)
         )
-        return partners.create(
+        new_partner = partners.create(
             {
                 "name": name or normalized,
                 "email": email,
                 "phone": self._submitted(submitted, PHONE_KEYS),
             }
         )
+        return new_partner, False
 
     def _score_submission(self, record, submitted, user=None):
         """Score the contact behind this submission; returns the operation."""
         self.ensure_one()
-        partner = self._find_or_create_partner(record, submitted, user)
-        if not partner:
+        partner, by_email_only = self._find_or_create_partner(record, submitted, user)
+        if not partner or (by_email_only and self.operation != "add"):
+            # Typing someone's email must not lower or reset their score.
             return self.env["lead.score.operation"]
         if self.repeat == "once":
             key = f"{self._key_prefix()}{partner.id}"

@@ -10,7 +10,7 @@ class WebsiteVisitor(models.Model):
     def _upsert_visitor(self, access_token, force_track_values=None):
         result = super()._upsert_visitor(access_token, force_track_values)
         # website inserts the page view in SQL, out of the ORM's sight: fill
-        # its contact here. Only a logged-in visitor (a token that is not 32
+        # the contact of that newest view here. Only a logged-in visitor (a token that is not 32
         # characters, see website) has one.
         if force_track_values and len(str(access_token)) != 32:
             self.env.cr.execute(
@@ -18,10 +18,11 @@ class WebsiteVisitor(models.Model):
                     """
                     UPDATE website_track t SET partner_id = v.partner_id
                       FROM website_visitor v
-                     WHERE v.id = %s AND t.visitor_id = v.id
-                       AND v.partner_id IS NOT NULL AND t.partner_id IS NULL
+                     WHERE v.id = %(visitor)s AND v.partner_id IS NOT NULL
+                       AND t.id = (SELECT max(id) FROM website_track
+                                    WHERE visitor_id = %(visitor)s)
                     """,
-                    result[0],
+                    visitor=result[0],
                 )
             )
             self.env["website.track"].invalidate_model(["partner_id"])

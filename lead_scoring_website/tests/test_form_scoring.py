@@ -51,6 +51,28 @@ class TestFormScoring(FormScoringCase):
         self.assertEqual(partner.lead_score, 10)
         self.assertEqual(self.env["res.partner"].search_count([]), partner_count)
 
+    def test_typed_email_cannot_lower_or_reset_a_score(self):
+        partner = self.env["res.partner"].create(
+            {"name": "Ada", "email": "ada.lovelace@example.com"}
+        )
+        self.Operation.create(
+            {"partner_id": partner.id, "operation": "add", "value": 80}
+        )
+        self.authenticate(None, None)
+        for operation in ("remove", "set"):
+            self.setting.write({"operation": operation, "value": 0})
+            self.submit(email_from="ada.lovelace@example.com")
+        self.assertFalse(
+            self.operations(partner).filtered(lambda o: o.source == "website")
+        )
+        self.assertEqual(partner.lead_score, 80)
+        # A contact the submission itself creates is scored by any operation.
+        self.submit(email_from="new.lovelace@example.com")
+        newcomer = self.env["res.partner"].search(
+            [("email", "=", "new.lovelace@example.com")]
+        )
+        self.assertEqual(self.operations(newcomer).operation, "set")
+
     def test_new_contact_created_from_the_form(self):
         self.authenticate(None, None)
         lead = self.submit(

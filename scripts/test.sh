@@ -14,12 +14,16 @@ as_pg_owner "$(pg_bin pg_ctl)" -D "$PG_DATA" status >/dev/null 2>&1 || pg_was_ru
 pg_start
 [ "$pg_was_running" = 1 ] || trap pg_stop EXIT
 
-# Its own port, so that a running `make run` does not stand in the way.
-TEST_CONF=$CACHE_DIR/odoo-test.conf
+# Its own port, so that a running `make run` does not stand in the way; its
+# own database, configuration and logs, so that two checkouts can test at once.
 TEST_DB=${LEAD_SCORING_TEST_DB:-lead_scoring_test}
-LOG_DIR=$CACHE_DIR/test-logs
+TEST_PORT=${LEAD_SCORING_TEST_PORT:-18069}
+TEST_CONF=$CACHE_DIR/odoo-$TEST_DB.conf
+LOG_DIR=$CACHE_DIR/test-logs/$TEST_DB
 mkdir -p "$LOG_DIR"
-sed -e "s/^http_port = .*/http_port = 18069/" -e "s/^gevent_port = .*/gevent_port = 18072/" \
+sed -e "s/^http_port = .*/http_port = $TEST_PORT/" \
+  -e "s/^gevent_port = .*/gevent_port = $((TEST_PORT + 3))/" \
+  -e "s|^addons_path = [^,]*,|addons_path = $REPO_DIR,|" \
   "$ODOO_CONF" >"$TEST_CONF"
 
 say "Installing $ADDONS into a fresh database $TEST_DB"

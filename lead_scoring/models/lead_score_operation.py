@@ -10,10 +10,12 @@ concerned in SQL and lets the ORM recompute their stored score, so that
 automation rules, tracking and related fields see the change.
 """
 
-from markupsafe import Markup
+from datetime import timedelta
+
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.osv import expression
 from odoo.tools import SQL, split_every
 
 MAX_POINTS = 1_000_000
@@ -30,26 +32,44 @@ SOURCES = [
     ("mailing", "Email marketing"),
     ("api", "API"),
 ]
-# What an operation is once recorded; only its note may change afterwards.
-LEDGER_FIELDS = {
-    "partner_id",
-    "date",
-    "operation",
-    "value",
-    "source",
+# Once recorded, an operation's note is all that may change.
+EDITABLE_FIELDS = {"note"}
+# What a caller outside the addons' own code may record.
+PUBLIC_SOURCES = {"manual", "api"}
+# Only the engine and the addons' own code set these.
+ENGINE_FIELDS = {
     "rule_id",
+    "rule_name",
+    "rule_key",
     "res_model",
     "res_id",
-    "expiry_date",
-    "idempotency_key",
+    "balance",
+    "expired",
+    "user_id",
+    "company_id",
+    "signed_value",
 }
+# Idempotency keys that the addons use for their own events: a caller who
+# could record one would pre-claim the event, or exempt a contact from it.
+RESERVED_KEY_PREFIXES = (
+    "lead-scoring:",
+    "website-form:",
+    "mailing-trace:",
+    "automation.record.step:",
+)
+# A client's clock may be a little ahead of the server's.
+CLOCK_SKEW = timedelta(minutes=5)
+# The addons' own code passes this object in the context to write engine
+# lines (see _engine()); an RPC caller cannot make one, as OCA queue_job
+# guards its jobs.
+_ENGINE = object()
 
 
 class LeadScoreOperation(models.Model):
     _name = "lead.score.operation"
     _description = "Score Operation"
     _order = "date desc, id desc"
-    _rec_name = "display_name"
+    _rec_names_search = ["partner_id", "note", "rule_name"]
 
     partner_id = fields.Many2one(
         "res.partner",
@@ -130,9 +150,12 @@ class LeadScoreOperation(models.Model):
             " ON lead_score_operation (rule_id, partner_id, rule_key)"
             " WHERE rule_id IS NOT NULL AND rule_key IS NOT NULL"
         )
+        # A key is the contact's own: one contact's key says nothing about
+        # another's, whatever their companies.
+        cr.execute("DROP INDEX IF EXISTS lead_score_operation_idempotency_uniq")
         cr.execute(
-            "CREATE UNIQUE INDEX IF NOT EXISTS lead_score_operation_idempotency_uniq"
-            " ON lead_score_operation (idempotency_key)"
+            "CREATE UNIQUE INDEX IF NOT EXISTS lead_score_operation_partner_key_uniq"
+            " ON lead_score_operation (partner_id, idempotency_key)"
             " WHERE idempotency_key IS NOT NULL"
         )
         cr.execute(
@@ -151,8 +174,10 @@ class LeadScoreOperation(models.Model):
         for operation in self:
             name = False
             if operation.res_model in self.env and operation.res_id:
-                record = self.env[operation.res_model].browse(operation.res_id).sudo()
-                name = record.exists().display_name or False
+                record = self.env[operation.res_model].browse(operation.res_id)
+                # Named only to those who may read it.
+                record = record.exists()._filtered_access("read")
+                name = record.sudo().display_name or False
             operation.source_record_name = name
 
     @api.depends("operation", "value", "partner_id")
@@ -210,21 +235,62 @@ class LeadScoreOperation(models.Model):
     # ------------------------------------------------------------------
     # ORM
     # ------------------------------------------------------------------
+    @api.model
+    def _engine(self):
+        """This model as the engine and the addons' own code use it: as
+        superuser, allowed to record rule, form, mailing and automation lines."""
+        return self.sudo().with_context(lead_scoring_engine=_ENGINE)
+
+    def _is_engine(self):
+        return self.env.context.get("lead_scoring_engine") is _ENGINE
+
+    @api.model
+    def _check_public_vals(self, vals):
+        """What a user or an external system may record: manual and API
+        operations, dated now or before (managers may date them later)."""
+        if vals.get("source", "api") not in PUBLIC_SOURCES:
+            raise AccessError(
+                _("Only manual and API score operations can be recorded this way.")
+            )
+        forbidden = sorted(field for field in ENGINE_FIELDS if vals.get(field))
+        if forbidden:
+            raise AccessError(
+                _(
+                    "These values are set by the scoring engine only: %s.",
+                    ", ".join(forbidden),
+                )
+            )
+        key = vals.get("idempotency_key") or ""
+        if key.startswith(RESERVED_KEY_PREFIXES):
+            raise AccessError(
+                _("Idempotency keys starting with %s are reserved.", key.split(":")[0])
+            )
+        date = vals.get("date") and fields.Datetime.to_datetime(vals["date"])
+        if (
+            date
+            and date > fields.Datetime.now() + CLOCK_SKEW
+            and not self.env.user.has_group("lead_scoring.group_lead_scoring_manager")
+        ):
+            raise AccessError(_("Only Lead Scoring managers can date points later."))
+
     @api.model_create_multi
     def create(self, vals_list):
+        engine = self._is_engine()
         for vals in vals_list:
+            if not engine:
+                self._check_public_vals(vals)
             self._check_vals(vals)
         self._check_partners(list({vals.get("partner_id") for vals in vals_list}))
         existing = self._find_by_idempotency_key(vals_list)
-        new_vals = [v for v in vals_list if v.get("idempotency_key") not in existing]
+        new_vals = [v for v in vals_list if self._key_of(v) not in existing]
         created = super().create(new_vals) if new_vals else self.browse()
         created.filtered(lambda op: op.rule_id and not op.rule_name)._copy_rule_names()
         created._refresh_scores(created.partner_id.ids)
         # Answer in the caller's order, retried calls getting the first record.
         created_iter = iter(created)
         return self.browse(
-            existing[v["idempotency_key"]].id
-            if v.get("idempotency_key") in existing
+            existing[self._key_of(v)].id
+            if self._key_of(v) in existing
             else next(created_iter).id
             for v in vals_list
         )
@@ -248,27 +314,29 @@ class LeadScoreOperation(models.Model):
         self.invalidate_recordset(["rule_name"])
 
     @api.model
+    def _key_of(self, vals):
+        key = vals.get("idempotency_key")
+        return (vals.get("partner_id"), key) if key else None
+
+    @api.model
     def _find_by_idempotency_key(self, vals_list):
-        keys = {v["idempotency_key"] for v in vals_list if v.get("idempotency_key")}
-        if not keys:
+        """{(contact, key): operation} already recorded for these values."""
+        pairs = {self._key_of(vals) for vals in vals_list} - {None}
+        if not pairs:
             return {}
-        found = self.sudo().search([("idempotency_key", "in", list(keys))])
-        for vals in vals_list:
-            previous = found.filtered(
-                lambda op, v=vals: op.idempotency_key == v.get("idempotency_key")
-            )
-            if previous and previous.partner_id.id != vals.get("partner_id"):
-                raise ValidationError(
-                    _(
-                        "The idempotency key %s was already used for another contact.",
-                        previous.idempotency_key,
-                    )
-                )
-        return {op.idempotency_key: op.with_env(self.env) for op in found}
+        domain = expression.OR(
+            [("partner_id", "=", partner_id), ("idempotency_key", "=", key)]
+            for partner_id, key in pairs
+        )
+        found = self.sudo().with_context(active_test=False).search(domain)
+        return {
+            (op.partner_id.id, op.idempotency_key): op.with_env(self.env)
+            for op in found
+        }
 
     def write(self, vals):
-        locked = LEDGER_FIELDS.intersection(vals)
-        if locked and not self.env.context.get("lead_scoring_ledger_write"):
+        locked = set(vals) - EDITABLE_FIELDS
+        if locked and not self._is_engine():
             raise UserError(
                 _(
                     "A score operation cannot be changed once recorded (%s): delete it "
@@ -279,37 +347,38 @@ class LeadScoreOperation(models.Model):
         return super().write(vals)
 
     def unlink(self):
-        partners = self.partner_id
-        for partner in partners.sudo():
-            deleted = self.filtered(lambda op, p=partner: op.partner_id == p)
-            partner.message_post(
-                body=self._deletion_message(deleted),
-                subtype_xmlid="mail.mt_note",
-            )
+        partners = self.partner_id.sudo()
+        scores_before = {partner: partner.lead_score for partner in partners}
+        lines = {
+            partner: [op._summary() for op in self if op.partner_id == partner]
+            for partner in partners
+        }
         rules = self.rule_id
         result = super().unlink()
         self._refresh_scores(partners.ids)
+        for partner in partners:
+            partner._lead_score_log(
+                _("Score operations deleted by %s.", self.env.user.name),
+                scores_before[partner],
+                old_lines=lines[partner],
+            )
         # Their contacts may earn them again: the next run looks at everyone.
         rules.sudo().write({"last_full_run_date": False})
         return result
 
-    def _deletion_message(self, operations):
-        sources = dict(SOURCES)
-        items = Markup().join(
-            Markup("<li>%s · %s %s · %s%s</li>")
-            % (
-                op.date,
-                op.operation,
-                op.value,
-                sources.get(op.source),
-                f" · {op.rule_name or ''} {op.note or ''}".rstrip(" ·")
-                if op.rule_name or op.note
-                else "",
-            )
-            for op in operations
-        )
-        header = _("Score operations deleted by %s:", self.env.user.name)
-        return Markup("<p>%s</p><ul>%s</ul>") % (header, items)
+    def _summary(self):
+        """One line of the ledger, as the chatter lists a deleted one."""
+        self.ensure_one()
+        sources = dict(self._fields["source"]._description_selection(self.env))
+        operations = dict(self._fields["operation"]._description_selection(self.env))
+        parts = [
+            fields.Datetime.to_string(self.date),
+            f"{operations.get(self.operation)} {self.value}",
+            sources.get(self.source),
+            self.rule_name,
+            self.note,
+        ]
+        return " · ".join(str(part) for part in parts if part)
 
     def action_delete(self):
         self.unlink()
@@ -432,6 +501,25 @@ class LeadScoreOperation(models.Model):
                 why=_("Earned again by a merged duplicate contact: counts once."),
             )
         )
+        # The same for the keys of forms, mailings and API calls (unique per
+        # contact): a form scored "once per contact" stays scored once.
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE lead_score_operation o
+                   SET idempotency_key = NULL, expired = TRUE,
+                       note = concat_ws(E'\n', note, %(why)s)
+                 WHERE o.partner_id = ANY(%(src)s) AND o.idempotency_key IS NOT NULL
+                   AND EXISTS (SELECT 1 FROM lead_score_operation d
+                                WHERE d.idempotency_key = o.idempotency_key
+                                  AND (d.partner_id = %(dst)s
+                                       OR (d.partner_id = ANY(%(src)s) AND d.id < o.id)))
+                """,
+                src=sources,
+                dst=dst_partner.id,
+                why=_("Recorded again for a merged duplicate contact: counts once."),
+            )
+        )
         self.env.cr.execute(
             SQL(
                 """
@@ -445,16 +533,17 @@ class LeadScoreOperation(models.Model):
         )
         moved = len(self.env.cr.fetchall())
         self.invalidate_model()
-        if moved:
-            dst_partner.message_post(
-                body=_(
-                    "Score history merged: %(count)s operations moved from %(names)s.",
-                    count=moved,
-                    names=", ".join(src_partners.mapped("display_name")),
-                ),
-                subtype_xmlid="mail.mt_note",
-            )
+        score_before = dst_partner.sudo().lead_score
         self._refresh_scores(dst_partner.ids)
+        if moved:
+            dst_partner.sudo()._lead_score_log(
+                _(
+                    "Score history merged from %s.",
+                    ", ".join(src_partners.mapped("display_name")),
+                ),
+                score_before,
+                new_lines=[_("%s operations moved", moved)],
+            )
 
     @api.model
     def _expire_operations(self):

@@ -16,8 +16,8 @@ from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo import SUPERUSER_ID, _, api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools.safe_eval import datetime as safe_datetime
@@ -31,6 +31,7 @@ _logger = logging.getLogger(__name__)
 # One rule may not hold the database longer than this (seconds, overridable
 # with the system parameter lead_scoring.rule_timeout).
 RULE_TIMEOUT = 300
+MANAGER_GROUP = "lead_scoring.group_lead_scoring_manager"
 # Any value serves, as long as no other job uses it.
 ENGINE_LOCK = 7_361_950_201
 # Hours between two full sweeps of a rule (system parameter
@@ -104,8 +105,18 @@ class LeadScoreRule(models.Model):
         string="Condition",
         default="[]",
         required=True,
-        help="Evaluated like the domains of automation rules: user, "
-        "context_today(), relativedelta, datetime and time can be used.",
+        help="A condition holds values only: uid, company_id, company_ids, today, "
+        "context_today(), relativedelta, timedelta, datetime and time can be used.",
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Runs with the rights of",
+        readonly=True,
+        copy=False,
+        ondelete="set null",
+        default=lambda self: self.env.user,
+        help="Whoever last set the condition: the rule scores only the records "
+        "this user may read, so that it tells nobody more than they may know.",
     )
     repeat = fields.Selection(
         [("once", "Once per contact"), ("every", "Again every N days")],
@@ -224,24 +235,56 @@ class LeadScoreRule(models.Model):
     # Queries
     # ------------------------------------------------------------------
     def _eval_context(self):
+        """Values only: a condition is data, and no record on which a method
+        could be called (user.write ...) is within its reach."""
+        author = self._author()
+        today = fields.Date.context_today(self.with_user(author))
         return {
             "datetime": safe_datetime,
             "dateutil": dateutil,
             "time": safe_time,
             "relativedelta": relativedelta,
             "timedelta": timedelta,
-            "context_today": lambda: fields.Date.context_today(self),
-            "today": fields.Date.context_today(self),
-            "uid": self.env.uid,
-            "user": self.env.user,
+            "context_today": lambda: today,
+            "today": today,
+            "uid": author.id,
+            "company_id": (self.company_id or author.company_id).id,
+            "company_ids": author.company_ids.ids,
         }
 
     def _get_domain(self):
         self.ensure_one()
-        domain = safe_eval(self.domain or "[]", self._eval_context())
+        try:
+            domain = safe_eval(self.domain or "[]", self._eval_context())
+        except Exception as error:  # noqa: BLE001 - explained to the user
+            raise ValueError(
+                _(
+                    "%(error)s. A condition holds values only: fields, operators, "
+                    "values and uid, company_id, company_ids, today, context_today(), "
+                    "relativedelta, timedelta, datetime, time; no record and no "
+                    "method of a record.",
+                    error=str(error).split(" while evaluating")[0],
+                )
+            ) from None
         if not isinstance(domain, list | tuple):
             raise ValueError(_("a domain is a list of conditions, not %r", domain))
         return expression.normalize_domain(list(domain))
+
+    def _author(self):
+        """The user whose rights the rule runs with (see user_id)."""
+        self.ensure_one()
+        author = (self.user_id or self.write_uid).sudo()
+        if author.id == SUPERUSER_ID:
+            return author
+        if not author.active or not author.has_group(MANAGER_GROUP):
+            raise AccessError(
+                _(
+                    "%s, whose rights this rule runs with, is no longer a Lead "
+                    "Scoring manager: a manager must save the rule again.",
+                    author.name or "?",
+                )
+            )
+        return author
 
     def _incremental_filter(self, now):
         """A function giving the SQL condition that restricts a run to what
@@ -325,10 +368,13 @@ class LeadScoreRule(models.Model):
         changed (see _incremental_filter)."""
         self.ensure_one()
         domain = self._get_domain()
+        # The ORM's query as the author would make it: their access rights,
+        # record rules (companies included) and field groups apply.
+        author_env = self.env(user=self._author(), su=False)
         if self.condition_type == "contact":
-            model, partner_field = self.env["res.partner"].sudo(), "id"
+            model, partner_field = author_env["res.partner"], "id"
         else:
-            model = self.env[self.model_id.model].sudo()
+            model = author_env[self.model_id.model]
             partner_field = self.partner_field_id.name
             if partner_field not in model._fields:
                 raise ValueError(
@@ -468,15 +514,28 @@ class LeadScoreRule(models.Model):
             .sudo()
             .get_param("lead_scoring.rule_timeout", RULE_TIMEOUT)
         )
+        cr.execute("SELECT setting::int FROM pg_settings WHERE name = 'statement_timeout'")
+        previous_timeout = cr.fetchone()[0]
         changed, to_replay = set(), set()
         now = fields.Datetime.now()
         for rule in self.sorted(lambda r: (r.sequence, r.id)):
             started = time.monotonic()
             try:
                 with cr.savepoint():
-                    cr.execute(SQL("SET LOCAL statement_timeout = %s", timeout * 1000))
+                    # Never longer than a timeout the database or role has.
+                    cr.execute(
+                        SQL(
+                            "SELECT set_config('statement_timeout', %s, TRUE)",
+                            str(min(timeout * 1000, previous_timeout or timeout * 1000)),
+                        )
+                    )
                     recorded = rule._apply(now)
-                    cr.execute("SET LOCAL statement_timeout = 0")
+                    cr.execute(
+                        SQL(
+                            "SELECT set_config('statement_timeout', %s, TRUE)",
+                            str(previous_timeout),
+                        )
+                    )
             except Exception as error:  # noqa: BLE001 - isolate any failure
                 _logger.warning(
                     "Lead scoring rule %s (%s) failed: %s", rule.id, rule.name, error
@@ -509,9 +568,7 @@ class LeadScoreRule(models.Model):
 
     def action_run_now(self):
         rules = self or self.search([])
-        if not self.env.is_admin() and not self.env.user.has_group(
-            "lead_scoring.group_lead_scoring_manager"
-        ):
+        if not self.env.is_admin() and not self.env.user.has_group(MANAGER_GROUP):
             raise UserError(_("Only Lead Scoring managers can run rules."))
         changed = rules.sudo()._run_rules()
         if changed is False:
@@ -542,9 +599,21 @@ class LeadScoreRule(models.Model):
         action["context"] = {}
         return action
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        # A rule runs with the rights of whoever defines it, never of someone
+        # named in the call.
+        if not self.env.su:
+            vals_list = [dict(vals, user_id=self.env.uid) for vals in vals_list]
+        return super().create(vals_list)
+
     def write(self, vals):
+        vals = dict(vals)
+        if not self.env.su:
+            vals.pop("user_id", None)
         if DEFINITION_FIELDS & set(vals):
-            vals = dict(vals, last_full_run_date=False)
+            vals["last_full_run_date"] = False
+            vals.setdefault("user_id", self.env.uid)
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)

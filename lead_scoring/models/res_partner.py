@@ -1,6 +1,6 @@
 # Copyright 2026 Lead Scoring contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.tools.sql import column_exists, create_column
 
 SCORE_GROUP = "lead_scoring.group_lead_scoring_user"
@@ -77,6 +77,37 @@ class ResPartner(models.Model):
         for partner, score in scores.items():
             partner.lead_score = score
             partner.lead_score_tier_id = tiers[score]
+
+    def _lead_score_log(self, body, score_before, old_lines=(), new_lines=()):
+        """Log a change of the ledger in the chatter: the text says what
+        happened; points and lines go in tracking values, which Odoo shows
+        only to those who may read these fields (Lead Scoring users)."""
+        self.ensure_one()
+        tracking = self.env["mail.tracking.value"].sudo()
+        fields_info = self.fields_get(["lead_score", "lead_score_operation_ids"])
+        values = [
+            tracking._create_tracking_values(
+                score_before,
+                self.lead_score,
+                "lead_score",
+                fields_info["lead_score"],
+                self,
+            )
+        ]
+        if old_lines or new_lines:
+            values.append(
+                {
+                    "field_id": self.env["ir.model.fields"]
+                    ._get(self._name, "lead_score_operation_ids")
+                    .id,
+                    "old_value_char": "\n".join(old_lines),
+                    "new_value_char": "\n".join(new_lines),
+                }
+            )
+        self._message_log(
+            body=body,
+            tracking_value_ids=[Command.create(vals) for vals in values],
+        )
 
     def action_open_lead_score_adjust(self):
         return {

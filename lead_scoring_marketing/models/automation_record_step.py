@@ -36,7 +36,7 @@ class AutomationRecordStep(models.Model):
         )
         if step.lead_score_note:
             note = f"{note}: {step.lead_score_note}"
-        self.env["lead.score.operation"].sudo().create(
+        self.env["lead.score.operation"]._engine().create(
             {
                 "partner_id": partner.id,
                 "operation": step.lead_score_operation,

@@ -283,8 +283,10 @@ class MailingTrace(models.Model):
                   JOIN res_partner p ON p.id = v.partner_id AND p.active
                  WHERE v.points > 0
                    AND NOT EXISTS (SELECT 1 FROM lead_score_operation o
-                                    WHERE o.idempotency_key = v.key)
-                ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL
+                                    WHERE o.partner_id = v.partner_id
+                                      AND o.idempotency_key = v.key)
+                ON CONFLICT (partner_id, idempotency_key)
+                   WHERE idempotency_key IS NOT NULL
                    DO NOTHING
                 RETURNING partner_id
                 """,

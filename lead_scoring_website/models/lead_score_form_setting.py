@@ -290,7 +290,7 @@ class LeadScoreFormSetting(models.Model):
             key = f"{self._key_prefix()}{record._name}:{record.id}"
         return (
             self.env["lead.score.operation"]
-            .sudo()
+            ._engine()
             .create(
                 {
                     "partner_id": partner.id,

@@ -12,7 +12,6 @@ automation rules, tracking and related fields see the change.
 
 from datetime import timedelta
 
-
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
@@ -170,6 +169,7 @@ class LeadScoreOperation(models.Model):
             operation.signed_value = sign * operation.value
 
     @api.depends("res_model", "res_id")
+    @api.depends_context("uid")
     def _compute_source_record_name(self):
         for operation in self:
             name = False

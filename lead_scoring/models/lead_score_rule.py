@@ -199,7 +199,9 @@ class LeadScoreRule(models.Model):
 
     @api.constrains("condition_type", "model_id", "partner_field_id", "domain")
     def _check_condition(self):
-        for rule in self:
+        # Models and fields are read as superuser (their metadata is admin
+        # only); the condition's query runs with the author's rights.
+        for rule in self.sudo():
             if rule.condition_type == "event":
                 if not rule.model_id:
                     raise ValidationError(
@@ -254,8 +256,9 @@ class LeadScoreRule(models.Model):
 
     def _get_domain(self):
         self.ensure_one()
+        values = self._eval_context()
         try:
-            domain = safe_eval(self.domain or "[]", self._eval_context())
+            domain = safe_eval(self.domain or "[]", values)
         except Exception as error:  # noqa: BLE001 - explained to the user
             raise ValueError(
                 _(
@@ -514,7 +517,9 @@ class LeadScoreRule(models.Model):
             .sudo()
             .get_param("lead_scoring.rule_timeout", RULE_TIMEOUT)
         )
-        cr.execute("SELECT setting::int FROM pg_settings WHERE name = 'statement_timeout'")
+        cr.execute(
+            "SELECT setting::int FROM pg_settings WHERE name = 'statement_timeout'"
+        )
         previous_timeout = cr.fetchone()[0]
         changed, to_replay = set(), set()
         now = fields.Datetime.now()
@@ -526,7 +531,9 @@ class LeadScoreRule(models.Model):
                     cr.execute(
                         SQL(
                             "SELECT set_config('statement_timeout', %s, TRUE)",
-                            str(min(timeout * 1000, previous_timeout or timeout * 1000)),
+                            str(
+                                min(timeout * 1000, previous_timeout or timeout * 1000)
+                            ),
                         )
                     )
                     recorded = rule._apply(now)

@@ -35,7 +35,11 @@ class LeadScoringCase(TransactionCase):
         """One operation, dated days_ago in the past."""
         date = fields.Datetime.now() - timedelta(days=days_ago)
         vals = {"source": "api", **vals}
-        return self.Operation.create(
+        # Lines of the engine and the addons (rules, forms ...) as they record them.
+        operations = (
+            self.Operation if vals["source"] == "api" else self.Operation._engine()
+        )
+        return operations.create(
             dict(
                 partner_id=partner.id,
                 operation=operation,

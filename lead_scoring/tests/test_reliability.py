@@ -143,7 +143,7 @@ class TestConcurrency(BaseCase):
             )
 
         def website(env):
-            env["lead.score.operation"].create(
+            env["lead.score.operation"]._engine().create(
                 {
                     "partner_id": partner_id,
                     "operation": "add",

@@ -165,7 +165,7 @@ class TestRules(LeadScoringCase):
         self.french[0].write({"comment": "recent"})
         rule = self.rule(
             domain="[('create_date', '>=', (context_today() - relativedelta(days=30)).strftime('%Y-%m-%d')),"
-            f" ('id', 'in', {self.french.ids}), ('create_uid', '=', user.id)]"
+            f" ('id', 'in', {self.french.ids}), ('create_uid', '=', uid)]"
         )
         self.run_rules()
         self.assertEqual(rule.last_run_count, 3)
@@ -291,11 +291,12 @@ class TestRules(LeadScoringCase):
         self.assertEqual(
             operation.with_context(lang="fr_FR").rule_name, "Partenaires français"
         )
-        manual = self.Operation.create(
+        manual = self.Operation._engine().create(
             {
                 "partner_id": self.french[1].id,
                 "operation": "add",
                 "value": 1,
+                "source": "rule",
                 "rule_id": rule.id,
             }
         )

@@ -1,0 +1,302 @@
+"""Attacks on the core's boundaries, made as an attacker would: through the
+external API (XML-RPC) or the web client's own routes."""
+
+import json
+import xmlrpc.client
+
+from odoo import Command, fields
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from .common import LeadScoringCase
+
+
+class ApiCase(HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.Operation = cls.env["lead.score.operation"]
+        cls.Rule = cls.env["lead.score.rule"]
+        cls.Rule.with_context(active_test=False).search([]).write({"active": False})
+        cls.partner = cls.env["res.partner"].create(
+            {"name": "Target", "email": "target@example.com"}
+        )
+        cls.user = cls.new_user("ls_sec_user", "lead_scoring.group_lead_scoring_user")
+        cls.manager = cls.new_user(
+            "ls_sec_manager", "lead_scoring.group_lead_scoring_manager"
+        )
+        cls.internal = cls.new_user("ls_sec_internal", "base.group_user")
+
+    @classmethod
+    def new_user(cls, login, groups, **vals):
+        return new_test_user(
+            cls.env, login, password=login, groups=f"base.group_user,{groups}", **vals
+        )
+
+    def call(self, user, model, method, *args, **kwargs):
+        """A call as the external API makes it, with the user's password."""
+        return self.xmlrpc_object.execute_kw(
+            self.env.cr.dbname, user.id, user.login, model, method, list(args), kwargs
+        )
+
+    def assertRefused(self, user, model, method, *args, expect="", **kwargs):
+        with self.assertRaises(xmlrpc.client.Fault) as error:
+            self.call(user, model, method, *args, **kwargs)
+        self.assertIn(expect, error.exception.faultString)
+        return error.exception.faultString
+
+
+@tagged("post_install", "-at_install")
+class TestRuleConditionsAreData(ApiCase):
+    def escalation(self, call):
+        system = self.env.ref("base.group_system").id
+        return f"[('id', '=', {call}({{'groups_id': [(4, {system})]}}) and 0)]"
+
+    def assertNotAdmin(self):
+        self.manager.invalidate_recordset()
+        self.assertFalse(self.manager.has_group("base.group_system"))
+
+    def test_a_condition_cannot_call_a_method_at_save(self):
+        for call in ("user.write", "user.sudo().write", "env.user.write"):
+            with self.subTest(call=call):
+                self.assertRefused(
+                    self.manager,
+                    "lead.score.rule",
+                    "create",
+                    {"name": "Escalate", "domain": self.escalation(call)},
+                    expect="A condition holds values only",
+                )
+                self.assertNotAdmin()
+
+    def test_a_stored_condition_is_refused_at_run_and_others_still_run(self):
+        good = self.Rule.create({"name": "Everyone", "value": 5, "domain": "[]"})
+        bad = self.Rule.create({"name": "Tampered", "value": 1})
+        # Written behind the ORM's back, as a restored dump or SQL access would.
+        self.env.cr.execute(
+            "UPDATE lead_score_rule SET domain = %s, user_id = %s WHERE id = %s",
+            [self.escalation("user.write"), self.manager.id, bad.id],
+        )
+        bad.invalidate_recordset()
+        self.env["lead.score.rule"]._cron_apply_rules()
+        self.assertNotAdmin()
+        self.assertIn("A condition holds values only", bad.last_error)
+        self.assertFalse(good.last_error)
+        self.assertEqual(self.partner.lead_score, 5)
+
+    def test_values_keep_working(self):
+        rule = self.Rule.create(
+            {
+                "name": "Mine, recent",
+                "value": 3,
+                "domain": "[('user_id', '=', uid), ('create_date', '>=',"
+                " (context_today() - relativedelta(days=1)).strftime('%Y-%m-%d')),"
+                " ('company_id', 'in', company_ids + [False])]",
+            }
+        )
+        self.partner.user_id = self.env.user
+        rule._run_rules()
+        self.assertFalse(rule.last_error)
+        self.assertEqual(self.partner.lead_score, 3)
+
+    def test_a_rule_runs_with_its_authors_rights(self):
+        """A manager who cannot read a lead must not learn, through scores,
+        whether its messages mention a salary."""
+        lead = self.env["crm.lead"].create({"name": "Confidential"})
+        lead.message_post(body="The salary is 90k", author_id=self.partner.id)
+        rule_id = self.call(
+            self.manager,
+            "lead.score.rule",
+            "create",
+            {
+                "name": "Probe",
+                "value": 7,
+                "condition_type": "event",
+                "model_id": self.env.ref("mail.model_mail_message").id,
+                "partner_field_id": self.env.ref(
+                    "mail.field_mail_message__author_id"
+                ).id,
+                "domain": "[('body', 'ilike', 'salary')]",
+            },
+        )
+        rule = self.Rule.browse(rule_id)
+        self.assertEqual(rule.user_id, self.manager)
+        rule._run_rules()
+        self.assertEqual(self.partner.lead_score, 0)
+        self.assertFalse(rule.last_error)
+        # The same condition set by someone who may read the lead scores.
+        rule.with_user(self.env.ref("base.user_admin")).write({"value": 8})
+        rule._run_rules()
+        self.assertEqual(self.partner.lead_score, 8)
+
+    def test_the_author_cannot_be_chosen(self):
+        admin = self.env.ref("base.user_admin")
+        rule_id = self.call(
+            self.manager,
+            "lead.score.rule",
+            "create",
+            {"name": "As admin", "user_id": admin.id},
+        )
+        self.call(self.manager, "lead.score.rule", "write", [rule_id], {"user_id": 2})
+        self.assertEqual(self.Rule.browse(rule_id).user_id, self.manager)
+
+    def test_a_former_manager_s_rule_stops(self):
+        rule = self.Rule.with_user(self.manager).create({"name": "Mine", "value": 2})
+        self.manager.groups_id -= self.env.ref(
+            "lead_scoring.group_lead_scoring_manager"
+        )
+        rule.sudo()._run_rules()
+        self.assertIn("no longer a Lead Scoring manager", rule.last_error)
+        self.assertEqual(self.partner.lead_score, 0)
+
+    def test_a_global_rule_scores_only_the_authors_companies(self):
+        other = self.env["res.company"].create({"name": "Company B"})
+        foreign = self.env["res.partner"].create(
+            {"name": "B's contact", "company_id": other.id}
+        )
+        rule = self.Rule.with_user(self.manager).create({"name": "All", "value": 4})
+        rule._run_rules()
+        self.assertEqual(self.partner.lead_score, 4)
+        self.assertEqual(foreign.lead_score, 0)
+
+    def test_the_database_timeout_is_kept(self):
+        self.env.cr.execute("SET LOCAL statement_timeout = '123s'")
+        self.Rule.create({"name": "Any", "value": 1})._run_rules()
+        self.env.cr.execute("SHOW statement_timeout")
+        self.assertEqual(self.env.cr.fetchone()[0], "123s")
+
+
+@tagged("post_install", "-at_install")
+class TestLedgerCannotBeForged(ApiCase):
+    def setUp(self):
+        super().setUp()
+        self.line = self.Operation.create(
+            {"partner_id": self.partner.id, "operation": "add", "value": 10}
+        )
+
+    def test_recorded_lines_only_change_their_note(self):
+        for vals in (
+            {"value": 500},
+            {"balance": 500},
+            {"expired": True},
+            {"rule_key": "once"},
+            {"user_id": self.user.id},
+            {"company_id": self.env.company.id},
+            {"date": fields.Datetime.to_string(fields.Datetime.now())},
+        ):
+            with self.subTest(vals=vals):
+                self.assertRefused(
+                    self.manager,
+                    "lead.score.operation",
+                    "write",
+                    [self.line.id],
+                    vals,
+                    context={"lead_scoring_ledger_write": True},
+                    expect="cannot be changed once recorded",
+                )
+        self.call(
+            self.manager,
+            "lead.score.operation",
+            "write",
+            [self.line.id],
+            {"note": "ok"},
+        )
+        self.line.invalidate_recordset()
+        self.assertEqual((self.line.value, self.line.note), (10, "ok"))
+        self.assertEqual(self.partner.lead_score, 10)
+
+    def test_a_user_cannot_record_engine_lines(self):
+        rule = self.Rule.create({"name": "Everyone", "value": 5})
+        base = {"partner_id": self.partner.id, "operation": "add", "value": 1}
+        for vals in (
+            {"rule_id": rule.id, "rule_key": "once"},
+            {"source": "rule"},
+            {"source": "website"},
+            {"res_model": "crm.lead", "res_id": 1},
+            {"balance": 900},
+            {"expired": True},
+            {"user_id": self.manager.id},
+            {"idempotency_key": "website-form:1:once"},
+            {"idempotency_key": "mailing-trace:1:click"},
+        ):
+            with self.subTest(vals=vals):
+                self.assertRefused(
+                    self.user, "lead.score.operation", "create", dict(base, **vals)
+                )
+        # Nothing exempted the contact from the rule.
+        rule._run_rules()
+        self.assertEqual(self.partner.lead_score, 15)
+
+    def test_only_managers_date_points_later(self):
+        later = fields.Datetime.to_string(
+            fields.Datetime.add(fields.Datetime.now(), days=30)
+        )
+        vals = {"partner_id": self.partner.id, "value": 1, "date": later}
+        self.assertRefused(
+            self.user, "lead.score.operation", "create", vals, expect="managers"
+        )
+        self.call(self.manager, "lead.score.operation", "create", vals)
+
+    def test_keys_are_each_contact_s_own(self):
+        other_company = self.env["res.company"].create({"name": "Company B"})
+        outsider = self.new_user(
+            "ls_sec_b",
+            "lead_scoring.group_lead_scoring_user",
+            company_id=other_company.id,
+            company_ids=[Command.set(other_company.ids)],
+        )
+        theirs = self.env["res.partner"].create(
+            {"name": "B's", "company_id": other_company.id}
+        )
+        mine = self.Operation.create(
+            {"partner_id": self.partner.id, "value": 3, "idempotency_key": "sync-42"}
+        )
+        their_line = self.call(
+            outsider,
+            "lead.score.operation",
+            "create",
+            {"partner_id": theirs.id, "value": 4, "idempotency_key": "sync-42"},
+        )
+        self.assertNotEqual(their_line, mine.id)
+        self.assertEqual(theirs.lead_score, 4)
+
+    def test_name_search_answers(self):
+        self.line.note = "Unique-webinar-7431"
+        found = self.call(self.user, "lead.score.operation", "name_search", "Target")
+        self.assertIn(self.line.id, [row[0] for row in found])
+        found = self.call(
+            self.user, "lead.score.operation", "name_search", "Unique-webinar-7431"
+        )
+        self.assertEqual([row[0] for row in found], [self.line.id])
+
+    def test_deletion_notes_show_values_to_scorers_only(self):
+        self.line.note = "Secret-deal-note"
+        self.call(self.manager, "lead.score.operation", "unlink", [self.line.id])
+        self.assertEqual(self.partner.lead_score, 0)
+        seen = {}
+        for user in (self.internal, self.user):
+            self.authenticate(user.login, user.login)
+            seen[user] = json.dumps(
+                self.make_jsonrpc_request(
+                    "/mail/thread/messages",
+                    {"thread_model": "res.partner", "thread_id": self.partner.id},
+                )
+            )
+            self.assertIn("deleted by", seen[user])
+        self.assertNotIn("Secret-deal-note", seen[self.internal])
+        self.assertIn("Secret-deal-note", seen[self.user])
+
+
+@tagged("post_install", "-at_install")
+class TestSourceRecordName(LeadScoringCase):
+    def test_source_records_are_named_to_their_readers_only(self):
+        lead = self.env["crm.lead"].create({"name": "Secret merger"})
+        line = self.Operation._engine().create(
+            {
+                "partner_id": self.partner.id,
+                "value": 1,
+                "source": "automation",
+                "res_model": "crm.lead",
+                "res_id": lead.id,
+            }
+        )
+        self.assertEqual(line.source_record_name, "Secret merger")
+        self.assertFalse(line.with_user(self.user).source_record_name)

@@ -75,6 +75,10 @@ class TestAccessMatrix(LeadScoringCase):
         ("lead.score.operation", "read"): {"user", "manager"},
         ("lead.score.operation", "create"): {"user", "manager"},
         ("lead.score.operation", "write"): {"manager"},
+        ("lead.score.operation", "write points"): set(),
+        ("lead.score.operation", "create rule line"): set(),
+        ("lead.score.operation", "create reserved key"): set(),
+        ("lead.score.operation", "create dated later"): {"manager"},
         ("lead.score.operation", "unlink"): {"manager"},
         ("lead.score.rule", "read"): {"user", "manager"},
         ("lead.score.rule", "create"): {"manager"},
@@ -87,6 +91,12 @@ class TestAccessMatrix(LeadScoringCase):
         ("lead.score.tier", "unlink"): {"manager"},
         ("lead.score.adjust", "create"): {"user", "manager"},
         ("res.partner", "read score"): {"user", "manager"},
+    }
+
+    FORGED = {
+        "create rule line": {"source": "rule", "rule_key": "once"},
+        "create reserved key": {"idempotency_key": "mailing-trace:1:click"},
+        "create dated later": {"date": "2999-01-01 00:00:00"},
     }
 
     @classmethod
@@ -111,6 +121,10 @@ class TestAccessMatrix(LeadScoringCase):
                 )
             elif action == "create":
                 env[model].create(self._new_vals(model))
+            elif action.startswith("create "):
+                env[model].create(dict(self._new_vals(model), **self.FORGED[action]))
+            elif action == "write points":
+                env[model].browse(self._sample(model).id).write({"value": 500})
             else:
                 record = env[model].browse(self._sample(model).id)
                 if action == "read":
@@ -137,7 +151,7 @@ class TestAccessMatrix(LeadScoringCase):
     def _sample(self, model):
         sudo_model = self.env[model].sudo()
         if model == "lead.score.operation":
-            return sudo_model.create({"partner_id": self.partner.id, "value": 1})
+            return sudo_model.create(self._new_vals(model))
         if model == "lead.score.rule":
             return sudo_model.create(
                 {"name": "Sample", "value": 1, "domain": "[('id', '=', 0)]"}

@@ -10,16 +10,19 @@ harmless. Only the contacts that got an operation have their score replayed.
 
 import json
 import logging
+import random
 import re
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
+from psycopg2 import OperationalError, errorcodes
 
 from odoo import SUPERUSER_ID, _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
-from odoo.tools import SQL
+from odoo.tools import SQL, config
 from odoo.tools.safe_eval import datetime as safe_datetime
 from odoo.tools.safe_eval import dateutil, safe_eval
 from odoo.tools.safe_eval import time as safe_time
@@ -28,10 +31,28 @@ from .lead_score_operation import MAX_BALANCE, MAX_POINTS, OPERATIONS
 
 _logger = logging.getLogger(__name__)
 
+
+class RunPostponed(Exception):
+    """A chunk met busy contacts too often: the run goes on at the next call."""
+
+
 # One rule may not hold the database longer than this (seconds, overridable
 # with the system parameter lead_scoring.rule_timeout).
 RULE_TIMEOUT = 300
 MANAGER_GROUP = "lead_scoring.group_lead_scoring_manager"
+# A run works in chunks of source ids, each sized to hold its contacts about
+# this long (seconds), starting from FIRST_SPAN ids.
+CHUNK_SECONDS = 1.0
+FIRST_SPAN = 5_000
+MIN_SPAN = 100
+# Tries of a chunk that meets a busy contact before it is left for later.
+CHUNK_TRIES = 3
+LOCK_TIMEOUT = "2s"
+RETRYABLE = {
+    errorcodes.SERIALIZATION_FAILURE,
+    errorcodes.DEADLOCK_DETECTED,
+    errorcodes.LOCK_NOT_AVAILABLE,
+}
 # Any value serves, as long as no other job uses it.
 ENGINE_LOCK = 7_361_950_201
 # Hours between two full sweeps of a rule (system parameter
@@ -144,6 +165,18 @@ class LeadScoreRule(models.Model):
     last_full_run_date = fields.Datetime(readonly=True, copy=False)
     last_seen_id = fields.Integer(readonly=True, copy=False)
     recent_runs = fields.Text(readonly=True, copy=False)
+    # The run in progress (see _run_rules): its time, and how far it went.
+    pass_date = fields.Datetime(string="Running since", readonly=True, copy=False)
+    pass_start = fields.Char(readonly=True, copy=False)
+    pass_cursor = fields.Integer(readonly=True, copy=False)
+    pass_max_id = fields.Integer(readonly=True, copy=False)
+    pass_span = fields.Integer(readonly=True, copy=False)
+    pass_count = fields.Integer(readonly=True, copy=False)
+    pass_duration = fields.Float(readonly=True, copy=False)
+    pass_writes = fields.Text(readonly=True, copy=False)
+    run_progress = fields.Float(
+        string="Progress", compute="_compute_run_progress", help="Of the run going on."
+    )
 
     _sql_constraints = [
         (
@@ -158,6 +191,14 @@ class LeadScoreRule(models.Model):
         for rule in self:
             rule.model_name = (
                 rule.model_id.model if rule.condition_type == "event" else "res.partner"
+            )
+
+    @api.depends("pass_date", "pass_cursor", "pass_max_id")
+    def _compute_run_progress(self):
+        for rule in self:
+            total = max(rule.pass_max_id, 1)
+            rule.run_progress = (
+                min(100.0, 100.0 * rule.pass_cursor / total) if rule.pass_date else 0.0
             )
 
     def _compute_operation_count(self):
@@ -330,8 +371,16 @@ class LeadScoreRule(models.Model):
             # The scores written by the engine's own runs are not changes to
             # look at: they carry the write_date of those runs' transactions.
             runs = sorted(self._engine_runs(since))
-            return lambda table: self._between_runs_sql(
-                SQL.identifier(table, "write_date"), since, runs
+            # What is written once the run started (its own chunks' scores
+            # included) is for the next run.
+            until = (self.pass_date and self.pass_start) or "infinity"
+            return lambda table: SQL(
+                "%s AND %s < %s::timestamp",
+                self._between_runs_sql(
+                    SQL.identifier(table, "write_date"), since, runs
+                ),
+                SQL.identifier(table, "write_date"),
+                until,
             )
         return lambda table: SQL(
             "%s > %s", SQL.identifier(table, "id"), self.last_seen_id
@@ -365,7 +414,7 @@ class LeadScoreRule(models.Model):
             run for run in json.loads(self.recent_runs or "[]") if run >= str(since)
         ]
 
-    def _build_query(self, incremental=None):
+    def _build_query(self, incremental=None, id_range=None):
         """The ORM's query of the records this rule scores, as SQL selecting
         (source record id, contact id); ``incremental`` restricts it to what
         changed (see _incremental_filter)."""
@@ -390,6 +439,17 @@ class LeadScoreRule(models.Model):
         query = model._search(domain)
         if incremental:
             query.add_where(incremental(query.table))
+        if id_range:
+            id_column = SQL.identifier(query.table, "id")
+            query.add_where(
+                SQL(
+                    "%s > %s AND %s <= %s",
+                    id_column,
+                    id_range[0],
+                    id_column,
+                    id_range[1],
+                )
+            )
         return query.select(
             SQL("%s AS res_id", SQL.identifier(query.table, "id")),
             SQL(
@@ -401,9 +461,10 @@ class LeadScoreRule(models.Model):
     # ------------------------------------------------------------------
     # The engine
     # ------------------------------------------------------------------
-    def _apply(self, now):
-        """Score what this rule matches; returns (contact, needs a replay)
-        for each operation recorded."""
+    def _apply(self, now, id_range=None):
+        """Score what this rule matches, among the source records whose id is
+        in ``id_range`` (low, high]; returns (contact, needs a replay) for
+        each operation recorded."""
         self.ensure_one()
         incremental = self._incremental_filter(now)
         if self.condition_type == "event":
@@ -487,112 +548,276 @@ class LeadScoreRule(models.Model):
                 res_id=SQL("src.res_id") if res_model else None,
                 expiry=expiry,
                 uid=self.env.uid,
-                source=self._build_query(incremental),
+                source=self._build_query(incremental, id_range),
                 fresh=fresh,
             )
         )
-        recorded = self.env.cr.fetchall()
-        model = self.env[self.model_name]
-        self.env.cr.execute(SQL("SELECT max(id) FROM %s", SQL.identifier(model._table)))
-        done = {"last_seen_id": self.env.cr.fetchone()[0] or 0}
-        if incremental is None:
-            done["last_full_run_date"] = now
-        self.write(done)
-        return recorded
+        return self.env.cr.fetchall()
 
-    def _run_rules(self):
-        """Apply these rules in sequence order, each isolated in a savepoint:
-        a failing rule records its error and the others still apply."""
+    def _run_rules(self, commit=False, deadline=None, stats=None):
+        """Apply these rules in sequence order, chunk by chunk.
+
+        A run scores each rule's source records by id ranges sized to last
+        about CHUNK_SECONDS; each chunk records its lines and refreshes its
+        contacts' scores in one short transaction (committed with ``commit``),
+        and the run's progress is kept on the rules, so that a run stopped by
+        ``deadline``, a time limit or a crash goes on where its committed work
+        stops (the unique keys make a chunk done twice harmless). A failing
+        rule records its error and the others still apply. Returns the
+        contacts whose score changed, False when another run holds the
+        engine, or None when work remains (past the deadline).
+        """
         cr = self.env.cr
-        cr.execute("SELECT pg_try_advisory_xact_lock(%s)", [ENGINE_LOCK])
-        if not cr.fetchone()[0]:
+        if not self._engine_lock(commit):
             _logger.info("Lead scoring: another run is in progress, skipping this one")
             return False
+        try:
+            return self._run_chunks(commit, deadline, {} if stats is None else stats)
+        finally:
+            if commit:
+                cr.execute("SELECT pg_advisory_unlock(%s)", [ENGINE_LOCK])
+
+    @api.model
+    def _engine_lock(self, commit):
+        # A run that commits as it goes holds the lock across its transactions.
+        lock = "pg_try_advisory_lock" if commit else "pg_try_advisory_xact_lock"
+        self.env.cr.execute(SQL("SELECT %s(%s)", SQL.identifier(lock), ENGINE_LOCK))
+        return self.env.cr.fetchone()[0]
+
+    def _run_chunks(self, commit, deadline, stats):
+        rules = self.filtered("active").sorted(lambda r: (r.sequence, r.id))
+        if not rules.filtered("pass_date"):
+            self.env["lead.score.operation"].sudo()._expire_operations()
+            self.env.cr.execute("SELECT clock_timestamp() AT TIME ZONE 'UTC'")
+            rules.write(
+                {
+                    "pass_date": fields.Datetime.now(),
+                    "pass_start": str(self.env.cr.fetchone()[0]),
+                    "pass_cursor": 0,
+                    "pass_max_id": 0,
+                    "pass_count": 0,
+                    "pass_duration": 0,
+                    "pass_span": FIRST_SPAN,
+                    "pass_writes": "[]",
+                }
+            )
+            self._commit(commit)
+        changed = set()
+        for rule in rules.filtered("pass_date"):
+            while rule.pass_date:
+                changed |= rule._run_chunk_retrying(commit)
+                stats["chunks"] = stats.get("chunks", 0) + 1
+                if (
+                    deadline
+                    and time.monotonic() > deadline
+                    and rules.filtered("pass_date")
+                ):
+                    return None
+        # The run is over: the next one only looks at what changed since.
+        writes = {run for rule in rules for run in json.loads(rule.pass_writes or "[]")}
+        since = fields.Datetime.now() - INCREMENTAL_MARGIN - REPEAT_SWEEP
+        for rule in rules:
+            runs = sorted({*rule._engine_runs(since), *writes})
+            rule.write({"recent_runs": json.dumps(runs), "pass_date": False})
+        self._commit(commit)
+        return changed
+
+    @api.model
+    def _commit(self, commit):
+        if commit:
+            self.env.cr.commit()
+
+    def _run_chunk_retrying(self, commit):
+        """One chunk of this rule's run; a chunk that meets a busy contact is
+        tried again a few times, then left for the next call."""
+        self.ensure_one()
+        for attempt in range(CHUNK_TRIES):
+            try:
+                changed = self._run_chunk()
+                self._commit(commit)
+                return changed
+            except OperationalError as error:
+                if not commit or error.pgcode not in RETRYABLE:
+                    raise
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+                _logger.info("Lead scoring rule %s: chunk retried (%s)", self.id, error)
+                time.sleep(random.uniform(0.1, 0.5) * (attempt + 1))
+        self.write(
+            {
+                "last_error": _(
+                    "Contacts were busy; this rule's run goes on at the next call."
+                ),
+                "last_error_date": fields.Datetime.now(),
+            }
+        )
+        self._commit(commit)
+        raise RunPostponed()
+
+    def _run_chunk(self):
+        """Score the next id range of this rule's source records and refresh
+        the scores of the contacts it changed; returns them."""
+        self.ensure_one()
+        cr = self.env.cr
+        started = time.monotonic()
+        now = self.pass_date
+        if not self.pass_max_id:
+            table = SQL.identifier(self.env[self.model_name]._table)
+            cr.execute(SQL("SELECT COALESCE(max(id), 0) FROM %s", table))
+            self.pass_max_id = cr.fetchone()[0] or -1
+        span = self._chunk_span()
+        low = self.pass_cursor
+        high = low + span
+        try:
+            with (
+                cr.savepoint(),
+                self._local_setting("statement_timeout", self._statement_timeout()),
+            ):
+                recorded = self._apply(now, (low, high))
+        except OperationalError as error:
+            if error.pgcode in RETRYABLE:
+                raise
+            self._record_failure(error)
+            return set()
+        except Exception as error:  # noqa: BLE001 - isolate any failure
+            self._record_failure(error)
+            return set()
+        changed = {partner_id for partner_id, _unknown in recorded}
         operations = self.env["lead.score.operation"].sudo()
-        operations._expire_operations()
-        operations.flush_model()
-        self.flush_model()  # the operations copy the rules' titles in SQL
-        timeout = int(
+        operations.invalidate_model()
+        # A contact that someone is editing is not waited for long: the chunk
+        # is tried again (see _run_chunk_retrying).
+        with self._local_setting("lock_timeout", LOCK_TIMEOUT):
+            operations._refresh_scores(
+                changed,
+                flush=True,
+                replay={partner_id for partner_id, unknown in recorded if unknown},
+            )
+        elapsed = time.monotonic() - started
+        vals = {
+            "pass_cursor": high,
+            "pass_count": self.pass_count + len(recorded),
+            "pass_duration": self.pass_duration + elapsed,
+            # The next chunk is sized to last about CHUNK_SECONDS.
+            "pass_span": int(
+                span * min(8, max(0.25, CHUNK_SECONDS / (elapsed or 1e-3)))
+            ),
+            "pass_writes": json.dumps(
+                sorted({*json.loads(self.pass_writes or "[]"), str(cr.now())})
+            ),
+        }
+        self.write(vals)
+        if high >= self.pass_max_id:
+            self.write(self._finished_vals())
+        return changed
+
+    def _chunk_span(self):
+        return max(MIN_SPAN, self.pass_span or FIRST_SPAN)
+
+    def _finished_vals(self):
+        now = self.pass_date
+        vals = {
+            "pass_date": False,
+            "last_run_date": now,
+            "last_run_count": self.pass_count,
+            "last_run_duration": round(self.pass_duration, 3),
+            "last_seen_id": max(self.pass_max_id, 0),
+            "last_error": False,
+            "last_error_date": False,
+        }
+        if self._incremental_filter(now) is None:
+            vals["last_full_run_date"] = now
+        return vals
+
+    def _record_failure(self, error):
+        _logger.warning(
+            "Lead scoring rule %s (%s) failed: %s", self.id, self.name, error
+        )
+        self.write(
+            {
+                "pass_date": False,
+                "last_error": str(error),
+                "last_error_date": fields.Datetime.now(),
+            }
+        )
+
+    @contextmanager
+    def _local_setting(self, name, value):
+        """Set a PostgreSQL setting for a while, then put back what it was."""
+        cr = self.env.cr
+        cr.execute(SQL("SELECT current_setting(%s)", name))
+        previous = cr.fetchone()[0]
+        cr.execute(SQL("SELECT set_config(%s, %s, TRUE)", name, str(value)))
+        yield previous
+        cr.execute(SQL("SELECT set_config(%s, %s, TRUE)", name, previous))
+
+    def _statement_timeout(self):
+        """A rule's statement timeout (ms), never longer than one that the
+        database or role has."""
+        self.env.cr.execute(
+            "SELECT setting::int FROM pg_settings WHERE name = 'statement_timeout'"
+        )
+        previous = self.env.cr.fetchone()[0]
+        timeout = 1000 * int(
             self.env["ir.config_parameter"]
             .sudo()
             .get_param("lead_scoring.rule_timeout", RULE_TIMEOUT)
         )
-        cr.execute(
-            "SELECT setting::int FROM pg_settings WHERE name = 'statement_timeout'"
-        )
-        previous_timeout = cr.fetchone()[0]
-        changed, to_replay = set(), set()
-        now = fields.Datetime.now()
-        for rule in self.sorted(lambda r: (r.sequence, r.id)):
-            started = time.monotonic()
-            try:
-                with cr.savepoint():
-                    # Never longer than a timeout the database or role has.
-                    cr.execute(
-                        SQL(
-                            "SELECT set_config('statement_timeout', %s, TRUE)",
-                            str(
-                                min(timeout * 1000, previous_timeout or timeout * 1000)
-                            ),
-                        )
-                    )
-                    recorded = rule._apply(now)
-                    cr.execute(
-                        SQL(
-                            "SELECT set_config('statement_timeout', %s, TRUE)",
-                            str(previous_timeout),
-                        )
-                    )
-            except Exception as error:  # noqa: BLE001 - isolate any failure
-                _logger.warning(
-                    "Lead scoring rule %s (%s) failed: %s", rule.id, rule.name, error
-                )
-                rule.write({"last_error": str(error), "last_error_date": now})
-                continue
-            changed.update(partner_id for partner_id, _balance in recorded)
-            to_replay.update(partner_id for partner_id, unknown in recorded if unknown)
-            rule.write(
-                {
-                    "last_run_date": now,
-                    "last_run_count": len(recorded),
-                    "last_run_duration": round(time.monotonic() - started, 3),
-                    "last_error": False,
-                    "last_error_date": False,
-                }
-            )
-        operations.invalidate_model()
-        operations._refresh_scores(changed, flush=True, replay=to_replay)
-        # Kept on each rule (not in a system parameter, whose change would
-        # empty every worker's caches each time).
-        for rule in self:
-            runs = rule._engine_runs(now - INCREMENTAL_MARGIN - REPEAT_SWEEP)
-            rule.recent_runs = json.dumps([*runs, str(cr.now())])
-        return changed
+        return min(timeout, previous or timeout)
 
     @api.model
     def _cron_apply_rules(self):
-        self.sudo().search([])._run_rules()
+        """The scheduled job: runs for a bounded time, commits each chunk, and
+        asks Odoo (cron progress API) to call it again while work remains."""
+        deadline = time.monotonic() + self._call_budget()
+        rules = self.sudo().search([])
+        # Run by Odoo's scheduler, each chunk is committed; run by hand ("Run
+        # manually", tests), the caller's transaction stays whole.
+        commit = bool(self.env.context.get("cron_id"))
+        stats = {}
+        try:
+            rules._run_rules(commit=commit, deadline=deadline, stats=stats)
+            remaining = len(rules.filtered("pass_date"))
+        except RunPostponed:
+            # Busy contacts: the run goes on at the job's next time.
+            remaining = 0
+        # Odoo calls the job again at once while some rule's run goes on.
+        self.env["ir.cron"]._notify_progress(
+            done=stats.get("chunks", 0), remaining=remaining
+        )
+
+    @api.model
+    def _call_budget(self):
+        """Seconds one call of the job may run: Odoo calls it up to 10 times
+        in a row under one time limit (limit_time_real_cron, else
+        limit_time_real), so each call takes a twelfth of it."""
+        budget = (
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("lead_scoring.call_seconds")
+        )
+        if budget:
+            return max(0.01, float(budget))
+        limit = config.get("limit_time_real_cron") or 0
+        if limit <= 0:
+            limit = config.get("limit_time_real") or 120
+        return max(1, min(60, limit / 12))
 
     def action_run_now(self):
-        rules = self or self.search([])
+        """Ask the scheduler to run the rules now, in the background: a run
+        can take minutes, which no browser request should wait for."""
         if not self.env.is_admin() and not self.env.user.has_group(MANAGER_GROUP):
             raise UserError(_("Only Lead Scoring managers can run rules."))
-        changed = rules.sudo()._run_rules()
-        if changed is False:
-            message = _("Rules are already being applied; try again in a moment.")
-            kind = "warning"
-        else:
-            failed = rules.filtered("last_error")
-            message = _("%s contacts changed score.", len(changed))
-            if failed:
-                message += " " + _("Failed: %s.", ", ".join(failed.mapped("name")))
-            kind = "warning" if failed else "success"
+        self.env.ref("lead_scoring.ir_cron_apply_rules").sudo()._trigger()
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "message": message,
-                "type": kind,
+                "message": _(
+                    "The rules are being applied in the background; the list "
+                    "shows their progress and last run."
+                ),
+                "type": "info",
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },
         }
@@ -619,7 +844,8 @@ class LeadScoreRule(models.Model):
         if not self.env.su:
             vals.pop("user_id", None)
         if DEFINITION_FIELDS & set(vals):
-            vals["last_full_run_date"] = False
+            # A run in progress would go on with the old definition.
+            vals.update(last_full_run_date=False, pass_date=False)
             vals.setdefault("user_id", self.env.uid)
         return super().write(vals)
 

@@ -191,10 +191,10 @@ class TestRules(LeadScoringCase):
         good = self.rule(name="Good", value=3, sequence=2)
         original = type(self.Rule)._apply
 
-        def apply(rule, now):
+        def apply(rule, now, id_range=None):
             if rule == failing:
                 rule.env.cr.execute("SELECT 1/0")
-            return original(rule, now)
+            return original(rule, now, id_range)
 
         with (
             patch.object(type(self.Rule), "_apply", apply),
@@ -211,10 +211,10 @@ class TestRules(LeadScoringCase):
         self.env["ir.config_parameter"].set_param("lead_scoring.rule_timeout", 1)
         original = type(self.Rule)._apply
 
-        def apply(rule, now):
+        def apply(rule, now, id_range=None):
             if rule == slow:
                 rule.env.cr.execute("SELECT pg_sleep(3)")
-            return original(rule, now)
+            return original(rule, now, id_range)
 
         with (
             patch.object(type(self.Rule), "_apply", apply),
@@ -307,8 +307,16 @@ class TestRules(LeadScoringCase):
         self.rule()
         with self.assertRaises(UserError):
             self.Rule.with_user(self.user).search([]).action_run_now()
+        cron = self.env.ref("lead_scoring.ir_cron_apply_rules")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)])
         result = self.Rule.with_user(self.manager).search([]).action_run_now()
-        self.assertEqual(result["params"]["type"], "success")
+        # The run goes on in the background: the request does not wait for it.
+        self.assertEqual(result["params"]["type"], "info")
+        self.assertEqual(set(self.french.mapped("lead_score")), {0})
+        self.assertTrue(
+            self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]) - triggers
+        )
+        cron.method_direct_trigger()
         self.assertEqual(set(self.french.mapped("lead_score")), {10})
 
     def test_cron_applies_active_rules(self):

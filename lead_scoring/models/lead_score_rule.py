@@ -661,18 +661,16 @@ class LeadScoreRule(models.Model):
         cr = self.env.cr
         started = time.monotonic()
         now = self.pass_date
-        if not self.pass_max_id:
-            table = SQL.identifier(self.env[self.model_name]._table)
-            cr.execute(SQL("SELECT COALESCE(max(id), 0) FROM %s", table))
-            self.pass_max_id = cr.fetchone()[0] or -1
-        span = self._chunk_span()
-        low = self.pass_cursor
-        high = low + span
         try:
             with (
                 cr.savepoint(),
                 self._local_setting("statement_timeout", self._statement_timeout()),
             ):
+                if not self.pass_max_id:
+                    self._start_pass(now)
+                span = self._chunk_span()
+                low = self.pass_cursor
+                high = low + span
                 recorded = self._apply(now, (low, high))
         except OperationalError as error:
             if error.pgcode in RETRYABLE:
@@ -710,6 +708,25 @@ class LeadScoreRule(models.Model):
         if high >= self.pass_max_id:
             self.write(self._finished_vals())
         return changed
+
+    def _start_pass(self, now):
+        """This rule's part of the run goes from the first record it matches
+        to the table's last one."""
+        cr = self.env.cr
+        table = SQL.identifier(self.env[self.model_name]._table)
+        cr.execute(SQL("SELECT COALESCE(max(id), 0) FROM %s", table))
+        self.pass_max_id = cr.fetchone()[0] or -1
+        first = self._first_source_id(now)
+        self.pass_cursor = first - 1 if first else self.pass_max_id
+
+    def _first_source_id(self, now):
+        """The smallest id among the records this run would look at."""
+        query = self._build_query(self._incremental_filter(now))
+        self.env.cr.execute(
+            SQL("SELECT src.res_id FROM (%s) src ORDER BY src.res_id LIMIT 1", query)
+        )
+        row = self.env.cr.fetchone()
+        return row and row[0]
 
     def _chunk_span(self):
         return max(MIN_SPAN, self.pass_span or FIRST_SPAN)

@@ -1,0 +1,251 @@
+"""Rule runs on a live database: real transactions, committed chunks, Odoo's
+own cron runner, and people editing contacts while the run goes on."""
+
+import random
+import threading
+import time
+from unittest.mock import patch
+
+from odoo import api, sql_db
+from odoo.modules.registry import Registry
+from odoo.service.model import retrying
+from odoo.tests import tagged
+from odoo.tests.common import BaseCase, get_db_name
+from odoo.tools import mute_logger
+
+from odoo.addons.base.models.ir_cron import ir_cron
+
+from ..models import lead_score_rule
+
+CONTACTS = 120
+POINTS = 7
+
+
+@tagged("post_install", "-at_install")
+class TestLiveRuns(BaseCase):
+    def setUp(self):
+        super().setUp()
+        self.registry = Registry(get_db_name())
+        with self.env_cursor() as env:
+            self.cron_id = env.ref("lead_scoring.ir_cron_apply_rules").id
+            env.cr.execute("SELECT id FROM lead_score_rule WHERE active")
+            self.active_rule_ids = [row[0] for row in env.cr.fetchall()]
+            env["lead.score.rule"].browse(self.active_rule_ids).write({"active": False})
+            tag = env["res.partner.category"].create({"name": "Live run"})
+            self.tag_id = tag.id
+            self.partner_ids = (
+                env["res.partner"]
+                .create(
+                    [
+                        {"name": f"Live {i}", "category_id": [(4, tag.id)]}
+                        for i in range(CONTACTS)
+                    ]
+                )
+                .ids
+            )
+            self.rule_id = (
+                env["lead.score.rule"]
+                .create(
+                    {
+                        "name": "Live rule",
+                        "value": POINTS,
+                        "domain": f"[('category_id', 'in', [{tag.id}])]",
+                    }
+                )
+                .id
+            )
+        # Small chunks, so that a small database makes a long run.
+        for name, value in (
+            ("FIRST_SPAN", 10),
+            ("MIN_SPAN", 10),
+            ("CHUNK_SECONDS", 1e-9),
+        ):
+            patcher = patch.object(lead_score_rule, name, value)
+            patcher.start()
+            self.addCleanup(patcher.stop)
+
+    def tearDown(self):
+        with self.env_cursor() as env:
+            env.cr.execute(
+                "DELETE FROM lead_score_operation WHERE rule_id = %s OR partner_id = ANY(%s)",
+                [self.rule_id, self.partner_ids],
+            )
+            env.cr.execute("DELETE FROM lead_score_rule WHERE id = %s", [self.rule_id])
+            env["res.partner"].browse(self.partner_ids).unlink()
+            env["res.partner.category"].browse(self.tag_id).unlink()
+            env["lead.score.rule"].browse(self.active_rule_ids).write({"active": True})
+            env["ir.config_parameter"].set_param("lead_scoring.call_seconds", False)
+        super().tearDown()
+
+    def env_cursor(self):
+        registry = self.registry
+
+        class EnvCursor:
+            def __enter__(inner):
+                inner.cr = registry.cursor()
+                return api.Environment(inner.cr, api.SUPERUSER_ID, {})
+
+            def __exit__(inner, kind, value, traceback):
+                if kind is None:
+                    inner.cr.commit()
+                inner.cr.close()
+
+        return EnvCursor()
+
+    def run_cron_once(self):
+        """One pick-up of the job by a cron worker, as Odoo's runner does."""
+        db = self.registry.db_name
+        with self.env_cursor() as env:
+            env.cr.execute(
+                "UPDATE ir_cron SET nextcall = now() AT TIME ZONE 'UTC' - interval '1 minute'"
+                " WHERE id = %s",
+                [self.cron_id],
+            )
+        with sql_db.db_connect(db).cursor() as cron_cr:
+            job = ir_cron._acquire_one_job(cron_cr, self.cron_id)
+            self.assertTrue(job, "the job could not be acquired")
+            self.registry["ir.cron"]._process_job(sql_db.db_connect(db), cron_cr, job)
+
+    def state(self):
+        with self.env_cursor() as env:
+            env.cr.execute(
+                "SELECT count(*), count(DISTINCT partner_id) FROM lead_score_operation"
+                " WHERE rule_id = %s",
+                [self.rule_id],
+            )
+            lines, contacts = env.cr.fetchone()
+            env.cr.execute(
+                "SELECT lead_score, count(*) FROM res_partner WHERE id = ANY(%s)"
+                " GROUP BY lead_score",
+                [self.partner_ids],
+            )
+            scores = dict(env.cr.fetchall())
+            rule = env["lead.score.rule"].browse(self.rule_id)
+            return {
+                "lines": lines,
+                "contacts": contacts,
+                "scores": scores,
+                "running": bool(rule.pass_date),
+                "cursor": rule.pass_cursor,
+                "last_run_count": rule.last_run_count,
+                "error": rule.last_error,
+            }
+
+    def test_a_run_commits_chunk_by_chunk_and_resumes(self):
+        with self.env_cursor() as env:
+            # Each call of the job stops after its first chunk.
+            env["ir.config_parameter"].set_param("lead_scoring.call_seconds", "0.01")
+        # A worker killed after a few chunks: what it committed stays, and
+        # the next call goes on from there.
+        calls = []
+        original = lead_score_rule.LeadScoreRule._run_chunk
+
+        def run_chunk(rule):
+            calls.append(rule.id)
+            if len(calls) == 4:
+                raise KeyboardInterrupt("worker killed")
+            return original(rule)
+
+        with self.env_cursor() as env:
+            rules = env["lead.score.rule"].search([])
+            with patch.object(lead_score_rule.LeadScoreRule, "_run_chunk", run_chunk):
+                with self.assertRaises(KeyboardInterrupt):
+                    rules._run_rules(commit=True)
+            env.cr.rollback()
+        halfway = self.state()
+        self.assertTrue(halfway["running"])
+        self.assertEqual(halfway["lines"], halfway["contacts"])
+        self.assertTrue(0 < halfway["lines"] < CONTACTS, halfway)
+        self.assertEqual(halfway["scores"].get(POINTS), halfway["lines"])
+        # Odoo's runner: each call does one chunk and asks to be called again.
+        for _pickup in range(20):
+            self.run_cron_once()
+            if not self.state()["running"]:
+                break
+        done = self.state()
+        self.assertFalse(done["running"])
+        self.assertFalse(done["error"])
+        self.assertEqual((done["lines"], done["contacts"]), (CONTACTS, CONTACTS))
+        self.assertEqual(done["scores"], {POINTS: CONTACTS})
+        with self.env_cursor() as env:
+            progress = env["ir.cron.progress"].search(
+                [("cron_id", "=", self.cron_id)], order="id desc", limit=3
+            )
+            self.assertTrue(any(p.done and p.remaining for p in progress))
+
+    def test_people_editing_contacts_during_a_run(self):
+        """A run meets people saving contacts (each a committed transaction,
+        retried by Odoo on a conflict as every request is): it completes,
+        nobody waits long, and every score equals its ledger."""
+        stop = threading.Event()
+        waits, errors_seen = [], []
+
+        def editor():
+            rng = random.Random(1)
+            while not stop.is_set():
+                partner_id = rng.choice(self.partner_ids)
+                started = time.monotonic()
+                try:
+                    with self.env_cursor() as env:
+
+                        def edit(env=env, partner_id=partner_id):
+                            env["res.partner"].browse(partner_id).write(
+                                {"comment": f"edited {time.time()}"}
+                            )
+                            env.flush_all()
+
+                        with mute_logger("odoo.service.model", "odoo.sql_db"):
+                            retrying(edit, env)
+                except Exception as error:  # noqa: BLE001 - reported by the test
+                    errors_seen.append(error)
+                waits.append(time.monotonic() - started)
+                time.sleep(0.02)
+
+        thread = threading.Thread(target=editor)
+        thread.start()
+        try:
+            for _pickup in range(30):
+                self.run_cron_once()
+                if not self.state()["running"]:
+                    break
+        finally:
+            stop.set()
+            thread.join(30)
+        done = self.state()
+        self.assertFalse(errors_seen)
+        self.assertFalse(done["running"])
+        self.assertEqual(done["scores"], {POINTS: CONTACTS})
+        self.assertEqual(done["lines"], CONTACTS)
+        self.assertLess(max(waits), 3, "an editor waited for the engine")
+
+    def test_a_chunk_that_meets_a_concurrent_edit_is_retried(self):
+        """The chunk's snapshot is older than someone's saved edit of one of
+        its contacts: PostgreSQL refuses the score update, the chunk is tried
+        again, and the run goes on."""
+        original = lead_score_rule.LeadScoreRule._apply
+        edited = []
+
+        def apply(rule, now, id_range=None):
+            result = original(rule, now, id_range)
+            if result and not edited:
+                # Someone saves one of this chunk's contacts, after the
+                # chunk's transaction took its snapshot.
+                edited.append(result[0][0])
+                with self.env_cursor() as other:
+                    other["res.partner"].browse(result[0][0]).write({"comment": "x"})
+            return result
+
+        with self.env_cursor() as env:
+            rules = env["lead.score.rule"].search([])
+            with (
+                patch.object(lead_score_rule.LeadScoreRule, "_apply", apply),
+                patch.object(lead_score_rule, "_logger") as logger,
+            ):
+                rules._run_rules(commit=True)
+        done = self.state()
+        self.assertTrue(edited)
+        self.assertTrue(
+            any("chunk retried" in call.args[0] for call in logger.info.call_args_list)
+        )
+        self.assertEqual(done["scores"], {POINTS: CONTACTS})
+        self.assertEqual(done["lines"], CONTACTS)

@@ -406,7 +406,7 @@ def main():
         env.invalidate_all()
 
         with timed("first_run", figures):
-            changed = rule_records._run_rules()
+            changed = rule_records._run_rules(commit=True)
         cr.commit()
         cr.execute("SELECT count(*) FROM lead_score_operation")
         operations = cr.fetchone()[0]
@@ -414,7 +414,7 @@ def main():
         check_no_rule_failed(env)
 
         with timed("second_run", figures):
-            figures["second_changed"] = len(Rule.search([])._run_rules())
+            figures["second_changed"] = len(Rule.search([])._run_rules(commit=True))
         cr.commit()
         check_no_rule_failed(env)
 
@@ -445,7 +445,7 @@ def main():
             )
             env.invalidate_all()
             with timed(label, figures):
-                figures[f"{label}_changed"] = len(Rule.search([])._run_rules())
+                figures[f"{label}_changed"] = len(Rule.search([])._run_rules(commit=True))
             cr.commit()
             check_no_rule_failed(env)
 

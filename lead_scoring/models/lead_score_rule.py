@@ -167,13 +167,13 @@ class LeadScoreRule(models.Model):
     recent_runs = fields.Text(readonly=True, copy=False)
     # The run in progress (see _run_rules): its time, and how far it went.
     pass_date = fields.Datetime(string="Running since", readonly=True, copy=False)
-    pass_start = fields.Char(readonly=True, copy=False)
-    pass_cursor = fields.Integer(readonly=True, copy=False)
-    pass_max_id = fields.Integer(readonly=True, copy=False)
-    pass_span = fields.Integer(readonly=True, copy=False)
-    pass_count = fields.Integer(readonly=True, copy=False)
-    pass_duration = fields.Float(readonly=True, copy=False)
-    pass_writes = fields.Text(readonly=True, copy=False)
+    pass_start = fields.Char(string="Run started at", readonly=True, copy=False)
+    pass_cursor = fields.Integer(string="Run position", readonly=True, copy=False)
+    pass_max_id = fields.Integer(string="Run end", readonly=True, copy=False)
+    pass_span = fields.Integer(string="Run chunk size", readonly=True, copy=False)
+    pass_count = fields.Integer(string="Run operations", readonly=True, copy=False)
+    pass_duration = fields.Float(string="Run time (s)", readonly=True, copy=False)
+    pass_writes = fields.Text(string="Run commit times", readonly=True, copy=False)
     run_progress = fields.Float(
         string="Progress", compute="_compute_run_progress", help="Of the run going on."
     )

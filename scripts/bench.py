@@ -445,7 +445,9 @@ def main():
             )
             env.invalidate_all()
             with timed(label, figures):
-                figures[f"{label}_changed"] = len(Rule.search([])._run_rules(commit=True))
+                figures[f"{label}_changed"] = len(
+                    Rule.search([])._run_rules(commit=True)
+                )
             cr.commit()
             check_no_rule_failed(env)
 

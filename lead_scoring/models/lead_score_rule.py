@@ -698,7 +698,7 @@ class LeadScoreRule(models.Model):
             "pass_duration": self.pass_duration + elapsed,
             # The next chunk is sized to last about CHUNK_SECONDS.
             "pass_span": int(
-                span * min(8, max(0.25, CHUNK_SECONDS / (elapsed or 1e-3)))
+                span * min(8, max(0.25, self._chunk_seconds() / (elapsed or 1e-3)))
             ),
             "pass_writes": json.dumps(
                 sorted({*json.loads(self.pass_writes or "[]"), str(cr.now())})
@@ -727,6 +727,12 @@ class LeadScoreRule(models.Model):
         )
         row = self.env.cr.fetchone()
         return row and row[0]
+
+    def _chunk_seconds(self):
+        # Shorter when the job's calls are (see _cron_apply_rules).
+        return min(
+            CHUNK_SECONDS, self.env.context.get("lead_scoring_chunk_seconds", 1e9)
+        )
 
     def _chunk_span(self):
         return max(MIN_SPAN, self.pass_span or FIRST_SPAN)
@@ -786,8 +792,11 @@ class LeadScoreRule(models.Model):
     def _cron_apply_rules(self):
         """The scheduled job: runs for a bounded time, commits each chunk, and
         asks Odoo (cron progress API) to call it again while work remains."""
-        deadline = time.monotonic() + self._call_budget()
-        rules = self.sudo().search([])
+        budget = self._call_budget()
+        deadline = time.monotonic() + budget
+        rules = (
+            self.sudo().with_context(lead_scoring_chunk_seconds=budget / 2).search([])
+        )
         # Run by Odoo's scheduler, each chunk is committed; run by hand ("Run
         # manually", tests), the caller's transaction stays whole.
         commit = bool(self.env.context.get("cron_id"))
@@ -798,16 +807,20 @@ class LeadScoreRule(models.Model):
         except RunPostponed:
             # Busy contacts: the run goes on at the job's next time.
             remaining = 0
-        # Odoo calls the job again at once while some rule's run goes on.
+        # Odoo calls the job again at once while some rule's run goes on (10
+        # times in a row; the trigger wakes a worker for the next ones).
         self.env["ir.cron"]._notify_progress(
             done=stats.get("chunks", 0), remaining=remaining
         )
+        if remaining and commit:
+            self.env.ref("lead_scoring.ir_cron_apply_rules").sudo()._trigger()
 
     @api.model
     def _call_budget(self):
         """Seconds one call of the job may run: Odoo calls it up to 10 times
         in a row under one time limit (limit_time_real_cron, else
-        limit_time_real), so each call takes a twelfth of it."""
+        limit_time_real), with the other jobs due, so each call takes a
+        twentieth of it."""
         budget = (
             self.env["ir.config_parameter"]
             .sudo()
@@ -818,7 +831,7 @@ class LeadScoreRule(models.Model):
         limit = config.get("limit_time_real_cron") or 0
         if limit <= 0:
             limit = config.get("limit_time_real") or 120
-        return max(1, min(60, limit / 12))
+        return max(0.1, min(30, limit / 20))
 
     def action_run_now(self):
         """Ask the scheduler to run the rules now, in the background: a run

@@ -14,8 +14,8 @@ class TestAddonsAccessMatrix(TransactionCase):
         ("lead.score.form.setting", "write"): {"manager"},
         ("lead.score.form.setting", "unlink"): {"manager"},
         ("lead.score.form.setting", "editor_save"): set(),  # website designers only
-        # Running needs write access to the records, as for any server action.
-        ("ir.actions.server", "run lead score"): {"internal", "user", "manager"},
+        # Write access to the records is not enough: scoring needs the group.
+        ("ir.actions.server", "run lead score"): {"user", "manager"},
         ("ir.actions.server", "create lead score"): set(),  # administrators only
     }
 

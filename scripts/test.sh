@@ -35,6 +35,7 @@ bash "$REPO_DIR/scripts/check_log.sh" "$LOG_DIR/install.log"
 say "Running the tests"
 export LEAD_SCORING_PYTHON=$PY LEAD_SCORING_ODOO_BIN=$ODOO_DIR/odoo-bin
 export LEAD_SCORING_ODOO_CONF=$TEST_CONF LEAD_SCORING_LOG_DIR=$LOG_DIR
+export LEAD_SCORING_TEST_DB=$TEST_DB
 export PYTHONPATH=$ODOO_DIR${PYTHONPATH:+:$PYTHONPATH}
 "$VENV/bin/pytest" --odoo-config="$TEST_CONF" --odoo-database="$TEST_DB" --odoo-http \
   --odoo-log-level=warn "$@"

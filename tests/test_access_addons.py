@@ -14,9 +14,12 @@ class TestAddonsAccessMatrix(TransactionCase):
         ("lead.score.form.setting", "write"): {"manager"},
         ("lead.score.form.setting", "unlink"): {"manager"},
         ("lead.score.form.setting", "editor_save"): set(),  # website designers only
-        # Running needs write access to the records, as for any server action.
-        ("ir.actions.server", "run lead score"): {"internal", "user", "manager"},
+        # Write access to the records is not enough: scoring needs the group.
+        ("ir.actions.server", "run lead score"): {"user", "manager"},
         ("ir.actions.server", "create lead score"): set(),  # administrators only
+        # Written by the engagement job only.
+        ("lead.score.mailing.watermark", "read"): {"manager"},
+        ("lead.score.mailing.watermark", "write"): set(),
     }
 
     @classmethod
@@ -59,6 +62,9 @@ class TestAddonsAccessMatrix(TransactionCase):
                 "lead_score_value": 3,
             }
         )
+        cls.watermark = cls.env["lead.score.mailing.watermark"].create(
+            {"scored_until": "2026-01-01 00:00:00"}
+        )
         cls.setting_vals = {
             "name": "Other form",
             "website_id": cls.setting.website_id.id,
@@ -66,7 +72,13 @@ class TestAddonsAccessMatrix(TransactionCase):
         }
 
     def _attempt(self, model, action, env):
-        if model == "lead.score.form.setting":
+        if model == "lead.score.mailing.watermark":
+            watermark = env[model].browse(self.watermark.id)
+            if action == "read":
+                watermark.read(["scored_until"])
+            else:
+                watermark.write({"scored_until": "2000-01-01 00:00:00"})
+        elif model == "lead.score.form.setting":
             settings = env[model]
             if action == "read":
                 settings.browse(self.setting.id).read(["value"])

@@ -1,6 +1,7 @@
 """Install, upgrade, uninstall and reinstall of each addon on a database that
 has only its declared dependencies: Odoo's log stays free of warnings and
-errors, and uninstalling leaves no table, column, cron, menu or action behind.
+errors, and uninstalling leaves no table, column, index, cron, menu or action
+behind.
 """
 
 import ast
@@ -29,6 +30,8 @@ UNION ALL SELECT 'field ' || model || '.' || name FROM ir_model_fields
 UNION ALL SELECT 'selection ' || field_id || ' ' || value FROM ir_model_fields_selection
 UNION ALL SELECT 'group ' || id FROM res_groups
 UNION ALL SELECT 'implied group ' || gid || ' ' || hid FROM res_groups_implied_rel
+UNION ALL SELECT 'index ' || tablename || '.' || indexname
+  FROM pg_indexes WHERE schemaname = 'public'
 """
 
 
@@ -122,7 +125,10 @@ def assert_clean(log, what):
 @pytest.mark.parametrize("addon", ADDONS)
 def test_install_upgrade_uninstall_reinstall(addon):
     manifest = ast.literal_eval((ROOT / addon / "__manifest__.py").read_text())
-    db = Database(f"lead_scoring_lifecycle_{addon}")
+    # Named after the suite's database, so that two checkouts testing at once
+    # do not drop each other's.
+    prefix = os.environ.get("LEAD_SCORING_TEST_DB", "lead_scoring")
+    db = Database(f"{prefix}_lifecycle_{addon}")
     db.drop()
     db.odoo("dependencies", "-i", ",".join(manifest["depends"]), "--without-demo=all")
     before = db.snapshot()

@@ -5,5 +5,6 @@ from . import automation_configuration_step
 from . import automation_record_step
 from . import automation_configuration
 from . import mailing_mailing
+from . import lead_score_mailing_watermark
 from . import mailing_trace
 from . import res_config_settings

@@ -7,6 +7,7 @@ Action menu of lists, automation_oca's server action steps)."""
 import logging
 
 from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 
 _logger = logging.getLogger(__name__)
 
@@ -41,6 +42,31 @@ class IrActionsServer(models.Model):
     def _check_lead_score(self):
         for action in self.filtered(lambda action: action.state == "lead_score"):
             action._check_lead_score_settings(_("Action %s", action.name))
+
+    def _lead_score_actions(self):
+        """These actions and the ones they run (multi actions), scoring ones."""
+        actions = seen = self.browse()
+        todo = self.sudo()
+        while todo:
+            seen |= todo
+            actions |= todo.filtered(lambda action: action.state == "lead_score")
+            todo = todo.filtered(lambda action: action.state == "multi").child_ids
+            todo -= seen
+        return actions
+
+    def run(self):
+        # The scoring runs with the engine's rights: write access to the records
+        # is not enough to change scores. Automation rules and campaigns run
+        # their actions as superuser; a user running one needs the group.
+        if (
+            not self.env.su
+            and not self.env.user.has_group("lead_scoring.group_lead_scoring_user")
+            and self._lead_score_actions()
+        ):
+            raise AccessError(
+                _("Only Lead Scoring users can run an action that updates scores.")
+            )
+        return super().run()
 
     def _run_action_lead_score_multi(self, eval_context=None):
         eval_context = eval_context or {}
@@ -79,6 +105,6 @@ class IrActionsServer(models.Model):
                     "res_id": record.id,
                 }
             )
-        # Running the action requires write access on the records (see run());
-        # the action itself, set up by an administrator, authorises the scoring.
+        # Running the action requires the Lead Scoring User group or superuser
+        # (see run()); the action, set up by an administrator, sets the points.
         return self.env["lead.score.operation"]._engine().create(vals_list)

@@ -6,7 +6,9 @@ Every 5 minutes, one ``INSERT INTO lead_score_operation ... SELECT`` records
 an operation for each trace and kind of engagement (opened, clicked, replied,
 bounced, unsubscribed) not scored yet: the idempotency key
 ``mailing-trace:<trace id>:<kind>`` and the ledger's unique index on it make a
-trace score each kind once, however often the job runs.
+trace score each kind once, however often the job runs. Each run reads the
+traces written since the previous successful run (a watermark committed with
+the lines it scored), minus an overlap.
 """
 
 import logging
@@ -30,9 +32,8 @@ ENGAGEMENT = {
     "unsubscribe": ("remove", 10),
 }
 POINTS_PARAM = "lead_scoring_marketing.mailing_%s_points"
-# Traces written by transactions still running when the job last ran, or
-# during a run skipped because the engine was busy, are caught by the next
-# runs: each run looks this far behind the previous one.
+# Traces written by transactions still running when the job last scored are
+# caught by the next runs: each run looks this far behind the watermark.
 OVERLAP = timedelta(hours=1)
 
 
@@ -167,14 +168,13 @@ class MailingTrace(models.Model):
             _logger.info("Lead scoring: engine busy, mailing engagement scored later")
             return False
         self.env.flush_all()
-        # The scheduler gives its previous run's time (kept on the cron, not in
-        # a system parameter, whose change would empty every worker's caches).
-        lastcall = self.env.context.get("lastcall")
-        since = (
-            fields.Datetime.to_datetime(lastcall) - OVERLAP
-            if lastcall
-            else datetime(1970, 1, 1)
-        )
+        # Not the cron's lastcall, which moves on when a run fails or is
+        # skipped: the watermark of the last run that scored.
+        Watermark = self.env["lead.score.mailing.watermark"].sudo()
+        watermark = Watermark.search([], order="id", limit=1)
+        since = watermark.scored_until - OVERLAP if watermark else datetime(1970, 1, 1)
+        # This transaction's start, as the write_date of the traces it sees.
+        scored_until = cr.now()
         points = self._lead_score_default_points()
         labels = self._lead_score_labels()
         kinds = SQL(", ").join(
@@ -302,8 +302,13 @@ class MailingTrace(models.Model):
         operations = self.env["lead.score.operation"].sudo()
         operations.invalidate_model()
         operations._refresh_scores(changed, flush=True)
+        # Committed with the lines, or rolled back with them.
+        if watermark:
+            watermark.scored_until = max(watermark.scored_until, scored_until)
+        else:
+            Watermark.create({"scored_until": scored_until})
         return changed
 
     @api.model
     def _cron_lead_score_engagement(self):
-        self.sudo()._lead_score_engagement()
+        return self.sudo()._lead_score_engagement()

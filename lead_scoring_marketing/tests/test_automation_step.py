@@ -1,6 +1,6 @@
 # Copyright 2026 Lead Scoring contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.mail.tests.common import MockEmail
@@ -120,6 +120,31 @@ class TestAutomationStep(MarketingCase, MockEmail):
         self.assertEqual(record_step.state, "error")
         self.assertIn("archived contact", record_step.error_trace)
         self.assertFalse(self.partner.lead_score_operation_ids)
+
+    def test_user_cannot_claim_a_step_key(self):
+        """A Lead Scoring User recording a line as over RPC cannot pre-claim
+        a scheduled step's key (the step would then score nothing) nor pass a
+        line for a campaign's."""
+        step = self.step(step_type="lead_score", lead_score_value=25)
+        self.configuration.start_automation()
+        self.configuration.run_automation()
+        record_step = self.record_step(step)
+        self.assertEqual(record_step.state, "scheduled")
+        operations = self.env["lead.score.operation"].with_user(self.user)
+        for vals in (
+            {"idempotency_key": record_step._lead_score_idempotency_key()},
+            {"source": "automation"},
+            {"res_model": record_step._name, "res_id": record_step.id},
+        ):
+            with self.subTest(vals=vals):
+                with self.assertRaises(AccessError):
+                    operations.create(
+                        {"partner_id": self.partner.id, "value": 1, **vals}
+                    )
+        self.assertFalse(self.partner.lead_score_operation_ids)
+        self.env["automation.record.step"]._cron_automation_steps()
+        self.assertEqual(record_step.state, "done")
+        self.assertEqual(self.partner.lead_score, 25)
 
     def test_test_run_does_not_score(self):
         step = self.step(step_type="lead_score")

@@ -1,18 +1,21 @@
 # Copyright 2026 Lead Scoring contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from contextlib import contextmanager
 from datetime import timedelta
+from unittest.mock import patch
 
-from odoo import fields
-from odoo.exceptions import ValidationError
+from odoo import fields, sql_db
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import HttpCase, tagged
+
+from odoo.addons.lead_scoring.models.lead_score_rule import ENGINE_LOCK
 
 from .common import MarketingCase
 
 POINTS = {"open": 2, "click": 3, "reply": 5, "bounce": 7, "unsubscribe": 11}
 
 
-@tagged("post_install", "-at_install")
-class TestMailingEngagement(MarketingCase):
+class EngagementCase(MarketingCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -24,8 +27,6 @@ class TestMailingEngagement(MarketingCase):
         cls.grace = cls.env["res.partner"].create(
             {"name": "Grace Hopper", "email": "grace@example.com"}
         )
-        # What the database already holds (demo data) is scored beforehand.
-        cls.Trace._lead_score_engagement()
 
     @classmethod
     def new_mailing(cls, subject, **vals):
@@ -49,6 +50,32 @@ class TestMailingEngagement(MarketingCase):
                 "sent_datetime": fields.Datetime.now() - timedelta(days=days_ago),
             }
         )
+
+    @contextmanager
+    def clock(self, when):
+        """This transaction's clock at when: the traces' write_date and the
+        job's watermark follow it, as if the test ran then."""
+        with patch.object(self.env.cr, "now", lambda: when):
+            yield
+
+    def scheduler_run(self, when, lastcall):
+        """The job run by the scheduler at when, which passes its lastcall."""
+        with self.clock(when):
+            return self.Trace.with_context(
+                lastcall=lastcall
+            )._cron_lead_score_engagement()
+
+    def watermark(self):
+        return self.env["lead.score.mailing.watermark"].search([]).scored_until
+
+
+@tagged("post_install", "-at_install")
+class TestMailingEngagement(EngagementCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # What the database already holds (demo data) is scored beforehand.
+        cls.Trace._lead_score_engagement()
 
     def score_engagement(self):
         """The job, run twice as the scheduler would."""
@@ -183,13 +210,61 @@ class TestMailingEngagement(MarketingCase):
         cron.method_direct_trigger()
         self.assertEqual(self.partner.lead_score, 2)
 
-    def test_job_looks_back_from_the_schedulers_previous_run(self):
+    def test_failed_runs_lose_no_engagement(self):
+        """Runs that fail after recording their lines roll back with them;
+        the scheduler's lastcall moves on, the watermark does not."""
+        # The class's first run scored at the transaction's time.
+        start = self.env.cr.now()
+        trace = self.trace(self.partner)
+        with self.clock(start + timedelta(minutes=10)):
+            trace.set_opened()
+        Operation = type(self.env["lead.score.operation"])
+        crash = RuntimeError("worker killed after the insert")
+        lastcall = start
+        for minutes in range(15, 125, 5):
+            with self.subTest(failing_run=minutes):
+                with (
+                    self.assertRaises(RuntimeError),
+                    patch.object(Operation, "_refresh_scores", side_effect=crash),
+                    self.env.cr.savepoint(),
+                ):
+                    self.scheduler_run(start + timedelta(minutes=minutes), lastcall)
+                lastcall = start + timedelta(minutes=minutes)
+        self.assertFalse(self.partner.lead_score_operation_ids)
+        # Two hours later, a run that completes scores the open, once.
+        later = start + timedelta(minutes=125)
+        self.scheduler_run(later, lastcall)
+        self.assertEqual(self.partner.lead_score, 2)
+        self.assertEqual(self.watermark(), later)
+        again = later + timedelta(minutes=5)
+        self.assertEqual(self.scheduler_run(again, later), set())
+        self.assertEqual(len(self.partner.lead_score_operation_ids), 1)
+
+    def test_job_ignores_the_schedulers_lastcall(self):
         self.trace(self.partner).set_opened()
-        now = fields.Datetime.now()
-        later = self.Trace.with_context(lastcall=now + timedelta(hours=2))
-        self.assertEqual(later._lead_score_engagement(), set())
-        recent = self.Trace.with_context(lastcall=now - timedelta(minutes=10))
-        self.assertEqual(recent._lead_score_engagement(), {self.partner.id})
+        now = self.env.cr.now()
+        self.scheduler_run(now, now + timedelta(hours=2))
+        self.assertEqual(self.partner.lead_score, 2)
+
+    def test_user_cannot_claim_an_engagement_key(self):
+        """A Lead Scoring User recording a line as over RPC cannot pre-claim
+        a trace's engagement (the contact would never be scored for it) nor
+        pass a line for an email marketing one."""
+        trace = self.trace(self.partner)
+        trace.set_opened()
+        operations = self.env["lead.score.operation"].with_user(self.user)
+        for vals in (
+            {"idempotency_key": f"mailing-trace:{trace.id}:open"},
+            {"idempotency_key": f"mailing-trace:{trace.id}:unsubscribe", "value": 0},
+            {"source": "mailing"},
+        ):
+            with self.subTest(vals=vals):
+                with self.assertRaises(AccessError):
+                    operations.create(
+                        {"partner_id": self.partner.id, "value": 1, **vals}
+                    )
+        self.assertFalse(self.partner.lead_score_operation_ids)
+        self.score_engagement()
         self.assertEqual(self.partner.lead_score, 2)
 
     def test_points_out_of_range_are_refused(self):
@@ -213,6 +288,45 @@ class TestMailingEngagement(MarketingCase):
         )
         settings.execute()
         self.assertEqual(self.Trace._lead_score_default_points()["reply"], 40)
+
+
+@tagged("post_install", "-at_install")
+class TestMailingEngagementEngineBusy(EngagementCase):
+    """Runs skipped because the scoring engine is busy. Nothing runs the job
+    before in this transaction: it would hold the engine's lock itself."""
+
+    @contextmanager
+    def engine_busy(self):
+        """The engine's lock held by another transaction (this test's cursor
+        would be given its own lock again)."""
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as other:
+            other.execute("SELECT pg_try_advisory_xact_lock(%s)", [ENGINE_LOCK])
+            self.assertTrue(other.fetchone()[0], "the test's transaction has the lock")
+            yield
+
+    def test_runs_skipped_while_the_engine_is_busy_lose_no_engagement(self):
+        start = self.env.cr.now()
+        Watermark = self.env["lead.score.mailing.watermark"]
+        Watermark.search([]).unlink()
+        Watermark.create({"scored_until": start})
+        with self.clock(start + timedelta(minutes=10)):
+            self.trace(self.partner).set_opened()
+        lastcall = start
+        with self.engine_busy():
+            for minutes in range(15, 125, 5):
+                when = start + timedelta(minutes=minutes)
+                self.assertFalse(self.scheduler_run(when, lastcall))
+                lastcall = when
+        self.assertFalse(self.partner.lead_score_operation_ids)
+        self.assertEqual(self.watermark(), start)
+        # Two hours later the engine is free: the open scores, once.
+        later = start + timedelta(minutes=125)
+        self.scheduler_run(later, lastcall)
+        self.assertEqual(self.partner.lead_score, 2)
+        self.assertEqual(self.watermark(), later)
+        again = later + timedelta(minutes=5)
+        self.assertEqual(self.scheduler_run(again, later), set())
+        self.assertEqual(len(self.partner.lead_score_operation_ids), 1)
 
 
 @tagged("post_install", "-at_install")

@@ -3,8 +3,8 @@
 from datetime import timedelta
 
 from odoo import fields
-from odoo.exceptions import ValidationError
-from odoo.tests import tagged
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import new_test_user, tagged
 
 from .common import MarketingCase
 
@@ -142,6 +142,56 @@ class TestServerAction(MarketingCase):
         self.env["automation.record.step"]._cron_automation_steps()
         self.assertEqual(self.partner.lead_score, 15)
         self.assertEqual(self.grace.lead_score, 0)
+
+    def test_running_the_action_needs_the_lead_scoring_group(self):
+        """Write access to contacts does not give the right to score them: a
+        user without the group calling run() (RPC, Action menu) is refused."""
+        clerk = new_test_user(
+            self.env, "ls_clerk", groups="base.group_user,base.group_partner_manager"
+        )
+        scorer = new_test_user(
+            self.env,
+            "ls_scorer",
+            groups="base.group_user,base.group_partner_manager,"
+            "lead_scoring.group_lead_scoring_user",
+        )
+        action = self.score_action()
+        wrapper = self.env["ir.actions.server"].create(
+            {
+                "name": "Several things",
+                "model_id": self.model_partner.id,
+                "state": "multi",
+                "child_ids": [(6, 0, action.ids)],
+            }
+        )
+        for runnable in (action, wrapper):
+            with self.subTest(action=runnable.state):
+                with self.assertRaisesRegex(AccessError, "Lead Scoring users"):
+                    self.run_on(runnable.with_user(clerk), self.partner)
+                self.assertEqual(self.partner.lead_score, 0)
+                self.assertFalse(self.partner.lead_score_operation_ids)
+        self.run_on(action.with_user(scorer), self.partner)
+        self.assertEqual(self.partner.lead_score, 15)
+
+    def test_automation_rule_scores_whoever_saves(self):
+        """Automation rules run their actions as superuser: a salesperson
+        without the group saving a lead still scores its contact."""
+        salesperson = new_test_user(
+            self.env, "ls_sales", groups="sales_team.group_sale_salesman_all_leads"
+        )
+        self.assertFalse(salesperson.has_group("lead_scoring.group_lead_scoring_user"))
+        action = self.score_action(model=self.model_lead)
+        self.env["base.automation"].create(
+            {
+                "name": "Qualified leads score",
+                "model_id": self.model_lead.id,
+                "trigger": "on_create_or_write",
+                "filter_domain": "[('priority', '=', '3')]",
+                "action_server_ids": [(6, 0, action.ids)],
+            }
+        )
+        self.lead.with_user(salesperson).priority = "3"
+        self.assertEqual(self.grace.lead_score, 15)
 
     def test_records_without_contact_are_skipped(self):
         action = self.score_action(model=self.model_lead)

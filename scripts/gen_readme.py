@@ -11,7 +11,12 @@ from pathlib import Path
 from docutils.core import publish_parts
 
 ROOT = Path(__file__).resolve().parent.parent
-ADDONS = ["lead_scoring", "lead_scoring_website", "lead_scoring_marketing"]
+ADDONS = [
+    "lead_scoring",
+    "lead_scoring_website",
+    "lead_scoring_marketing",
+    "lead_scoring_queue_job",
+]
 SECTIONS = [
     ("DESCRIPTION.md", None),
     ("CONFIGURE.md", "Configuration"),

@@ -7,6 +7,6 @@ say "ruff"
 "$VENV/bin/ruff" format --check --diff .
 say "pylint-odoo (mandatory checks)"
 PYTHONPATH=$ODOO_DIR "$VENV/bin/pylint" --rcfile=.pylintrc-mandatory \
-  lead_scoring lead_scoring_website lead_scoring_marketing
+  lead_scoring lead_scoring_website lead_scoring_marketing lead_scoring_queue_job
 say "readme fragments"
 "$PY" "$REPO_DIR/scripts/gen_readme.py" --check

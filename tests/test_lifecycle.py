@@ -16,7 +16,12 @@ import psycopg2
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ADDONS = ["lead_scoring", "lead_scoring_website", "lead_scoring_marketing"]
+ADDONS = [
+    "lead_scoring",
+    "lead_scoring_website",
+    "lead_scoring_marketing",
+    "lead_scoring_queue_job",
+]
 # What an addon leaves in a database; compared before install and after uninstall.
 SNAPSHOT_SQL = """
 SELECT 'column ' || table_name || '.' || column_name

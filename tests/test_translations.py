@@ -8,7 +8,12 @@ from odoo.tests import TransactionCase, tagged
 from odoo.tools.translate import TranslationModuleReader
 
 ROOT = Path(__file__).resolve().parent.parent
-ADDONS = ["lead_scoring", "lead_scoring_website", "lead_scoring_marketing"]
+ADDONS = [
+    "lead_scoring",
+    "lead_scoring_website",
+    "lead_scoring_marketing",
+    "lead_scoring_queue_job",
+]
 LANGUAGES = ["fr", "nl"]
 
 

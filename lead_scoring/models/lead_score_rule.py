@@ -587,20 +587,7 @@ class LeadScoreRule(models.Model):
     def _run_chunks(self, commit, deadline, stats):
         rules = self.filtered("active").sorted(lambda r: (r.sequence, r.id))
         if not rules.filtered("pass_date"):
-            self.env["lead.score.operation"].sudo()._expire_operations()
-            self.env.cr.execute("SELECT clock_timestamp() AT TIME ZONE 'UTC'")
-            rules.write(
-                {
-                    "pass_date": fields.Datetime.now(),
-                    "pass_start": str(self.env.cr.fetchone()[0]),
-                    "pass_cursor": 0,
-                    "pass_max_id": 0,
-                    "pass_count": 0,
-                    "pass_duration": 0,
-                    "pass_span": FIRST_SPAN,
-                    "pass_writes": "[]",
-                }
-            )
+            rules._start_run()
             self._commit(commit)
         changed = set()
         for rule in rules.filtered("pass_date"):
@@ -613,14 +600,37 @@ class LeadScoreRule(models.Model):
                     and rules.filtered("pass_date")
                 ):
                     return None
-        # The run is over: the next one only looks at what changed since.
-        writes = {run for rule in rules for run in json.loads(rule.pass_writes or "[]")}
-        since = fields.Datetime.now() - INCREMENTAL_MARGIN - REPEAT_SWEEP
-        for rule in rules:
-            runs = sorted({*rule._engine_runs(since), *writes})
-            rule.write({"recent_runs": json.dumps(runs), "pass_date": False})
+        rules._end_run()
         self._commit(commit)
         return changed
+
+    def _start_run(self):
+        """Start a run of these rules (a pass over what each one scores)."""
+        # Closed again, in case the last run's end was not committed.
+        self._end_run()
+        self.env["lead.score.operation"].sudo()._expire_operations()
+        self.env.cr.execute("SELECT clock_timestamp() AT TIME ZONE 'UTC'")
+        self.write(
+            {
+                "pass_date": fields.Datetime.now(),
+                "pass_start": str(self.env.cr.fetchone()[0]),
+                "pass_cursor": 0,
+                "pass_max_id": 0,
+                "pass_count": 0,
+                "pass_duration": 0,
+                "pass_span": FIRST_SPAN,
+                "pass_writes": "[]",
+            }
+        )
+
+    def _end_run(self):
+        """The run is over: the next one only looks at what changed since,
+        leaving out the scores that this run's chunks wrote."""
+        writes = {run for rule in self for run in json.loads(rule.pass_writes or "[]")}
+        since = fields.Datetime.now() - INCREMENTAL_MARGIN - REPEAT_SWEEP
+        for rule in self:
+            runs = sorted({*rule._engine_runs(since), *writes})
+            rule.write({"recent_runs": json.dumps(runs), "pass_date": False})
 
     @api.model
     def _commit(self, commit):

@@ -1,0 +1,63 @@
+# Copyright 2026 Lead Scoring contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Rule runs as queue jobs: each chunk of a rule's run is a job on the
+``lead_scoring`` channel, and the next chunk is queued by the one before, so
+several job workers (on one or many servers) run different rules at once.
+
+The scheduled job only starts runs and queues their chunks. A chunk's job
+commits with queue_job's own transaction; a serialization failure (someone
+saved one of its contacts) makes queue_job try the job again later.
+"""
+
+from odoo import _, api, models
+from odoo.tools import SQL
+
+from odoo.addons.lead_scoring.models.lead_score_rule import ENGINE_LOCK
+from odoo.addons.queue_job.job import identity_exact
+
+CHANNEL = "root.lead_scoring"
+
+
+class LeadScoreRule(models.Model):
+    _inherit = "lead.score.rule"
+
+    @api.model
+    def _cron_apply_rules(self):
+        rules = self.sudo().search([])
+        # One starter at a time; the chunks themselves lock their rule.
+        if not rules._engine_lock(commit=False):
+            return
+        if not rules.filtered("pass_date"):
+            rules._start_run()
+        for rule in rules.filtered("pass_date"):
+            rule._queue_next_chunk()
+
+    def _queue_next_chunk(self):
+        self.ensure_one()
+        self.with_delay(
+            channel=CHANNEL,
+            identity_key=identity_exact,
+            description=_("Lead scoring: %s", self.name),
+        )._job_run_chunk()
+
+    def _job_run_chunk(self):
+        """One chunk of this rule's run, then the next one is queued."""
+        self.ensure_one()
+        if not self.active or not self.pass_date or not self._rule_lock():
+            return False
+        self._run_chunk()
+        if self.pass_date:
+            self._queue_next_chunk()
+        elif not self.search_count([("pass_date", "!=", False)]):
+            self.search([])._end_run()
+        return True
+
+    def _rule_lock(self):
+        """Held by the job running this rule's chunk, until it commits: a
+        second chain of jobs for the same rule stops there."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT pg_try_advisory_xact_lock(%s, %s)", ENGINE_LOCK % 2**31, self.id
+            )
+        )
+        return self.env.cr.fetchone()[0]

@@ -12,7 +12,6 @@ automation rules, tracking and related fields see the change.
 
 from datetime import timedelta
 
-
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression

@@ -514,7 +514,9 @@ class LeadScoreRule(models.Model):
             .sudo()
             .get_param("lead_scoring.rule_timeout", RULE_TIMEOUT)
         )
-        cr.execute("SELECT setting::int FROM pg_settings WHERE name = 'statement_timeout'")
+        cr.execute(
+            "SELECT setting::int FROM pg_settings WHERE name = 'statement_timeout'"
+        )
         previous_timeout = cr.fetchone()[0]
         changed, to_replay = set(), set()
         now = fields.Datetime.now()
@@ -526,7 +528,9 @@ class LeadScoreRule(models.Model):
                     cr.execute(
                         SQL(
                             "SELECT set_config('statement_timeout', %s, TRUE)",
-                            str(min(timeout * 1000, previous_timeout or timeout * 1000)),
+                            str(
+                                min(timeout * 1000, previous_timeout or timeout * 1000)
+                            ),
                         )
                     )
                     recorded = rule._apply(now)

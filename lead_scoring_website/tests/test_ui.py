@@ -15,7 +15,7 @@ class TestUi(HttpCase):
         self.assertEqual(len(setting), 1)
         self.assertEqual(
             (setting.operation, setting.value, setting.note, setting.repeat),
-            ("add", 15, "Asked us a question", "every"),
+            ("add", 15, "Asked us a question", "once"),
         )
         # The form's action changed after scoring was set: the setting follows.
         self.assertEqual(setting.model_name, "crm.lead")

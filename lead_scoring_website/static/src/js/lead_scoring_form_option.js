@@ -8,7 +8,8 @@
 import options from "@web_editor/js/editor/snippets.options";
 
 const MODEL = "lead.score.form.setting";
-const DEFAULTS = {operation: "off", value: 10, note: "", once: false, model_name: false};
+// A new setting scores once per contact, as on the server.
+const DEFAULTS = {operation: "off", value: 10, note: "", once: true, model_name: false};
 
 options.registry.LeadScoringFormOption = options.Class.extend({
     init() {

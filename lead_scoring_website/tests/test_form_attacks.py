@@ -1,0 +1,165 @@
+# Copyright 2026 Lead Scoring contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The attacks of issue #12, each made through HTTP as a visitor would."""
+
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo import fields
+from odoo.tests import tagged
+
+from .common import FormScoringCase
+
+IP_LIMIT_PARAM = "lead_scoring_website.max_scored_submissions_per_ip"
+
+
+@tagged("post_install", "-at_install")
+class TestFormAttacks(FormScoringCase):
+    def setUp(self):
+        super().setUp()
+        self.authenticate(None, None)
+
+    def website_lines(self, partner):
+        return self.operations(partner).filtered(lambda op: not op.expired)
+
+    # ------------------------------------------------------------------
+    # Replay of a captured submission
+    # ------------------------------------------------------------------
+    def test_replayed_submission_scores_once(self):
+        # The IP limit is not what stops this replay.
+        self.env["ir.config_parameter"].set_param(IP_LIMIT_PARAM, "1000")
+        for mode in ("once", "every"):
+            with self.subTest(mode=mode):
+                self.setting.repeat = mode
+                email = f"ada.{mode}@example.com"
+                leads = [self.submit(email_from=email) for __ in range(50)]
+                self.assertEqual(len(set(leads)), 50, "every submission is kept")
+                partner = self.env["res.partner"].search([("email", "=", email)])
+                self.assertEqual(len(partner), 1)
+                self.assertEqual(len(self.website_lines(partner)), 1)
+                self.assertEqual(partner.lead_score, 10)
+
+    def test_every_mode_scores_again_after_its_window(self):
+        self.setting.write({"repeat": "every", "repeat_hours": 24})
+        self.submit()
+        partner = self.env["res.partner"].search([("email", "=", "ada@example.com")])
+        later = fields.Datetime.now() + timedelta(hours=25)
+        with patch.object(fields.Datetime, "now", return_value=later):
+            self.submit()
+            self.submit()
+        self.assertEqual(len(self.website_lines(partner)), 2)
+        self.assertEqual(partner.lead_score, 20)
+        # The setting still finds its own lines.
+        self.assertEqual(self.setting.operation_count, 2)
+        self.assertEqual(
+            self.Operation.search(self.setting.action_view_operations()["domain"]),
+            self.website_lines(partner),
+        )
+
+    def test_new_settings_score_once_per_contact(self):
+        self.assertEqual(self.setting.repeat, "once")
+        self.setting.repeat_hours = 1
+        self.submit()
+        later = fields.Datetime.now() + timedelta(days=30)
+        with patch.object(fields.Datetime, "now", return_value=later):
+            self.submit()
+        partner = self.env["res.partner"].search([("email", "=", "ada@example.com")])
+        self.assertEqual(partner.lead_score, 10)
+
+    def test_anonymous_scoring_is_limited_per_ip(self):
+        self.env["ir.config_parameter"].set_param(IP_LIMIT_PARAM, "3")
+        other = self.Setting.create(
+            {
+                "name": "Quote request",
+                "website_id": self.website.id,
+                "model_id": self.lead_model.id,
+                "value": 50,
+            }
+        )
+        # Across forms: five visitors' emails from one address, two forms.
+        for index in range(5):
+            setting = (self.setting, other)[index % 2]
+            self.submit(
+                token=self.token(setting), email_from=f"visitor{index}@example.com"
+            )
+        leads = self.env["crm.lead"].search([("email_from", "like", "visitor%")])
+        self.assertEqual(len(leads), 5, "a submission beyond the limit is kept")
+        scored = self.operations().partner_id
+        self.assertEqual(
+            sorted(scored.mapped("email")),
+            [f"visitor{index}@example.com" for index in range(3)],
+        )
+        # Beyond the limit nobody is created or scored.
+        self.assertFalse(
+            self.env["res.partner"].search([("email", "=", "visitor4@example.com")])
+        )
+        # Only a keyed hash of the address is stored.
+        hits = self.env["lead.score.form.ip"].search([])
+        self.assertTrue(hits)
+        self.assertFalse(hits.filtered(lambda hit: "127.0.0.1" in hit.ip_hash))
+
+    def test_ip_limit_rows_are_cleaned_up(self):
+        hits = self.env["lead.score.form.ip"]
+        old = hits.create(
+            {
+                "ip_hash": "old",
+                "hour": fields.Datetime.now() - timedelta(hours=3),
+                "count": 5,
+            }
+        )
+        self.submit()
+        self.env["lead.score.rule"]._cron_apply_rules()
+        self.assertFalse(old.exists())
+        self.assertEqual(hits.search([]).mapped("count"), [1])
+
+    # ------------------------------------------------------------------
+    # Malformed tokens
+    # ------------------------------------------------------------------
+    def test_malformed_tokens_keep_the_submission(self):
+        setting_id = self.setting.id
+        signature = self.token().split(":", 1)[1]
+        for token in [
+            "²:x",
+            "1:é",
+            f"{setting_id}:é",
+            f"{setting_id}:{signature[:-1]}é",
+            "²",
+            "é",
+            "١٢:abc",
+            "１:abc",
+            f"{setting_id}:{signature}\x00",
+            f"{setting_id}:{signature}:{signature}",
+            f" {setting_id}:{signature}",
+            f"-{setting_id}:{signature}",
+            "9" * 40 + ":abc",
+            ":",
+            "::",
+            "x" * 5000,
+        ]:
+            with self.subTest(token=token):
+                lead = self.submit(token=token, email_from="probe@example.com")
+                self.assertTrue(lead.exists())
+        self.assertFalse(self.operations())
+
+    # ------------------------------------------------------------------
+    # Merged contacts
+    # ------------------------------------------------------------------
+    def test_merged_contact_keeps_a_once_form_once(self):
+        self.setting.repeat = "once"
+        self.submit(email_from="ada@example.com")
+        self.submit(email_from="ada.lovelace@example.com")
+        partners = self.env["res.partner"].search(
+            [("email", "in", ["ada@example.com", "ada.lovelace@example.com"])],
+            order="id",
+        )
+        self.assertEqual(partners.mapped("lead_score"), [10, 10])
+        survivor, duplicate = partners
+        self.env["base.partner.merge.automatic.wizard"]._merge(
+            partners.ids, survivor, extra_checks=False
+        )
+        self.assertFalse(duplicate.exists())
+        self.assertEqual(survivor.lead_score, 10, "the form counts once")
+        self.submit(email_from="ada@example.com")
+        self.assertEqual(len(self.website_lines(survivor)), 1)
+        self.assertEqual(len(self.operations(survivor)), 2, "history is kept")
+        self.assertEqual(survivor.lead_score, 10)

@@ -14,6 +14,9 @@ class TestAddonsAccessMatrix(TransactionCase):
         ("lead.score.form.setting", "write"): {"manager"},
         ("lead.score.form.setting", "unlink"): {"manager"},
         ("lead.score.form.setting", "editor_save"): set(),  # website designers only
+        # Counts of scored submissions per address hash: administrators only.
+        ("lead.score.form.ip", "read"): set(),
+        ("lead.score.form.ip", "create"): set(),
         # Running needs write access to the records, as for any server action.
         ("ir.actions.server", "run lead score"): {"internal", "user", "manager"},
         ("ir.actions.server", "create lead score"): set(),  # administrators only
@@ -66,7 +69,12 @@ class TestAddonsAccessMatrix(TransactionCase):
         }
 
     def _attempt(self, model, action, env):
-        if model == "lead.score.form.setting":
+        if model == "lead.score.form.ip":
+            if action == "read":
+                env[model].search([])
+            else:
+                env[model].create({"ip_hash": "x", "hour": "2026-01-01 10:00:00"})
+        elif model == "lead.score.form.setting":
             settings = env[model]
             if action == "read":
                 settings.browse(self.setting.id).read(["value"])

@@ -11,11 +11,12 @@ class TestUi(HttpCase):
             "lead_scoring_website_form_editor_tour",
             login="admin",
         )
+        # The demo's setting of the Contact Us form (once per contact per day).
         setting = self.env["lead.score.form.setting"].search([])
         self.assertEqual(len(setting), 1)
         self.assertEqual(
             (setting.operation, setting.value, setting.note, setting.repeat),
-            ("add", 15, "Asked us a question", "once"),
+            ("add", 15, "Asked us a question", "every"),
         )
         # The form's action changed after scoring was set: the setting follows.
         self.assertEqual(setting.model_name, "crm.lead")

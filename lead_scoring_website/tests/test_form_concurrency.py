@@ -10,6 +10,10 @@ from odoo.tests import tagged
 from odoo.tests.common import BaseCase, get_db_name
 from odoo.tools import mute_logger
 
+from odoo.addons.lead_scoring_website.models.lead_score_form_setting import (
+    EMAIL_LOCK_NAMESPACE,
+)
+
 EMAIL = "race.condition@example.com"
 
 
@@ -49,10 +53,15 @@ class TestSimultaneousSubmissions(BaseCase):
         env.flush_all()
         return partner.id
 
-    def advisory_lock_awaited(self):
+    def email_lock_awaited(self):
         with self.cursor() as cr:
             cr.execute(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                """
+                SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+                 WHERE l.locktype = 'advisory' AND NOT l.granted
+                   AND d.datname = current_database() AND l.classid = %s
+                """,
+                [EMAIL_LOCK_NAMESPACE],
             )
             return cr.fetchone()[0] > 0
 
@@ -70,7 +79,7 @@ class TestSimultaneousSubmissions(BaseCase):
                     # until it waits for this one (or has finished).
                     deadline = time.monotonic() + 20
                     while not second_done.is_set() and time.monotonic() < deadline:
-                        if self.advisory_lock_awaited():
+                        if self.email_lock_awaited():
                             break
                         time.sleep(0.05)
                     results["second_waited"] = not second_done.is_set()

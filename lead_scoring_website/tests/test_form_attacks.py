@@ -2,7 +2,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """The attacks of issue #12, each made through HTTP as a visitor would."""
 
+import importlib.util
 from datetime import timedelta
+from pathlib import Path
 from unittest.mock import patch
 
 from odoo import fields
@@ -163,3 +165,50 @@ class TestFormAttacks(FormScoringCase):
         self.assertEqual(len(self.website_lines(survivor)), 1)
         self.assertEqual(len(self.operations(survivor)), 2, "history is kept")
         self.assertEqual(survivor.lead_score, 10)
+
+    # ------------------------------------------------------------------
+    # Upgrade from the keys that named the contact
+    # ------------------------------------------------------------------
+    def test_upgrade_keeps_old_once_keys(self):
+        path = Path(__file__).parent.parent / "migrations/18.0.1.1.0/post-migrate.py"
+        spec = importlib.util.spec_from_file_location("lsw_post_migrate", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        self.setting.repeat = "once"
+        ada, twin = self.env["res.partner"].create(
+            [
+                {"name": "Ada", "email": "ada@example.com"},
+                {"name": "Ada twin", "email": "ada.twin@example.com"},
+            ]
+        )
+        prefix = f"website-form:{self.setting.id}:"
+        old_lines = self.Operation._engine().create(
+            [
+                {
+                    "partner_id": partner.id,
+                    "value": 10,
+                    "source": "website",
+                    "idempotency_key": f"{prefix}{key_id}",
+                }
+                # The twin's line came with a merge: it names another contact.
+                for partner, key_id in ((ada, ada.id), (ada, twin.id), (twin, twin.id))
+            ]
+        )
+        self.Operation._engine().create(
+            {
+                "partner_id": twin.id,
+                "value": 10,
+                "source": "website",
+                "idempotency_key": f"{prefix}crm.lead:1",
+            }
+        )
+        self.env.flush_all()
+        migration.migrate(self.env.cr, "18.0.1.0.0")
+        old_lines.invalidate_recordset()
+        self.assertEqual(
+            old_lines.mapped("idempotency_key"),
+            [f"{prefix}once", f"{prefix}{twin.id}", f"{prefix}once"],
+        )
+        self.submit(email_from="ada@example.com")
+        self.assertEqual(len(self.operations(ada)), 2, "ada scored before")
+        self.assertEqual(self.setting.operation_count, 4)

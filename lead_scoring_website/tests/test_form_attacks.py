@@ -9,6 +9,11 @@ from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.lead_scoring_website.models.lead_score_form_setting import (
+    LeadScoreFormSetting,
+)
 
 from .common import FormScoringCase
 
@@ -142,6 +147,33 @@ class TestFormAttacks(FormScoringCase):
                 lead = self.submit(token=token, email_from="probe@example.com")
                 self.assertTrue(lead.exists())
         self.assertFalse(self.operations())
+
+    def test_a_waiting_submission_is_retried_whole(self):
+        # What a submission does after waiting on another one's email lock:
+        # Odoo retries the request, which keeps one lead and scores once.
+        calls = []
+        lock_email = LeadScoreFormSetting._lock_email
+
+        def lock_after_a_wait(setting, normalized):
+            calls.append(normalized)
+            if len(calls) == 1:
+                setting.env.cr.execute(
+                    "DO $$ BEGIN RAISE EXCEPTION 'waited'"
+                    " USING ERRCODE = 'serialization_failure'; END $$",
+                    log_exceptions=False,
+                )
+            return lock_email(setting, normalized)
+
+        with (
+            patch.object(LeadScoreFormSetting, "_lock_email", lock_after_a_wait),
+            mute_logger("odoo.service.model"),
+        ):
+            lead = self.submit(email_from="retry@example.com")
+        self.assertEqual(calls, ["retry@example.com"] * 2)
+        leads = self.env["crm.lead"].search([("email_from", "=", "retry@example.com")])
+        self.assertEqual(leads, lead)
+        self.assertEqual(self.operations().partner_id.email, "retry@example.com")
+        self.assertEqual(self.operations().res_id, lead.id)
 
     # ------------------------------------------------------------------
     # Merged contacts

@@ -14,9 +14,11 @@ class TestAddonsAccessMatrix(TransactionCase):
         ("lead.score.form.setting", "write"): {"manager"},
         ("lead.score.form.setting", "unlink"): {"manager"},
         ("lead.score.form.setting", "editor_save"): set(),  # website designers only
-        # Counts of scored submissions per address hash: administrators only.
+        # The forms' guards (address and email hashes): administrators only.
         ("lead.score.form.ip", "read"): set(),
         ("lead.score.form.ip", "create"): set(),
+        ("lead.score.form.email", "read"): set(),
+        ("lead.score.form.email", "create"): set(),
         # Running needs write access to the records, as for any server action.
         ("ir.actions.server", "run lead score"): {"internal", "user", "manager"},
         ("ir.actions.server", "create lead score"): set(),  # administrators only
@@ -69,11 +71,14 @@ class TestAddonsAccessMatrix(TransactionCase):
         }
 
     def _attempt(self, model, action, env):
-        if model == "lead.score.form.ip":
+        if model in ("lead.score.form.ip", "lead.score.form.email"):
             if action == "read":
                 env[model].search([])
             else:
-                env[model].create({"ip_hash": "x", "hour": "2026-01-01 10:00:00"})
+                hash_field = (
+                    "ip_hash" if model == "lead.score.form.ip" else "email_hash"
+                )
+                env[model].create({hash_field: "x", "date": "2026-01-01 10:00:00"})
         elif model == "lead.score.form.setting":
             settings = env[model]
             if action == "read":

@@ -13,7 +13,7 @@ from lxml import etree
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tools import SQL, email_normalize
+from odoo.tools import email_normalize
 
 from odoo.addons.lead_scoring.models.lead_score_operation import (
     MAX_POINTS,
@@ -27,8 +27,6 @@ REPEATS = [("once", "Once per contact"), ("every", "Once per contact per period"
 MAX_REPEAT_HOURS = 24 * 366
 # Periods of the "every" mode are counted from here: 24 hours are UTC days.
 EPOCH = datetime(1970, 1, 1)
-# First key of the advisory locks on a submitted email ("LS").
-EMAIL_LOCK_NAMESPACE = 0x4C53
 # Where forms put the sender's details, most specific first.
 EMAIL_KEYS = ("email_from", "email", "partner_email")
 PHONE_KEYS = ("phone", "partner_phone", "mobile")
@@ -285,7 +283,6 @@ class LeadScoreFormSetting(models.Model):
         normalized = email_normalize(email) if email else False
         if not normalized:
             return partners, False
-        self._lock_email(normalized)
         partner = partners.search(
             [
                 ("email_normalized", "=", normalized),
@@ -304,6 +301,8 @@ class LeadScoreFormSetting(models.Model):
         name = self._submitted(submitted, name_keys) or " ".join(
             filter(None, first_last)
         )
+        # Simultaneous submissions with this new email make one contact.
+        self.env["lead.score.form.email"].sudo()._claim(normalized)
         new_partner = partners.create(
             {
                 "name": name or normalized,
@@ -312,27 +311,6 @@ class LeadScoreFormSetting(models.Model):
             }
         )
         return new_partner, False
-
-    @api.model
-    def _lock_email(self, normalized):
-        """Serialize the lookup of a submitted email until the end of the
-        transaction, so that simultaneous submissions with one new email
-        create one contact."""
-        cr = self.env.cr
-        key = SQL("%s, hashtext(%s)", EMAIL_LOCK_NAMESPACE, normalized)
-        cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s)", key))
-        if cr.fetchone()[0]:
-            return
-        # Another transaction is looking this email up. Wait for its end; the
-        # contact it may have created is invisible to this transaction (Odoo's
-        # are REPEATABLE READ), so fail as a serialization failure does: Odoo
-        # then retries the request, which finds that contact.
-        cr.execute(SQL("SELECT pg_advisory_xact_lock(%s)", key))
-        cr.execute(
-            "DO $$ BEGIN RAISE EXCEPTION 'lead scoring: concurrent submission'"
-            " USING ERRCODE = 'serialization_failure'; END $$",
-            log_exceptions=False,
-        )
 
     def _score_submission(self, record, submitted, user=None):
         """Score the contact behind this submission; returns the operation."""

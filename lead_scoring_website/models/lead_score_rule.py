@@ -8,7 +8,8 @@ class LeadScoreRule(models.Model):
 
     @api.model
     def _cron_apply_rules(self):
-        # The scheduler runs every few minutes: it also drops the form
-        # submission counts of past hours, which no limit reads any more.
-        self.env["lead.score.form.ip"].sudo()._forget_past_hours()
+        # The scheduler runs every few minutes: it also forgets the website
+        # forms' guards older than an hour, which nothing reads any more.
+        self.env["lead.score.form.ip"].sudo()._forget_past()
+        self.env["lead.score.form.email"].sudo()._forget_past()
         return super()._cron_apply_rules()

@@ -11,8 +11,8 @@ from odoo import fields
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.lead_scoring_website.models.lead_score_form_setting import (
-    LeadScoreFormSetting,
+from odoo.addons.lead_scoring_website.models.lead_score_form_ip import (
+    LeadScoreFormEmail,
 )
 
 from .common import FormScoringCase
@@ -107,17 +107,17 @@ class TestFormAttacks(FormScoringCase):
 
     def test_ip_limit_rows_are_cleaned_up(self):
         hits = self.env["lead.score.form.ip"]
-        old = hits.create(
-            {
-                "ip_hash": "old",
-                "hour": fields.Datetime.now() - timedelta(hours=3),
-                "count": 5,
-            }
-        )
+        claims = self.env["lead.score.form.email"]
+        an_hour_ago = fields.Datetime.now() - timedelta(minutes=61)
+        old = hits.create({"ip_hash": "old", "date": an_hour_ago})
+        old_claim = claims.create({"email_hash": "old", "date": an_hour_ago})
         self.submit()
         self.env["lead.score.rule"]._cron_apply_rules()
-        self.assertFalse(old.exists())
-        self.assertEqual(hits.search([]).mapped("count"), [1])
+        self.assertFalse(old.exists() or old_claim.exists())
+        self.assertEqual(len(hits.search([])), 1)
+        # The contact made for the submission was claimed, under a hash.
+        self.assertEqual(len(claims.search([])), 1)
+        self.assertNotIn("ada", claims.search([]).email_hash)
 
     # ------------------------------------------------------------------
     # Malformed tokens
@@ -148,24 +148,25 @@ class TestFormAttacks(FormScoringCase):
                 self.assertTrue(lead.exists())
         self.assertFalse(self.operations())
 
-    def test_a_waiting_submission_is_retried_whole(self):
-        # What a submission does after waiting on another one's email lock:
-        # Odoo retries the request, which keeps one lead and scores once.
+    def test_a_submission_that_lost_the_race_is_retried_whole(self):
+        # What a submission does when another one created the same contact
+        # meanwhile: Odoo retries the request, which keeps one lead and
+        # scores once.
         calls = []
-        lock_email = LeadScoreFormSetting._lock_email
+        claim = LeadScoreFormEmail._claim
 
-        def lock_after_a_wait(setting, normalized):
+        def claim_too_late(emails, normalized):
             calls.append(normalized)
             if len(calls) == 1:
-                setting.env.cr.execute(
-                    "DO $$ BEGIN RAISE EXCEPTION 'waited'"
+                emails.env.cr.execute(
+                    "DO $$ BEGIN RAISE EXCEPTION 'too late'"
                     " USING ERRCODE = 'serialization_failure'; END $$",
                     log_exceptions=False,
                 )
-            return lock_email(setting, normalized)
+            return claim(emails, normalized)
 
         with (
-            patch.object(LeadScoreFormSetting, "_lock_email", lock_after_a_wait),
+            patch.object(LeadScoreFormEmail, "_claim", claim_too_late),
             mute_logger("odoo.service.model"),
         ):
             lead = self.submit(email_from="retry@example.com")

@@ -10,10 +10,6 @@ from odoo.tests import tagged
 from odoo.tests.common import BaseCase, get_db_name
 from odoo.tools import mute_logger
 
-from odoo.addons.lead_scoring_website.models.lead_score_form_setting import (
-    EMAIL_LOCK_NAMESPACE,
-)
-
 EMAIL = "race.condition@example.com"
 
 
@@ -25,6 +21,7 @@ class TestSimultaneousSubmissions(BaseCase):
     def setUp(self):
         super().setUp()
         self.addCleanup(self._delete_contacts)
+        self._delete_contacts()
 
     def cursor(self):
         return db_connect(get_db_name()).cursor()
@@ -35,6 +32,7 @@ class TestSimultaneousSubmissions(BaseCase):
             env["res.partner"].with_context(active_test=False).search(
                 [("email", "=ilike", EMAIL)]
             ).unlink()
+            env["lead.score.form.email"].search([]).unlink()
 
     def find_or_create(self, env):
         """The contact of a lead form submitted with EMAIL, as the controller
@@ -53,15 +51,18 @@ class TestSimultaneousSubmissions(BaseCase):
         env.flush_all()
         return partner.id
 
-    def email_lock_awaited(self):
+    def count_contacts(self):
         with self.cursor() as cr:
             cr.execute(
-                """
-                SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database
-                 WHERE l.locktype = 'advisory' AND NOT l.granted
-                   AND d.datname = current_database() AND l.classid = %s
-                """,
-                [EMAIL_LOCK_NAMESPACE],
+                "SELECT count(*) FROM res_partner WHERE email_normalized = %s", [EMAIL]
+            )
+            return cr.fetchone()[0]
+
+    def a_transaction_waits(self):
+        with self.cursor() as cr:
+            cr.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
             )
             return cr.fetchone()[0] > 0
 
@@ -79,7 +80,7 @@ class TestSimultaneousSubmissions(BaseCase):
                     # until it waits for this one (or has finished).
                     deadline = time.monotonic() + 20
                     while not second_done.is_set() and time.monotonic() < deadline:
-                        if self.email_lock_awaited():
+                        if self.a_transaction_waits():
                             break
                         time.sleep(0.05)
                     results["second_waited"] = not second_done.is_set()
@@ -109,10 +110,21 @@ class TestSimultaneousSubmissions(BaseCase):
         for thread in threads:
             thread.join(60)
         self.assertFalse(errors)
-        with self.cursor() as cr:
-            cr.execute(
-                "SELECT count(*) FROM res_partner WHERE email_normalized = %s", [EMAIL]
-            )
-            self.assertEqual(cr.fetchone()[0], 1)
+        self.assertEqual(self.count_contacts(), 1)
         self.assertEqual(results["first"], results["second"])
         self.assertTrue(results["second_waited"], "the second one waited")
+
+    def test_contact_committed_after_a_submission_began_is_found(self):
+        # The second submission's transaction began (it sees the database as
+        # it was then) before the first one created the contact and committed.
+        with self.cursor() as second_cr:
+            second_cr.execute("SELECT count(*) FROM res_partner")
+            with self.cursor() as first_cr:
+                first_id = self.find_or_create(
+                    api.Environment(first_cr, SUPERUSER_ID, {})
+                )
+            env = api.Environment(second_cr, SUPERUSER_ID, {})
+            with mute_logger("odoo.service.model"):
+                second_id = retrying(lambda: self.find_or_create(env), env)
+        self.assertEqual(self.count_contacts(), 1)
+        self.assertEqual(first_id, second_id)

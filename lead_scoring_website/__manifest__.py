@@ -3,7 +3,7 @@
 {
     "name": "Lead Scoring: Website",
     "summary": "Website form submissions and page visits change the lead score",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Website/Website",
     "website": "https://github.com/lead-scoring/odoo-lead-scoring",
     "author": "Lead Scoring contributors",

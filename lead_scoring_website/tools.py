@@ -25,11 +25,14 @@ def form_token(env_sudo, setting_id, model_name):
 
 
 def verify_form_token(env_sudo, token, model_name):
-    """The setting id the token was signed for with this model, else None."""
-    if not isinstance(token, str) or ":" not in token:
+    """The setting id the token was signed for with this model, else None;
+    anything a visitor may post is only refused, never an error."""
+    # ASCII only: str.isdigit() accepts "²" that int() refuses, and consteq()
+    # raises on non-ASCII text.
+    if not isinstance(token, str) or not token.isascii() or len(token) > 200:
         return None
-    setting_id, __ = token.split(":", 1)
-    if not setting_id.isdigit() or len(setting_id) > 18:
+    setting_id, __, signature = token.partition(":")
+    if not setting_id.isdigit() or len(setting_id) > 18 or not signature:
         return None
     if not consteq(token, form_token(env_sudo, int(setting_id), model_name)):
         return None
@@ -51,7 +54,7 @@ def add_lead_scoring_token(html_fragment, env_sudo):
             node.getparent().remove(node)
         setting_id = form.attrib.get(SETTING_ATTRIBUTE, "")
         model_name = _form_model(form)
-        if not setting_id.isdigit() or not model_name:
+        if not (setting_id.isascii() and setting_id.isdigit()) or not model_name:
             continue
         node = etree.Element(
             "input",

@@ -16,6 +16,11 @@ class TestAddonsAccessMatrix(TransactionCase):
         ("lead.score.form.setting", "editor_save"): set(),  # website designers only
         # Write access to the records is not enough: scoring needs the group.
         ("ir.actions.server", "run lead score"): {"user", "manager"},
+        # The forms' guards (address and email hashes): administrators only.
+        ("lead.score.form.ip", "read"): set(),
+        ("lead.score.form.ip", "create"): set(),
+        ("lead.score.form.email", "read"): set(),
+        ("lead.score.form.email", "create"): set(),
         ("ir.actions.server", "create lead score"): set(),  # administrators only
         # Written by the engagement job only.
         ("lead.score.mailing.watermark", "read"): {"manager"},
@@ -78,6 +83,14 @@ class TestAddonsAccessMatrix(TransactionCase):
                 watermark.read(["scored_until"])
             else:
                 watermark.write({"scored_until": "2000-01-01 00:00:00"})
+        elif model in ("lead.score.form.ip", "lead.score.form.email"):
+            if action == "read":
+                env[model].search([])
+            else:
+                hash_field = (
+                    "ip_hash" if model == "lead.score.form.ip" else "email_hash"
+                )
+                env[model].create({hash_field: "x", "date": "2026-01-01 10:00:00"})
         elif model == "lead.score.form.setting":
             settings = env[model]
             if action == "read":

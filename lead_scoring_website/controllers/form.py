@@ -6,6 +6,7 @@ import logging
 from psycopg2 import IntegrityError
 
 from odoo.http import request
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from odoo.addons.website.controllers import form
 
@@ -20,7 +21,13 @@ class WebsiteForm(form.WebsiteForm):
         # field of the record.
         token = kwargs.pop(TOKEN_FIELD, None)
         request.params.pop(TOKEN_FIELD, None)
-        setting = self._lead_scoring_setting(model_name, token)
+        try:
+            setting = self._lead_scoring_setting(model_name, token)
+        except Exception:
+            # Scoring is a bonus: a token it cannot read never costs the
+            # submission.
+            _logger.exception("Lead scoring: unreadable form token")
+            setting = None
         response = super()._handle_website_form(model_name, **kwargs)
         if setting:
             record_id = self._lead_scoring_record_id(response)
@@ -42,6 +49,12 @@ class WebsiteForm(form.WebsiteForm):
             ]
         )
 
+    def _lead_scoring_count_address(self):
+        """Count this anonymous submission against its network address; False
+        past the address's hourly limit."""
+        address = request.httprequest.remote_addr
+        return request.env["lead.score.form.ip"].sudo()._count_submission(address)
+
     def _lead_scoring_record_id(self, response):
         try:
             result = json.loads(response)
@@ -53,11 +66,21 @@ class WebsiteForm(form.WebsiteForm):
     def _lead_scoring_apply(self, setting, model_name, record_id):
         # Scoring is a bonus: whatever fails here, the submission is kept.
         record = request.env[model_name].sudo().browse(record_id)
+        user = request.env.user
         try:
             with request.env.cr.savepoint():
-                setting._score_submission(
-                    record, dict(request.params), user=request.env.user
-                )
+                if user._is_public() and not self._lead_scoring_count_address():
+                    _logger.info(
+                        "Lead scoring: hourly limit of scored submissions reached "
+                        "for an address, %s,%s not scored",
+                        model_name,
+                        record_id,
+                    )
+                    return
+                setting._score_submission(record, dict(request.params), user=user)
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            # Odoo retries the whole request, submission included.
+            raise
         except IntegrityError:
             # A concurrent submission scored the same key first.
             _logger.info("Lead scoring: form setting %s already scored", setting.id)

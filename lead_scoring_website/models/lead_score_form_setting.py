@@ -7,6 +7,8 @@ referenced by the form's ``data-lead-scoring-setting-id``; the controller
 applies it through :meth:`_score_submission`.
 """
 
+from datetime import datetime, timedelta
+
 from lxml import etree
 
 from odoo import _, api, fields, models
@@ -21,7 +23,10 @@ from odoo.addons.lead_scoring.models.lead_score_operation import (
 from ..tools import SETTING_ATTRIBUTE
 
 DESIGNER_GROUP = "website.group_website_designer"
-REPEATS = [("every", "Every submission"), ("once", "Once per contact")]
+REPEATS = [("once", "Once per contact"), ("every", "Once per contact per period")]
+MAX_REPEAT_HOURS = 24 * 366
+# Periods of the "every" mode are counted from here: 24 hours are UTC days.
+EPOCH = datetime(1970, 1, 1)
 # Where forms put the sender's details, most specific first.
 EMAIL_KEYS = ("email_from", "email", "partner_email")
 PHONE_KEYS = ("phone", "partner_phone", "mobile")
@@ -62,8 +67,16 @@ class LeadScoreFormSetting(models.Model):
         REPEATS,
         string="Scores",
         required=True,
-        default="every",
-        help="Once per contact: later submissions of the same contact score nothing.",
+        default="once",
+        help="Once per contact: later submissions of the same contact score nothing. "
+        "Once per contact per period: a contact scores again in the next period, "
+        "however often the form is sent meanwhile.",
+    )
+    repeat_hours = fields.Integer(
+        string="Period (hours)",
+        default=24,
+        help="A contact scores at most once in each period of this many hours "
+        "(24 hours: once per day, in UTC).",
     )
     operation_count = fields.Integer(compute="_compute_operation_count")
 
@@ -75,17 +88,37 @@ class LeadScoreFormSetting(models.Model):
         ),
     ]
 
-    @api.constrains("operation", "value")
+    @api.constrains("operation", "value", "repeat", "repeat_hours")
     def _check_value(self):
         for setting in self:
             if setting.operation != "set" and setting.value < 0:
                 raise ValidationError(
                     _("Points to add or remove cannot be negative (%s).", setting.name)
                 )
+            if setting.repeat == "every" and not (
+                1 <= setting.repeat_hours <= MAX_REPEAT_HOURS
+            ):
+                raise ValidationError(
+                    _(
+                        "The period of %(form)s must be 1 to %(max)s hours.",
+                        form=setting.name,
+                        max=MAX_REPEAT_HOURS,
+                    )
+                )
 
     def _key_prefix(self):
         self.ensure_one()
         return f"website-form:{self.id}:"
+
+    def _idempotency_key(self):
+        """What makes a submission score once: the key is unique per contact,
+        so one submission replayed any number of times scores once."""
+        self.ensure_one()
+        if self.repeat == "once":
+            return f"{self._key_prefix()}once"
+        period = timedelta(hours=self.repeat_hours)
+        start = EPOCH + (fields.Datetime.now() - EPOCH) // period * period
+        return f"{self._key_prefix()}{start:%Y-%m-%dT%H:%M}"
 
     def _operations_domain(self):
         self.ensure_one()
@@ -268,6 +301,8 @@ class LeadScoreFormSetting(models.Model):
         name = self._submitted(submitted, name_keys) or " ".join(
             filter(None, first_last)
         )
+        # Simultaneous submissions with this new email make one contact.
+        self.env["lead.score.form.email"].sudo()._claim(normalized)
         new_partner = partners.create(
             {
                 "name": name or normalized,
@@ -284,10 +319,6 @@ class LeadScoreFormSetting(models.Model):
         if not partner or (by_email_only and self.operation != "add"):
             # Typing someone's email must not lower or reset their score.
             return self.env["lead.score.operation"]
-        if self.repeat == "once":
-            key = f"{self._key_prefix()}{partner.id}"
-        else:
-            key = f"{self._key_prefix()}{record._name}:{record.id}"
         return (
             self.env["lead.score.operation"]
             ._engine()
@@ -300,7 +331,7 @@ class LeadScoreFormSetting(models.Model):
                     "source": "website",
                     "res_model": record._name,
                     "res_id": record.id,
-                    "idempotency_key": key,
+                    "idempotency_key": self._idempotency_key(),
                 }
             )
         )

@@ -2,3 +2,5 @@ from . import test_form_setting
 from . import test_form_scoring
 from . import test_page_visits
 from . import test_ui
+from . import test_form_attacks
+from . import test_form_concurrency

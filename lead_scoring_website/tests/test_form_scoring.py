@@ -162,14 +162,17 @@ class TestFormScoring(FormScoringCase):
             self.env["res.partner"].search([("email", "=", "someone.else@example.com")])
         )
 
-    def test_every_submission_scores(self):
+    def test_once_per_contact_per_period(self):
+        # Every submission no longer scores: a replayed one would score again.
+        self.setting.repeat = "every"
         self.authenticate(None, None)
         first = self.submit()
-        second = self.submit()
+        self.submit()
+        other = self.submit(email_from="bob@example.com")
         operations = self.operations()
         self.assertEqual(len(operations), 2)
-        self.assertEqual(set(operations.mapped("res_id")), {first.id, second.id})
-        self.assertEqual(operations.partner_id.lead_score, 20)
+        self.assertEqual(set(operations.mapped("res_id")), {first.id, other.id})
+        self.assertEqual(operations.mapped("partner_id.lead_score"), [10, 10])
 
     def test_once_per_contact(self):
         self.setting.repeat = "once"

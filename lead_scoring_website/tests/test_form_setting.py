@@ -51,6 +51,22 @@ class TestFormSetting(TransactionCase):
         self.assertEqual(setting.website_id, self.website)
         self.assertEqual(setting.page_url, "/contactus")
 
+    def test_new_settings_score_once_per_contact(self):
+        setting = self.Setting.browse(self.save())
+        self.assertEqual((setting.repeat, setting.repeat_hours), ("once", 24))
+        self.save(setting.id, once=False)
+        self.assertEqual(setting.repeat, "every")
+
+    def test_period_must_be_sensible(self):
+        setting = self.Setting.browse(self.save(once=False))
+        for hours in (0, -1, 24 * 367):
+            with (
+                self.subTest(hours=hours),
+                self.assertRaises(ValidationError),
+                self.env.cr.savepoint(),
+            ):
+                setting.repeat_hours = hours
+
     def test_editor_updates_and_turns_off(self):
         setting_id = self.save()
         self.assertEqual(self.save(setting_id, operation="set", value="-5"), setting_id)
@@ -119,6 +135,10 @@ class TestFormSetting(TransactionCase):
             verify_form_token(env_sudo, "8:" + token.split(":")[1], "crm.lead")
         )
         self.assertIsNone(verify_form_token(env_sudo, ["7", "x"], "crm.lead"))
+        signature = token.split(":")[1]
+        for malformed in ("²:x", "1:é", "7:" + signature[:-1] + "é", "７:" + signature):
+            with self.subTest(token=malformed):
+                self.assertIsNone(verify_form_token(env_sudo, malformed, "crm.lead"))
 
     def test_renderer_replaces_stale_tokens(self):
         root = etree.fromstring(
@@ -127,12 +147,14 @@ class TestFormSetting(TransactionCase):
             '<input type="hidden" name="lead_scoring_token" value="7:forged"/></form>'
             '<form action="/website/form/" data-model_name="crm.lead">'
             '<input type="hidden" name="lead_scoring_token" value="7:old"/></form>'
-            '<form action="/shop/cart" data-lead-scoring-setting-id="7"/></div>'
+            '<form action="/shop/cart" data-lead-scoring-setting-id="7"/>'
+            '<form action="/website/form/" data-model_name="crm.lead"'
+            ' data-lead-scoring-setting-id="²"/></div>'
         )
         add_lead_scoring_token(root, self.env(su=True))
         tokens = [[node.get("value") for node in form.iter("input")] for form in root]
         self.assertEqual(
-            tokens, [[form_token(self.env(su=True), 7, "crm.lead")], [], []]
+            tokens, [[form_token(self.env(su=True), 7, "crm.lead")], [], [], []]
         )
 
     def test_html_field_forms_are_signed(self):

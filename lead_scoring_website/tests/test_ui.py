@@ -11,6 +11,7 @@ class TestUi(HttpCase):
             "lead_scoring_website_form_editor_tour",
             login="admin",
         )
+        # The demo's setting of the Contact Us form (once per contact per day).
         setting = self.env["lead.score.form.setting"].search([])
         self.assertEqual(len(setting), 1)
         self.assertEqual(

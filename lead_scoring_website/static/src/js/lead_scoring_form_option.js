@@ -8,7 +8,8 @@
 import options from "@web_editor/js/editor/snippets.options";
 
 const MODEL = "lead.score.form.setting";
-const DEFAULTS = {operation: "off", value: 10, note: "", once: false, model_name: false};
+// A new setting scores once per contact, as on the server.
+const DEFAULTS = {operation: "off", value: 10, note: "", once: true, model_name: false};
 
 options.registry.LeadScoringFormOption = options.Class.extend({
     init() {
@@ -109,22 +110,22 @@ options.registry.LeadScoringFormOption = options.Class.extend({
         this.setting = {...DEFAULTS};
     },
     async _save(changes) {
-        const setting = {...this.setting, ...changes};
         const modelName = this._modelName();
-        const settingId = await this.orm.call(MODEL, "editor_save", [
-            this._settingId(),
+        const settingId = this._settingId();
+        // A new setting is made of all the options; an existing one only gets
+        // what changed, so that a save answered late cannot undo a newer one
+        // (the operation still lets the server copy a setting of another website).
+        const {operation, value, note, once} = {...this.setting, ...changes};
+        const values = settingId ? {operation, ...changes} : {operation, value, note, once};
+        this.setting = {...this.setting, ...changes};
+        const savedId = await this.orm.call(MODEL, "editor_save", [
+            settingId,
             modelName,
-            {
-                operation: setting.operation,
-                value: setting.value,
-                note: setting.note,
-                once: setting.once,
-                page_url: this.$target[0].ownerDocument.defaultView.location.pathname,
-            },
+            {...values, page_url: this.$target[0].ownerDocument.defaultView.location.pathname},
         ]);
-        this.setting = {...setting, model_name: modelName};
-        if (settingId && settingId !== this._settingId()) {
-            this.$target[0].dataset.leadScoringSettingId = settingId;
+        this.setting.model_name = modelName;
+        if (savedId && savedId !== this._settingId()) {
+            this.$target[0].dataset.leadScoringSettingId = savedId;
         }
     },
 });

@@ -20,7 +20,7 @@ registerWebsitePreviewTour(
             run: "click",
         },
         {
-            content: "Add points on each submission",
+            content: "Add points",
             trigger: `${OPTION} we-button[data-lead-scoring-operation='add']`,
             run: "click",
         },

@@ -13,8 +13,6 @@ ODOO_CONF=$CACHE_DIR/odoo.conf
 ODOO_DEFAULT_SRC=https://github.com/odoo/odoo.git
 ODOO_BRANCH=${ODOO_BRANCH:-18.0}
 ADDONS=lead_scoring,lead_scoring_website,lead_scoring_marketing
-# Tests also cover the queue_job glue (installed by itself next to queue_job).
-TEST_ADDONS=$ADDONS,lead_scoring_queue_job
 RUN_DB=${LEAD_SCORING_DB:-lead_scoring}
 HTTP_PORT=${LEAD_SCORING_PORT:-8069}
 

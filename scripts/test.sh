@@ -26,9 +26,9 @@ sed -e "s/^http_port = .*/http_port = $TEST_PORT/" \
   -e "s|^addons_path = [^,]*,|addons_path = $REPO_DIR,|" \
   "$ODOO_CONF" >"$TEST_CONF"
 
-say "Installing $TEST_ADDONS into a fresh database $TEST_DB"
+say "Installing $ADDONS into a fresh database $TEST_DB"
 psql_run -d postgres -c "DROP DATABASE IF EXISTS $TEST_DB" 2>/dev/null
-"$PY" "$ODOO_DIR/odoo-bin" -c "$TEST_CONF" -d "$TEST_DB" -i "$TEST_ADDONS,privacy_lookup" --stop-after-init \
+"$PY" "$ODOO_DIR/odoo-bin" -c "$TEST_CONF" -d "$TEST_DB" -i "$ADDONS,privacy_lookup" --stop-after-init \
   --log-level=info --logfile="$LOG_DIR/install.log"
 bash "$REPO_DIR/scripts/check_log.sh" "$LOG_DIR/install.log"
 

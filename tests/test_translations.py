@@ -12,7 +12,6 @@ ADDONS = [
     "lead_scoring",
     "lead_scoring_website",
     "lead_scoring_marketing",
-    "lead_scoring_queue_job",
 ]
 LANGUAGES = ["fr", "nl"]
 

@@ -22,7 +22,7 @@ class LeadScoreRule(models.Model):
     _inherit = "lead.score.rule"
 
     @api.model
-    def _cron_apply_rules(self):
+    def _apply_rules_in_chunks(self):
         rules = self.sudo().search([])
         # One starter at a time; the chunks themselves lock their rule.
         if not rules._engine_lock(commit=False):

@@ -45,6 +45,8 @@ MANAGER_GROUP = "lead_scoring.group_lead_scoring_manager"
 CHUNK_SECONDS = 1.0
 FIRST_SPAN = 1_000
 MIN_SPAN = 100
+# Contacts whose scores are refreshed in one transaction.
+REFRESH_CHUNK = 2_000
 # Tries of a chunk that meets a busy contact before it is left for later.
 CHUNK_TRIES = 3
 LOCK_TIMEOUT = "2s"
@@ -589,20 +591,85 @@ class LeadScoreRule(models.Model):
         if not rules.filtered("pass_date"):
             rules._start_run()
             self._commit(commit)
+        run_date = rules[:1].pass_date
         changed = set()
-        for rule in rules.filtered("pass_date"):
-            while rule.pass_date:
-                changed |= rule._run_chunk_retrying(commit)
-                stats["chunks"] = stats.get("chunks", 0) + 1
-                if (
-                    deadline
-                    and time.monotonic() > deadline
-                    and rules.filtered("pass_date")
-                ):
-                    return None
+        try:
+            for rule in rules.filtered("pass_date"):
+                while rule.pass_date:
+                    changed |= rule._run_chunk_retrying(commit)
+                    stats["chunks"] = stats.get("chunks", 0) + 1
+                    if (
+                        deadline
+                        and time.monotonic() > deadline
+                        and rules.filtered("pass_date")
+                    ):
+                        rules._refresh_in_chunks(changed, commit)
+                        return None
+        except RunPostponed:
+            rules._refresh_in_chunks(changed, commit)
+            raise
+        rules._refresh_in_chunks(changed, commit)
+        # Those a call could not refresh (busy, or a worker killed between
+        # recording and refreshing) are found by their lines.
+        rules._refresh_in_chunks(rules._scores_behind(run_date), commit)
         rules._end_run()
         self._commit(commit)
         return changed
+
+    def _refresh_in_chunks(self, partner_ids, commit):
+        """Replay these contacts' ledgers and store their scores, a batch at
+        a time: each batch locks its contacts for a short transaction, tried
+        again a few times when someone is saving one of them."""
+        operations = self.env["lead.score.operation"].sudo()
+        partner_ids = sorted(partner_ids)
+        for start in range(0, len(partner_ids), REFRESH_CHUNK):
+            batch = partner_ids[start : start + REFRESH_CHUNK]
+            for attempt in range(CHUNK_TRIES):
+                try:
+                    with self._local_setting("lock_timeout", LOCK_TIMEOUT):
+                        operations._refresh_scores(batch, flush=True)
+                    self._note_engine_write()
+                    self._commit(commit)
+                    break
+                except OperationalError as error:
+                    if not commit or error.pgcode not in RETRYABLE:
+                        raise
+                    self.env.cr.rollback()
+                    self.env.invalidate_all()
+                    _logger.info("Lead scoring: scores retried (%s)", error)
+                    time.sleep(random.uniform(0.1, 0.5) * (attempt + 1))
+
+    def _note_engine_write(self):
+        """Keep the time of this transaction, in which the engine wrote
+        scores: the next run does not take them for changes (see
+        _incremental_filter)."""
+        rule = self[:1]
+        times = {*json.loads(rule.pass_writes or "[]"), str(self.env.cr.now())}
+        rule.pass_writes = json.dumps(sorted(times))
+
+    @api.model
+    def _scores_behind(self, run_date):
+        """Contacts given lines by the run of ``run_date`` whose stored score
+        is not their ledger's balance."""
+        if not run_date:
+            return set()
+        self.env["res.partner"].flush_model(["lead_score"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT p.id
+                  FROM res_partner p
+                 WHERE p.id IN (SELECT o.partner_id FROM lead_score_operation o
+                                 WHERE o.date = %s AND o.rule_id IS NOT NULL)
+                   AND p.lead_score IS DISTINCT FROM COALESCE(
+                        (SELECT o.balance FROM lead_score_operation o
+                          WHERE o.partner_id = p.id
+                          ORDER BY o.date DESC, o.id DESC LIMIT 1), 0)
+                """,
+                run_date,
+            )
+        )
+        return {row[0] for row in self.env.cr.fetchall()}
 
     def _start_run(self):
         """Start a run of these rules (a pass over what each one scores)."""
@@ -665,8 +732,8 @@ class LeadScoreRule(models.Model):
         raise RunPostponed()
 
     def _run_chunk(self):
-        """Score the next id range of this rule's source records and refresh
-        the scores of the contacts it changed; returns them."""
+        """Record the lines of the next id range of this rule's source
+        records; returns the contacts that got one."""
         self.ensure_one()
         cr = self.env.cr
         started = time.monotonic()
@@ -690,17 +757,10 @@ class LeadScoreRule(models.Model):
         except Exception as error:  # noqa: BLE001 - isolate any failure
             self._record_failure(error)
             return set()
+        # Recording lines takes no lock on the contacts (only their key): the
+        # scores are refreshed afterwards, see _refresh_in_chunks.
         changed = {partner_id for partner_id, _unknown in recorded}
-        operations = self.env["lead.score.operation"].sudo()
-        operations.invalidate_model()
-        # A contact that someone is editing is not waited for long: the chunk
-        # is tried again (see _run_chunk_retrying).
-        with self._local_setting("lock_timeout", LOCK_TIMEOUT):
-            operations._refresh_scores(
-                changed,
-                flush=True,
-                replay={partner_id for partner_id, unknown in recorded if unknown},
-            )
+        self.env["lead.score.operation"].invalidate_model()
         elapsed = time.monotonic() - started
         vals = {
             "pass_cursor": high,
@@ -709,9 +769,6 @@ class LeadScoreRule(models.Model):
             # The next chunk is sized to last about CHUNK_SECONDS.
             "pass_span": int(
                 span * min(8, max(0.25, self._chunk_seconds() / (elapsed or 1e-3)))
-            ),
-            "pass_writes": json.dumps(
-                sorted({*json.loads(self.pass_writes or "[]"), str(cr.now())})
             ),
         }
         self.write(vals)
@@ -808,9 +865,10 @@ class LeadScoreRule(models.Model):
         """Runs the rules for a bounded time, committing each chunk, and asks
         Odoo (cron progress API) to call again while work remains."""
         budget = self._call_budget()
-        deadline = time.monotonic() + budget
+        # Half the call records lines, the other half refreshes their scores.
+        deadline = time.monotonic() + budget / 2
         rules = (
-            self.sudo().with_context(lead_scoring_chunk_seconds=budget / 2).search([])
+            self.sudo().with_context(lead_scoring_chunk_seconds=budget / 4).search([])
         )
         # Run by Odoo's scheduler, each chunk is committed; run by hand ("Run
         # manually", tests), the caller's transaction stays whole.

@@ -484,41 +484,19 @@ class LeadScoreOperation(models.Model):
         """
         self.flush_model()
         sources = list(src_partners.ids)
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE lead_score_operation o
-                   SET rule_key = NULL, expired = TRUE,
-                       note = concat_ws(E'\n', note, %(why)s)
-                 WHERE o.partner_id = ANY(%(src)s) AND o.rule_key IS NOT NULL
-                   AND EXISTS (SELECT 1 FROM lead_score_operation d
-                                WHERE d.rule_id = o.rule_id AND d.rule_key = o.rule_key
-                                  AND (d.partner_id = %(dst)s
-                                       OR (d.partner_id = ANY(%(src)s) AND d.id < o.id)))
-                """,
-                src=sources,
-                dst=dst_partner.id,
-                why=_("Earned again by a merged duplicate contact: counts once."),
-            )
+        self._expire_merged_duplicates(
+            sources,
+            dst_partner.id,
+            ("rule_id", "rule_key"),
+            _("Earned again by a merged duplicate contact: counts once."),
         )
         # The same for the keys of forms, mailings and API calls (unique per
         # contact): a form scored "once per contact" stays scored once.
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE lead_score_operation o
-                   SET idempotency_key = NULL, expired = TRUE,
-                       note = concat_ws(E'\n', note, %(why)s)
-                 WHERE o.partner_id = ANY(%(src)s) AND o.idempotency_key IS NOT NULL
-                   AND EXISTS (SELECT 1 FROM lead_score_operation d
-                                WHERE d.idempotency_key = o.idempotency_key
-                                  AND (d.partner_id = %(dst)s
-                                       OR (d.partner_id = ANY(%(src)s) AND d.id < o.id)))
-                """,
-                src=sources,
-                dst=dst_partner.id,
-                why=_("Recorded again for a merged duplicate contact: counts once."),
-            )
+        self._expire_merged_duplicates(
+            sources,
+            dst_partner.id,
+            ("idempotency_key",),
+            _("Recorded again for a merged duplicate contact: counts once."),
         )
         self.env.cr.execute(
             SQL(
@@ -544,6 +522,36 @@ class LeadScoreOperation(models.Model):
                 score_before,
                 new_lines=[_("%s operations moved", moved)],
             )
+
+    @api.model
+    def _expire_merged_duplicates(self, sources, destination, key, why):
+        """Lines of merged contacts whose key (the last of ``key``'s columns)
+        the surviving contact or an earlier merged line holds already: they
+        stay in the history, count no more, and lose their key."""
+        key_column = SQL.identifier(key[-1])
+        same_key = SQL(" AND ").join(
+            SQL("d.%s = o.%s", SQL.identifier(column), SQL.identifier(column))
+            for column in key
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE lead_score_operation o
+                   SET %(key)s = NULL, expired = TRUE,
+                       note = concat_ws(E'\n', note, %(why)s)
+                 WHERE o.partner_id = ANY(%(src)s) AND o.%(key)s IS NOT NULL
+                   AND EXISTS (SELECT 1 FROM lead_score_operation d
+                                WHERE %(same_key)s
+                                  AND (d.partner_id = %(dst)s
+                                       OR (d.partner_id = ANY(%(src)s) AND d.id < o.id)))
+                """,
+                key=key_column,
+                same_key=same_key,
+                src=sources,
+                dst=destination,
+                why=why,
+            )
+        )
 
     @api.model
     def _expire_operations(self):

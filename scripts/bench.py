@@ -9,13 +9,16 @@ subset, a score range search, and peak memory.
 
 import argparse
 import json
+import random
 import resource
+import threading
 import time
 from contextlib import contextmanager
 from datetime import timedelta
 
 import odoo
 from odoo import SUPERUSER_ID, api, fields
+from odoo.service.model import retrying
 from odoo.tools import SQL
 
 COUNTRIES = ["FR", "BE", "NL", "DE", "US", "LU", "ES", "IT", "GB", "CH"]
@@ -329,6 +332,41 @@ def check_no_rule_failed(env):
         )
 
 
+class Editor(threading.Thread):
+    """Saves a random contact every 0.1 s, each in its own transaction."""
+
+    def __init__(self, registry, first, last):
+        super().__init__(daemon=True)
+        self.registry, self.first, self.last = registry, first, last
+        self.stopping = threading.Event()
+        self.waits, self.errors = [], []
+
+    def run(self):
+        rng = random.Random(7)
+        while not self.stopping.is_set():
+            partner_id = rng.randint(self.first, self.last)
+            started = time.perf_counter()
+            try:
+                with self.registry.cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+
+                    def edit(env=env, partner_id=partner_id):
+                        env["res.partner"].browse(partner_id).write(
+                            {"comment": f"edited {time.time()}"}
+                        )
+                        env.flush_all()
+
+                    retrying(edit, env)
+            except Exception as error:  # noqa: BLE001 - counted and reported
+                self.errors.append(error)
+            self.waits.append(time.perf_counter() - started)
+            self.stopping.wait(0.1)
+
+    def stop(self):
+        self.stopping.set()
+        self.join()
+
+
 @contextmanager
 def timed(label, results):
     started = time.perf_counter()
@@ -405,9 +443,14 @@ def main():
         cr.rollback()
         env.invalidate_all()
 
+        # Meanwhile a person saves a random contact ten times a second, through
+        # the ORM, as Odoo runs requests (retried on a serialization failure).
+        editor = Editor(registry, first, last)
+        editor.start()
         with timed("first_run", figures):
             changed = rule_records._run_rules(commit=True)
         cr.commit()
+        editor.stop()
         cr.execute("SELECT count(*) FROM lead_score_operation")
         operations = cr.fetchone()[0]
         figures["first_changed"] = len(changed)
@@ -552,6 +595,10 @@ def main():
     print(
         f"  first run (retroactive) {figures['first_run']:8.2f} s  {operations:,} operations,"
         f" {figures['first_changed']:,} contacts, {first_rate:,.0f} operations/s"
+    )
+    print(
+        f"  editor meanwhile        {max(editor.waits):8.2f} s  longest save of"
+        f" {len(editor.waits):,} contact saves, {len(editor.errors)} errors"
     )
     print(
         f"  raw SQL floor           {figures['raw_sql']:8.2f} s  {raw_operations:,} operations,"

@@ -46,7 +46,7 @@ CHUNK_SECONDS = 1.0
 FIRST_SPAN = 1_000
 MIN_SPAN = 100
 # Contacts whose scores are refreshed in one transaction.
-REFRESH_CHUNK = 2_000
+REFRESH_CHUNK = 500
 # Tries of a chunk that meets a busy contact before it is left for later.
 CHUNK_TRIES = 3
 LOCK_TIMEOUT = "2s"
@@ -593,24 +593,28 @@ class LeadScoreRule(models.Model):
             self._commit(commit)
         run_date = rules[:1].pass_date
         changed = set()
-        try:
-            for rule in rules.filtered("pass_date"):
-                while rule.pass_date:
-                    changed |= rule._run_chunk_retrying(commit)
-                    stats["chunks"] = stats.get("chunks", 0) + 1
-                    if (
-                        deadline
-                        and time.monotonic() > deadline
-                        and rules.filtered("pass_date")
-                    ):
-                        rules._refresh_in_chunks(changed, commit)
-                        return None
-        except RunPostponed:
-            rules._refresh_in_chunks(changed, commit)
-            raise
-        rules._refresh_in_chunks(changed, commit)
-        # Those a call could not refresh (busy, or a worker killed between
-        # recording and refreshing) are found by their lines.
+        for rule in rules.filtered("pass_date"):
+            while rule.pass_date:
+                started = time.monotonic()
+                span = rule._chunk_span()
+                chunk_changed = rule._run_chunk_retrying(commit)
+                rules._refresh_in_chunks(chunk_changed, commit)
+                changed |= chunk_changed
+                # The next chunk, lines and scores, lasts about CHUNK_SECONDS.
+                elapsed = time.monotonic() - started
+                rule.pass_span = int(
+                    span * min(8, max(0.25, rule._chunk_seconds() / (elapsed or 1e-3)))
+                )
+                self._commit(commit)
+                stats["chunks"] = stats.get("chunks", 0) + 1
+                if (
+                    deadline
+                    and time.monotonic() > deadline
+                    and rules.filtered("pass_date")
+                ):
+                    return None
+        # Those whose scores could not be refreshed (busy, or a worker killed
+        # between recording and refreshing) are found by their lines.
         rules._refresh_in_chunks(rules._scores_behind(run_date), commit)
         rules._end_run()
         self._commit(commit)
@@ -766,10 +770,6 @@ class LeadScoreRule(models.Model):
             "pass_cursor": high,
             "pass_count": self.pass_count + len(recorded),
             "pass_duration": self.pass_duration + elapsed,
-            # The next chunk is sized to last about CHUNK_SECONDS.
-            "pass_span": int(
-                span * min(8, max(0.25, self._chunk_seconds() / (elapsed or 1e-3)))
-            ),
         }
         self.write(vals)
         if high >= self.pass_max_id:
@@ -865,10 +865,9 @@ class LeadScoreRule(models.Model):
         """Runs the rules for a bounded time, committing each chunk, and asks
         Odoo (cron progress API) to call again while work remains."""
         budget = self._call_budget()
-        # Half the call records lines, the other half refreshes their scores.
-        deadline = time.monotonic() + budget / 2
+        deadline = time.monotonic() + budget
         rules = (
-            self.sudo().with_context(lead_scoring_chunk_seconds=budget / 4).search([])
+            self.sudo().with_context(lead_scoring_chunk_seconds=budget / 2).search([])
         )
         # Run by Odoo's scheduler, each chunk is committed; run by hand ("Run
         # manually", tests), the caller's transaction stays whole.

@@ -156,8 +156,7 @@ class TestLiveRuns(BaseCase):
         self.assertTrue(halfway["running"])
         self.assertEqual(halfway["lines"], halfway["contacts"])
         self.assertTrue(0 < halfway["lines"] < CONTACTS, halfway)
-        # Killed before it refreshed their scores: the run's end finds them.
-        self.assertEqual(halfway["scores"], {0: CONTACTS})
+        self.assertEqual(halfway["scores"].get(POINTS), halfway["lines"])
         # Odoo's runner: each call does one chunk and asks to be called again.
         for _pickup in range(20):
             self.run_cron_once()
@@ -173,6 +172,31 @@ class TestLiveRuns(BaseCase):
                 [("cron_id", "=", self.cron_id)], order="id desc", limit=3
             )
             self.assertTrue(any(p.done and p.remaining for p in progress))
+
+    def test_scores_a_killed_worker_left_behind_are_refreshed_at_the_end(self):
+        """Killed between recording a chunk's lines and refreshing their
+        contacts' scores: the run's end finds those contacts by their lines."""
+        rule_class = self.registry["lead.score.rule"]
+        original = rule_class._refresh_in_chunks
+        calls = []
+
+        def refresh_in_chunks(rules, partner_ids, commit):
+            calls.append(len(partner_ids))
+            if len(calls) == 1:
+                raise KeyboardInterrupt("worker killed")
+            return original(rules, partner_ids, commit)
+
+        with self.env_cursor() as env:
+            rules = env["lead.score.rule"].search([])
+            with patch.object(rule_class, "_refresh_in_chunks", refresh_in_chunks):
+                with self.assertRaises(KeyboardInterrupt):
+                    rules._run_rules(commit=True)
+                env.cr.rollback()
+                left = self.state()
+                self.assertEqual(left["scores"], {0: CONTACTS})
+                self.assertTrue(left["lines"])
+                rules._run_rules(commit=True)
+        self.assertEqual(self.state()["scores"], {POINTS: CONTACTS})
 
     def test_people_editing_contacts_during_a_run(self):
         """A run meets people saving contacts (each a committed transaction,

@@ -45,11 +45,14 @@ class LeadScoreRule(models.Model):
         self.ensure_one()
         if not self.active or not self.pass_date or not self._rule_lock():
             return False
-        self._run_chunk()
+        run_date = self.pass_date
+        self._refresh_in_chunks(self._run_chunk(), commit=False)
         if self.pass_date:
             self._queue_next_chunk()
         elif not self.search_count([("pass_date", "!=", False)]):
-            self.search([])._end_run()
+            rules = self.search([])
+            rules._refresh_in_chunks(rules._scores_behind(run_date), commit=False)
+            rules._end_run()
         return True
 
     def _rule_lock(self):

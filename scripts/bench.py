@@ -1,7 +1,8 @@
 """Lead scoring benchmark: builds a synthetic database and prints figures.
 
 Run with `make bench` (100,000 contacts) or `make bench CONTACTS=1000000`.
-It prints the first (retroactive) run, a run with nothing changed, runs after
+It prints the first (retroactive) run (with someone saving contacts meanwhile),
+a run with nothing changed, runs after
 1% of the contacts changed (right after the first run, and once vacuumed), the
 same first run as hand-written SQL (the floor) and done the naive Odoo way on a
 subset, a score range search, and peak memory.

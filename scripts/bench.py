@@ -466,7 +466,7 @@ def main():
         naive_rule = rule_records.filtered(lambda r: r.name == "Everyone")
         with timed("naive_subset", figures):
             for partner in subset:
-                Operation.create(
+                Operation._engine().create(
                     {
                         "partner_id": partner.id,
                         "operation": "add",

@@ -1,3 +1,4 @@
+from . import lead_score_contact
 from . import lead_score_operation
 from . import lead_score_tier
 from . import lead_score_rule

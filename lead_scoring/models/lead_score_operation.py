@@ -4,6 +4,8 @@
 
 A contact's score is its ledger folded in date order: *set* makes the balance
 that value, *add* and *remove* move it, expired operations count for nothing.
+Lines written from SQL (the rule engine, the addons' jobs) go through
+:meth:`_record_lines`, which writes each line's balance as it inserts it.
 Every path that changes the ledger (create, unlink, expiry, the rule engine)
 ends in :meth:`_refresh_scores`, which replays the ledger of the contacts
 concerned in SQL and lets the ORM recompute their stored score, so that
@@ -56,6 +58,22 @@ RESERVED_KEY_PREFIXES = (
     "mailing-trace:",
     "automation.record.step:",
 )
+# The columns of a line that _record_lines takes from its caller, with their
+# SQL types (the contact, its company and the balance are its own).
+LINE_COLUMNS = {
+    "date": "timestamp",
+    "operation": "varchar",
+    "value": "int4",
+    "note": "text",
+    "source": "varchar",
+    "rule_id": "int4",
+    "rule_key": "varchar",
+    "res_model": "varchar",
+    "res_id": "int4",
+    "expiry_date": "timestamp",
+    "idempotency_key": "varchar",
+    "user_id": "int4",
+}
 # A client's clock may be a little ahead of the server's.
 CLOCK_SKEW = timedelta(minutes=5)
 # The addons' own code passes this object in the context to write engine
@@ -432,6 +450,151 @@ class LeadScoreOperation(models.Model):
             )
         )
         self.invalidate_model(["balance"])
+
+    @api.model
+    def _record_lines(self, select, condition=None, **fixed):
+        """Record ledger lines from an SQL SELECT, in one statement.
+
+        ``select`` gives at least ``partner_id``, one row per line; each keyword
+        (a column of LINE_COLUMNS) is either one value for every line or an
+        ``SQL`` expression over the selected row ``src`` (``SQL("src.res_id")``).
+        ``condition`` is an extra SQL filter on ``src`` and its contact ``p``.
+        Archived contacts get nothing, and a line whose rule key (rule_id,
+        partner_id, rule_key) or idempotency key (partner_id, idempotency_key)
+        is recorded already is left out.
+
+        Each line is written with its balance: the contact's previous balance
+        plus the points (several lines of one contact follow each other), or
+        NULL when the contact has a later-dated line or still awaits a replay.
+        Returns (contact, needs a replay) for each line recorded; see
+        :meth:`_refresh_recorded`.
+        """
+        unknown = set(fixed) - set(LINE_COLUMNS)
+        if unknown:
+            raise ValueError(f"Not a ledger column: {', '.join(sorted(unknown))}")
+        if (
+            fixed.get("rule_key") is not None
+            and fixed.get("idempotency_key") is not None
+        ):
+            raise ValueError("A line has a rule key or an idempotency key, not both.")
+        values = {
+            "date": fields.Datetime.now(),
+            "operation": "add",
+            "user_id": self.env.uid,
+            **fixed,
+        }
+        # Typed, as a VALUES list or NULL would otherwise be text.
+        columns = {
+            name: SQL("CAST(%s AS %s)", values.get(name), SQL(sql_type))
+            for name, sql_type in LINE_COLUMNS.items()
+        }
+        if values.get("idempotency_key") is not None:
+            duplicate = SQL(
+                "o.partner_id = line.partner_id AND o.idempotency_key = line.idempotency_key"
+            )
+            conflict = SQL(
+                "ON CONFLICT (partner_id, idempotency_key)"
+                " WHERE idempotency_key IS NOT NULL DO NOTHING"
+            )
+        elif values.get("rule_key") is not None:
+            duplicate = SQL(
+                "o.rule_id = line.rule_id AND o.partner_id = line.partner_id"
+                " AND o.rule_key = line.rule_key"
+            )
+            conflict = SQL(
+                "ON CONFLICT (rule_id, partner_id, rule_key)"
+                " WHERE rule_id IS NOT NULL AND rule_key IS NOT NULL DO NOTHING"
+            )
+        else:
+            duplicate, conflict = SQL("FALSE"), SQL()
+        # A contact's lines follow each other in this order, in the window
+        # sums as in the ids that the replay orders them by.
+        order = SQL("partner_id, res_id, idempotency_key, rule_key")
+        self.flush_model()
+        self.env["lead.score.rule"].flush_model(["name"])
+        return self.env.execute_query(
+            SQL(
+                """
+                WITH line AS (
+                    SELECT src.partner_id, p.company_id, %(columns)s,
+                           -- The title when it scored, in every language.
+                           (SELECT r.name FROM lead_score_rule r
+                             WHERE r.id = %(rule_id)s) AS rule_name,
+                           last.date AS last_date, last.balance AS last_balance,
+                           last.id IS NOT NULL AS has_last
+                      FROM (%(select)s) src
+                      JOIN res_partner p ON p.id = src.partner_id AND p.active
+                      LEFT JOIN LATERAL (
+                            SELECT o.id, o.date, o.balance FROM lead_score_operation o
+                             WHERE o.partner_id = src.partner_id
+                             ORDER BY o.date DESC, o.id DESC LIMIT 1) last ON TRUE
+                     WHERE %(condition)s
+                ), new AS (
+                    SELECT line.*,
+                           CASE WHEN operation = 'remove' THEN -value
+                                ELSE value END AS signed_value,
+                           -- A set starts a new segment, as in _replay_ledger.
+                           COUNT(*) FILTER (WHERE operation = 'set') OVER (
+                               PARTITION BY partner_id ORDER BY %(order)s
+                               ROWS UNBOUNDED PRECEDING) AS segment
+                      FROM line
+                     WHERE NOT EXISTS (SELECT 1 FROM lead_score_operation o
+                                        WHERE %(duplicate)s)
+                )
+                INSERT INTO lead_score_operation (
+                    partner_id, company_id, %(names)s, rule_name, signed_value,
+                    balance, expired, create_uid, create_date, write_uid, write_date)
+                SELECT partner_id, company_id, %(names)s, rule_name, signed_value,
+                       CASE WHEN last_date > date OR (has_last AND last_balance IS NULL)
+                            THEN NULL
+                            ELSE GREATEST(-%(max)s, LEAST(%(max)s,
+                                CASE WHEN segment = 0 THEN COALESCE(last_balance, 0)
+                                     ELSE 0 END
+                                + SUM(CASE WHEN operation = 'set' THEN value
+                                           ELSE signed_value END) OVER (
+                                    PARTITION BY partner_id, segment ORDER BY %(order)s
+                                    ROWS UNBOUNDED PRECEDING)))
+                       END,
+                       FALSE, %(uid)s, date, %(uid)s, date
+                  FROM new
+                 ORDER BY %(order)s
+                %(conflict)s
+                RETURNING partner_id, balance IS NULL
+                """,
+                columns=SQL(", ").join(
+                    SQL("%s AS %s", value, SQL.identifier(name))
+                    for name, value in columns.items()
+                ),
+                names=SQL(", ").join(SQL.identifier(name) for name in columns),
+                rule_id=columns["rule_id"],
+                select=select,
+                condition=condition or SQL("TRUE"),
+                duplicate=duplicate,
+                order=order,
+                max=MAX_BALANCE,
+                uid=self.env.uid,
+                conflict=conflict,
+            )
+        )
+
+    @api.model
+    def _refresh_recorded(self, recorded):
+        """Refresh the scores of the contacts that _record_lines scored,
+        replaying only those whose lines have no balance; returns them."""
+        changed = {partner_id for partner_id, _unknown in recorded}
+        self.invalidate_model()
+        self._refresh_scores(
+            changed,
+            flush=True,
+            replay={partner_id for partner_id, unknown in recorded if unknown},
+        )
+        return changed
+
+    @api.model
+    def _record_and_refresh(self, select, condition=None, **fixed):
+        """_record_lines, then the scores of the contacts it scored refreshed;
+        returns them."""
+        return self._refresh_recorded(self._record_lines(select, condition, **fixed))
 
     @api.model
     def _latest_balances(self, partner_ids):

@@ -2,10 +2,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Scoring rules and the engine that applies them.
 
-Each rule is applied as one ``INSERT INTO lead_score_operation ... SELECT``
-built from the ORM's own query for the rule's domain; a unique index on
-``(rule_id, partner_id, rule_key)`` makes a re-run (or a run after a crash)
-harmless. Only the contacts that got an operation have their score replayed.
+Each rule records its lines with ``lead.score.operation._record_lines`` (one
+``INSERT ... SELECT``) from the ORM's own query for the rule's domain; a unique
+index on ``(rule_id, partner_id, rule_key)`` makes a re-run (or a run after a
+crash) harmless. Only the contacts that got an operation have their score
+refreshed.
 """
 
 import json
@@ -27,7 +28,7 @@ from odoo.tools.safe_eval import datetime as safe_datetime
 from odoo.tools.safe_eval import dateutil, safe_eval
 from odoo.tools.safe_eval import time as safe_time
 
-from .lead_score_operation import MAX_BALANCE, MAX_POINTS, OPERATIONS
+from .lead_score_operation import MAX_POINTS, OPERATIONS
 
 _logger = logging.getLogger(__name__)
 
@@ -121,7 +122,8 @@ class LeadScoreRule(models.Model):
         string="Contact field",
         ondelete="cascade",
         domain="[('model_id', '=', model_id), ('ttype', '=', 'many2one'),"
-        " ('relation', '=', 'res.partner'), ('store', '=', True)]",
+        " ('relation', '=', 'res.partner'), ('store', '=', True),"
+        " ('company_dependent', '=', False)]",
         help="The field of those records that holds the contact to score.",
     )
     domain = fields.Char(
@@ -214,11 +216,9 @@ class LeadScoreRule(models.Model):
 
     @api.onchange("model_id")
     def _onchange_model_id(self):
-        fields_to_partner = self.model_id.field_id.filtered(
-            lambda f: f.ttype == "many2one" and f.relation == "res.partner" and f.store
+        self.partner_field_id = self.env["lead.score.contact"]._default_contact_field(
+            self.model_id
         )
-        preferred = fields_to_partner.filtered(lambda f: f.name == "partner_id")
-        self.partner_field_id = (preferred or fields_to_partner)[:1]
         self.domain = "[]"
 
     # ------------------------------------------------------------------
@@ -250,12 +250,8 @@ class LeadScoreRule(models.Model):
                     raise ValidationError(
                         _("Rule %s: choose the model whose records score.", rule.name)
                     )
-                field = rule.partner_field_id
-                if (
-                    not field
-                    or field.model_id != rule.model_id
-                    or field.relation != "res.partner"
-                    or not field.store
+                if not self.env["lead.score.contact"]._is_contact_field(
+                    rule.partner_field_id, rule.model_id
                 ):
                     raise ValidationError(
                         _(
@@ -469,92 +465,50 @@ class LeadScoreRule(models.Model):
         each operation recorded."""
         self.ensure_one()
         incremental = self._incremental_filter(now)
+        conditions = []
         if self.condition_type == "event":
-            key = SQL("src.res_id::text")
-            res_model = self.model_id.model
-            fresh = SQL("TRUE")
+            per_record = {
+                "rule_key": SQL("src.res_id::text"),
+                "res_model": self.model_id.model,
+                "res_id": SQL("src.res_id"),
+            }
         elif self.repeat == "every":
             # One key per period: a crash and re-run within the period is harmless.
             period = int(now.timestamp() // 86400 // self.repeat_days)
-            key = SQL("%s", f"every:{period}")
-            res_model = None
-            fresh = SQL(
-                """NOT EXISTS (SELECT 1 FROM lead_score_operation o
-                    WHERE o.rule_id = %s AND o.partner_id = src.partner_id
-                      AND o.date > %s)""",
-                self.id,
-                now - timedelta(days=self.repeat_days),
+            per_record = {"rule_key": f"every:{period}"}
+            conditions.append(
+                SQL(
+                    """NOT EXISTS (SELECT 1 FROM lead_score_operation o
+                        WHERE o.rule_id = %s AND o.partner_id = src.partner_id
+                          AND o.date > %s)""",
+                    self.id,
+                    now - timedelta(days=self.repeat_days),
+                )
             )
         else:
-            key = SQL("%s", "once")
-            res_model = None
-            fresh = SQL("TRUE")
+            per_record = {"rule_key": "once"}
+        if self.company_id:
+            # A company's rule scores that company's contacts and the shared ones.
+            conditions.append(
+                SQL("(p.company_id IS NULL OR p.company_id = %s)", self.company_id.id)
+            )
         expiry = now + timedelta(days=self.expiry_days) if self.expiry_days else None
-        # A company's rule scores that company's contacts and the shared ones.
-        in_company = (
-            SQL("(p.company_id IS NULL OR p.company_id = %s)", self.company_id.id)
-            if self.company_id
-            else SQL("TRUE")
-        )
-        # Each line's balance is written with it: the previous balance plus
-        # this rule's points (several lines of one contact follow each other
-        # in id order). A contact with a line dated after now, or one still
-        # to be replayed, gets no balance here and is replayed afterwards.
-        self.env.cr.execute(
-            SQL(
-                """
-                INSERT INTO lead_score_operation (
-                    partner_id, company_id, date, operation, value, signed_value,
-                    balance, source, rule_id, rule_name, rule_key, res_model, res_id,
-                    expiry_date, expired, user_id,
-                    create_uid, create_date, write_uid, write_date)
-                SELECT src.partner_id, p.company_id, %(now)s, %(operation)s, %(value)s,
-                       %(signed)s,
-                       CASE WHEN last.date > %(now)s
-                                 OR (last.id IS NOT NULL AND last.balance IS NULL)
-                            THEN NULL
-                            WHEN %(operation)s = 'set' THEN %(value)s
-                            ELSE GREATEST(-%(max)s, LEAST(%(max)s,
-                                COALESCE(last.balance, 0) + %(signed)s * ROW_NUMBER()
-                                    OVER (PARTITION BY src.partner_id ORDER BY src.res_id)))
-                       END,
-                       'rule', %(rule)s,
-                       (SELECT name FROM lead_score_rule WHERE id = %(rule)s), %(key)s,
-                       %(res_model)s, %(res_id)s, %(expiry)s, FALSE, %(uid)s,
-                       %(uid)s, %(now)s, %(uid)s, %(now)s
-                  FROM (%(source)s) src
-                  JOIN res_partner p ON p.id = src.partner_id AND p.active
-                  LEFT JOIN LATERAL (
-                        SELECT o.id, o.date, o.balance FROM lead_score_operation o
-                         WHERE o.partner_id = src.partner_id
-                         ORDER BY o.date DESC, o.id DESC LIMIT 1) last ON TRUE
-                 WHERE %(fresh)s AND %(in_company)s
-                   AND NOT EXISTS (SELECT 1 FROM lead_score_operation o
-                                    WHERE o.rule_id = %(rule)s
-                                      AND o.partner_id = src.partner_id
-                                      AND o.rule_key = %(key)s)
-                 ORDER BY src.partner_id, src.res_id
-                ON CONFLICT (rule_id, partner_id, rule_key)
-                   WHERE rule_id IS NOT NULL AND rule_key IS NOT NULL DO NOTHING
-                RETURNING partner_id, balance IS NULL
-                """,
-                in_company=in_company,
-                now=now,
+        return (
+            self.env["lead.score.operation"]
+            ._engine()
+            ._record_lines(
+                self._build_query(incremental, id_range),
+                SQL(" AND ").join(conditions) if conditions else None,
+                date=now,
                 operation=self.operation,
                 value=self.value,
-                signed=-self.value if self.operation == "remove" else self.value,
-                max=MAX_BALANCE,
-                rule=self.id,
-                key=key,
-                res_model=res_model,
-                res_id=SQL("src.res_id") if res_model else None,
-                expiry=expiry,
-                uid=self.env.uid,
-                source=self._build_query(incremental, id_range),
-                fresh=fresh,
+                source="rule",
+                rule_id=self.id,
+                expiry_date=expiry,
+                user_id=self.env.uid,
+                **per_record,
             )
         )
-        return self.env.cr.fetchall()
 
     def _run_rules(self, commit=False, deadline=None, stats=None):
         """Apply these rules in sequence order, chunk by chunk.
@@ -706,7 +660,8 @@ class LeadScoreRule(models.Model):
     @api.model
     def _commit(self, commit):
         if commit:
-            self.env.cr.commit()
+            # Live runs commit each chunk on purpose (see _run_rules).
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     def _run_chunk_retrying(self, commit):
         """One chunk of this rule's run; a chunk that meets a busy contact is

@@ -1,4 +1,3 @@
-from . import lead_score_target
 from . import lead_score_action_mixin
 from . import ir_actions_server
 from . import automation_configuration_step

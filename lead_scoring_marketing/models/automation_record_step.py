@@ -19,7 +19,7 @@ class AutomationRecordStep(models.Model):
             return True
         step = self.configuration_step_id
         record = self.record_id.resource_ref
-        partner = self.env["lead.score.target"]._contact_of(
+        partner = self.env["lead.score.contact"]._contact_of(
             record, step.lead_score_partner_field_id.name
         )
         if not partner:

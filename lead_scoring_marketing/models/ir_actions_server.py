@@ -27,7 +27,7 @@ class IrActionsServer(models.Model):
         result = super()._compute_available_model_ids()
         scoring = self.filtered(lambda action: action.state == "lead_score")
         if scoring:
-            scorable = self.env["lead.score.target"]._scorable_models()
+            scorable = self.env["lead.score.contact"]._scorable_models()
             for action in scoring:
                 action.available_model_ids = action.available_model_ids & scorable
         return result
@@ -83,12 +83,12 @@ class IrActionsServer(models.Model):
         leads must not block saving a lead whose contact is archived.
         """
         self.ensure_one()
-        target = self.env["lead.score.target"]
+        contact = self.env["lead.score.contact"]
         field_name = self.lead_score_partner_field_id.name
         note = self.lead_score_note or self.name
         vals_list = []
         for record in records:
-            partner = target._contact_of(record, field_name)
+            partner = contact._contact_of(record, field_name)
             if not partner.active:
                 _logger.debug(
                     "Action %s: %s has no active contact, not scored", self.name, record

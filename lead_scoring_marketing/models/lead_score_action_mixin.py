@@ -46,7 +46,8 @@ class LeadScoreActionMixin(models.AbstractModel):
         store=True,
         ondelete="cascade",
         domain="[('model_id', '=', model_id), ('ttype', '=', 'many2one'),"
-        " ('relation', '=', 'res.partner'), ('store', '=', True)]",
+        " ('relation', '=', 'res.partner'), ('store', '=', True),"
+        " ('company_dependent', '=', False)]",
         help="The field of the records that holds the contact whose score changes.",
     )
 
@@ -79,19 +80,19 @@ class LeadScoreActionMixin(models.AbstractModel):
 
     @api.depends(lambda self: [self._lead_score_type_field, "model_id"])
     def _compute_lead_score_partner_field_id(self):
-        target = self.env["lead.score.target"]
+        contact = self.env["lead.score.contact"]
         for record in self:
             if not record._is_lead_score() or record.model_id.model == "res.partner":
                 record.lead_score_partner_field_id = False
             elif record.lead_score_partner_field_id.model_id != record.model_id:
-                record.lead_score_partner_field_id = target._default_contact_field(
+                record.lead_score_partner_field_id = contact._default_contact_field(
                     record.model_id
                 )
 
     def _check_lead_score_settings(self, label):
         """Refuse a model without a link to contacts, and bad points."""
         self.ensure_one()
-        self.env["lead.score.target"]._check_contact_field(
+        self.env["lead.score.contact"]._check_contact_field(
             self.model_id, self.lead_score_partner_field_id, label
         )
         self.env["lead.score.operation"]._check_vals(

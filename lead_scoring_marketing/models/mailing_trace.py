@@ -2,9 +2,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Score the engagement recorded by mailing traces, in one set-based job.
 
-Every 5 minutes, one ``INSERT INTO lead_score_operation ... SELECT`` records
-an operation for each trace and kind of engagement (opened, clicked, replied,
-bounced, unsubscribed) not scored yet: the idempotency key
+Every 5 minutes, the ledger's ``_record_lines`` (one ``INSERT ... SELECT``)
+records an operation for each trace and kind of engagement (opened, clicked,
+replied, bounced, unsubscribed) not scored yet, for the trace's contact: the idempotency key
 ``mailing-trace:<trace id>:<kind>`` and the ledger's unique index on it make a
 trace score each kind once, however often the job runs. Each run reads the
 traces written since the previous successful run (a watermark committed with
@@ -62,21 +62,21 @@ class MailingTrace(models.Model):
                     "  FROM (SELECT t.id, %s AS partner_id FROM mailing_trace t) link"
                     " WHERE link.id = t.id AND link.partner_id IS NOT NULL"
                     "   AND EXISTS (SELECT 1 FROM res_partner p WHERE p.id = link.partner_id)",
-                    self._lead_score_linked_partner_sql(datetime(1970, 1, 1)),
+                    self._lead_score_contact_sql(),
                 )
             )
         return super()._auto_init()
 
     @api.depends("model", "res_id")
     def _compute_partner_id(self):
-        target = self.env["lead.score.target"]
+        contact = self.env["lead.score.contact"]
         for trace in self:
             record = (
                 self.env[trace.model].browse(trace.res_id).exists()
                 if trace.model in self.env and trace.res_id
                 else None
             )
-            trace.partner_id = target._contact_of(record) if record else False
+            trace.partner_id = contact._contact_of(record) if record else False
 
     @api.model
     def _lead_score_labels(self):
@@ -120,43 +120,14 @@ class MailingTrace(models.Model):
         )
 
     @api.model
-    def _lead_score_linked_partner_sql(self, since):
-        """SQL giving the contact a trace's document points to: the contact
-        itself, or the partner_id of the record of any other model."""
-        self.env.cr.execute(
-            "SELECT DISTINCT model FROM mailing_trace WHERE write_date >= %s", [since]
-        )
+    def _lead_score_contact_sql(self):
+        """SQL giving the contact of a trace t's document, as the compute of
+        partner_id does (to fill it for the traces of an existing database)."""
+        self.env.cr.execute("SELECT DISTINCT model FROM mailing_trace")
         model_names = {row[0] for row in self.env.cr.fetchall()}
-        model_names.update(
-            self.env["ir.model"]
-            .sudo()
-            .search([("is_mailing_enabled", "=", True)])
-            .mapped("model")
+        return self.env["lead.score.contact"]._contact_sql(
+            model_names, SQL("t.model"), SQL("t.res_id")
         )
-        branches = [SQL("WHEN 'res.partner' THEN t.res_id")]
-        for model_name in sorted(model_names):
-            if model_name not in self.env or model_name == "res.partner":
-                continue
-            model = self.env[model_name]
-            field = model._fields.get("partner_id")
-            if (
-                model._abstract
-                or not model._auto
-                or not field
-                or field.type != "many2one"
-                or field.comodel_name != "res.partner"
-                or not field.store
-                or field.company_dependent
-            ):
-                continue
-            branches.append(
-                SQL(
-                    "WHEN %s THEN (SELECT d.partner_id FROM %s d WHERE d.id = t.res_id)",
-                    model_name,
-                    SQL.identifier(model._table),
-                )
-            )
-        return SQL("CASE t.model %s END", SQL(" ").join(branches))
 
     @api.model
     def _lead_score_engagement(self):
@@ -181,127 +152,116 @@ class MailingTrace(models.Model):
             SQL("(%s, %s, %s, %s)", kind, operation, points[kind], labels[kind])
             for kind, (operation, _default) in ENGAGEMENT.items()
         )
-        now = fields.Datetime.now()
-        uid = self.env.uid
-        cr.execute(
-            SQL(
-                """
-                WITH kinds(kind, operation, points, label) AS (VALUES %(kinds)s),
-                unsubscriptions AS (
-                    SELECT mc.email_normalized AS email,
-                           s.opt_out_datetime AS done_at,
-                           s.list_id
-                      FROM mailing_subscription s
-                      JOIN mailing_contact mc ON mc.id = s.contact_id
-                     WHERE s.opt_out
-                       AND s.opt_out_datetime >= %(since)s
-                       AND mc.email_normalized IS NOT NULL
-                    UNION ALL
-                    SELECT bl.email, bl.write_date, NULL
-                      FROM mail_blacklist bl
-                     WHERE bl.active AND bl.write_date >= %(since)s
-                ),
-                events AS (
-                    SELECT t.id AS trace_id, 'open' AS kind
-                      FROM mailing_trace t
-                     WHERE t.write_date >= %(since)s
-                       AND (t.open_datetime IS NOT NULL
-                            OR t.trace_status IN ('open', 'reply'))
-                    UNION ALL
-                    SELECT t.id, 'click'
-                      FROM mailing_trace t
-                     WHERE t.write_date >= %(since)s
-                       AND t.links_click_datetime IS NOT NULL
-                    UNION ALL
-                    SELECT t.id, 'reply'
-                      FROM mailing_trace t
-                     WHERE t.write_date >= %(since)s
-                       AND (t.reply_datetime IS NOT NULL OR t.trace_status = 'reply')
-                    UNION ALL
-                    SELECT t.id, 'bounce'
-                      FROM mailing_trace t
-                     WHERE t.write_date >= %(since)s
-                       AND t.trace_status = 'bounce'
-                    UNION ALL
-                    -- An unsubscription counts against the last mailing the
-                    -- address received before (from that list, for a list).
-                    SELECT DISTINCT last_trace.id, 'unsubscribe'
-                      FROM unsubscriptions u
-                      CROSS JOIN LATERAL (
-                            SELECT t.id
-                              FROM mailing_trace t
-                             WHERE t.email = u.email
-                               AND COALESCE(t.sent_datetime, t.create_date) <= u.done_at
-                               AND (u.list_id IS NULL OR EXISTS (
-                                    SELECT 1 FROM mail_mass_mailing_list_rel r
-                                     WHERE r.mailing_mailing_id = t.mass_mailing_id
-                                       AND r.mailing_list_id = u.list_id))
-                             ORDER BY COALESCE(t.sent_datetime, t.create_date) DESC,
-                                      t.id DESC
-                             LIMIT 1
-                      ) last_trace
-                ),
-                scored AS (
-                    SELECT e.trace_id, e.kind, k.operation,
-                           k.label || COALESCE(': ' || m.subject, '') AS note,
-                           'mailing-trace:' || e.trace_id || ':' || e.kind AS key,
-                           CASE e.kind
-                               WHEN 'open' THEN NULLIF(m.lead_score_open_points, 0)
-                               WHEN 'click' THEN NULLIF(m.lead_score_click_points, 0)
-                               WHEN 'reply' THEN NULLIF(m.lead_score_reply_points, 0)
-                               WHEN 'bounce' THEN NULLIF(m.lead_score_bounce_points, 0)
-                               WHEN 'unsubscribe'
-                                   THEN NULLIF(m.lead_score_unsubscribe_points, 0)
-                           END AS mailing_points,
-                           k.points AS default_points,
-                           COALESCE(%(linked)s,
-                                    (SELECT p.id FROM res_partner p
-                                      WHERE p.email_normalized = lower(t.email)
-                                        AND p.active
-                                      ORDER BY p.id LIMIT 1)) AS partner_id
-                      FROM events e
-                      JOIN kinds k ON k.kind = e.kind
-                      JOIN mailing_trace t ON t.id = e.trace_id
-                      LEFT JOIN mailing_mailing m ON m.id = t.mass_mailing_id
-                     WHERE NOT COALESCE(m.lead_score_ignore, FALSE)
-                ),
-                valued AS (
-                    SELECT s.*, LEAST(%(max)s, GREATEST(0, COALESCE(
-                                s.mailing_points, s.default_points))) AS points
-                      FROM scored s
-                )
-                INSERT INTO lead_score_operation (
-                    partner_id, company_id, date, operation, value, signed_value,
-                    source, res_model, res_id, note, idempotency_key, expired,
-                    user_id, create_uid, create_date, write_uid, write_date)
-                SELECT v.partner_id, p.company_id, %(now)s, v.operation, v.points,
-                       CASE WHEN v.operation = 'remove' THEN -v.points
-                            ELSE v.points END,
-                       'mailing', 'mailing.trace', v.trace_id, v.note, v.key, FALSE,
-                       %(uid)s, %(uid)s, %(now)s, %(uid)s, %(now)s
-                  FROM valued v
-                  JOIN res_partner p ON p.id = v.partner_id AND p.active
-                 WHERE v.points > 0
-                   AND NOT EXISTS (SELECT 1 FROM lead_score_operation o
-                                    WHERE o.partner_id = v.partner_id
-                                      AND o.idempotency_key = v.key)
-                ON CONFLICT (partner_id, idempotency_key)
-                   WHERE idempotency_key IS NOT NULL
-                   DO NOTHING
-                RETURNING partner_id
-                """,
-                kinds=kinds,
-                since=since,
-                max=MAX_POINTS,
-                linked=self._lead_score_linked_partner_sql(since),
-                now=now,
-                uid=uid,
+        engagements = SQL(
+            """
+            WITH kinds(kind, operation, points, label) AS (VALUES %(kinds)s),
+            unsubscriptions AS (
+                SELECT mc.email_normalized AS email,
+                       s.opt_out_datetime AS done_at,
+                       s.list_id
+                  FROM mailing_subscription s
+                  JOIN mailing_contact mc ON mc.id = s.contact_id
+                 WHERE s.opt_out
+                   AND s.opt_out_datetime >= %(since)s
+                   AND mc.email_normalized IS NOT NULL
+                UNION ALL
+                SELECT bl.email, bl.write_date, NULL
+                  FROM mail_blacklist bl
+                 WHERE bl.active AND bl.write_date >= %(since)s
+            ),
+            events AS (
+                SELECT t.id AS trace_id, 'open' AS kind
+                  FROM mailing_trace t
+                 WHERE t.write_date >= %(since)s
+                   AND (t.open_datetime IS NOT NULL
+                        OR t.trace_status IN ('open', 'reply'))
+                UNION ALL
+                SELECT t.id, 'click'
+                  FROM mailing_trace t
+                 WHERE t.write_date >= %(since)s
+                   AND t.links_click_datetime IS NOT NULL
+                UNION ALL
+                SELECT t.id, 'reply'
+                  FROM mailing_trace t
+                 WHERE t.write_date >= %(since)s
+                   AND (t.reply_datetime IS NOT NULL OR t.trace_status = 'reply')
+                UNION ALL
+                SELECT t.id, 'bounce'
+                  FROM mailing_trace t
+                 WHERE t.write_date >= %(since)s
+                   AND t.trace_status = 'bounce'
+                UNION ALL
+                -- An unsubscription counts against the last mailing the
+                -- address received before (from that list, for a list).
+                SELECT DISTINCT last_trace.id, 'unsubscribe'
+                  FROM unsubscriptions u
+                  CROSS JOIN LATERAL (
+                        SELECT t.id
+                          FROM mailing_trace t
+                         WHERE t.email = u.email
+                           AND COALESCE(t.sent_datetime, t.create_date) <= u.done_at
+                           AND (u.list_id IS NULL OR EXISTS (
+                                SELECT 1 FROM mail_mass_mailing_list_rel r
+                                 WHERE r.mailing_mailing_id = t.mass_mailing_id
+                                   AND r.mailing_list_id = u.list_id))
+                         ORDER BY COALESCE(t.sent_datetime, t.create_date) DESC,
+                                  t.id DESC
+                         LIMIT 1
+                  ) last_trace
+            ),
+            scored AS (
+                SELECT e.trace_id, e.kind, k.operation,
+                       k.label || COALESCE(': ' || m.subject, '') AS note,
+                       'mailing-trace:' || e.trace_id || ':' || e.kind AS key,
+                       CASE e.kind
+                           WHEN 'open' THEN NULLIF(m.lead_score_open_points, 0)
+                           WHEN 'click' THEN NULLIF(m.lead_score_click_points, 0)
+                           WHEN 'reply' THEN NULLIF(m.lead_score_reply_points, 0)
+                           WHEN 'bounce' THEN NULLIF(m.lead_score_bounce_points, 0)
+                           WHEN 'unsubscribe'
+                               THEN NULLIF(m.lead_score_unsubscribe_points, 0)
+                       END AS mailing_points,
+                       k.points AS default_points,
+                       -- The trace's contact, else (a list's recipient) the
+                       -- contact with its address.
+                       COALESCE(t.partner_id,
+                                (SELECT p.id FROM res_partner p
+                                  WHERE p.email_normalized = lower(t.email)
+                                    AND p.active
+                                  ORDER BY p.id LIMIT 1)) AS partner_id
+                  FROM events e
+                  JOIN kinds k ON k.kind = e.kind
+                  JOIN mailing_trace t ON t.id = e.trace_id
+                  LEFT JOIN mailing_mailing m ON m.id = t.mass_mailing_id
+                 WHERE NOT COALESCE(m.lead_score_ignore, FALSE)
+            ),
+            valued AS (
+                SELECT s.*, LEAST(%(max)s, GREATEST(0, COALESCE(
+                            s.mailing_points, s.default_points))) AS points
+                  FROM scored s
+            )
+            SELECT partner_id, trace_id, operation, points, note, key
+              FROM valued
+             WHERE points > 0
+            """,
+            kinds=kinds,
+            since=since,
+            max=MAX_POINTS,
+        )
+        changed = (
+            self.env["lead.score.operation"]
+            ._engine()
+            ._record_and_refresh(
+                engagements,
+                source="mailing",
+                res_model="mailing.trace",
+                res_id=SQL("src.trace_id"),
+                operation=SQL("src.operation"),
+                value=SQL("src.points"),
+                note=SQL("src.note"),
+                idempotency_key=SQL("src.key"),
             )
         )
-        changed = {row[0] for row in cr.fetchall()}
-        operations = self.env["lead.score.operation"].sudo()
-        operations.invalidate_model()
-        operations._refresh_scores(changed, flush=True)
         # Committed with the lines, or rolled back with them.
         if watermark:
             watermark.scored_until = max(watermark.scored_until, scored_until)

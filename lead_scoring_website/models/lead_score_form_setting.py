@@ -263,18 +263,11 @@ class LeadScoreFormSetting(models.Model):
         whether only a typed email names it (anyone can type anyone's email)."""
         self.ensure_one()
         partners = self.env["res.partner"].sudo()
-        if record._name == "res.partner":
-            partner = record
-        else:
-            field = record._fields.get("partner_id")
+        if record._name != "res.partner" and "partner_id" in submitted:
             # A contact chosen by the visitor in the post is not trusted.
-            trusted = (
-                field
-                and field.type == "many2one"
-                and field.comodel_name == "res.partner"
-                and "partner_id" not in submitted
-            )
-            partner = record.sudo().partner_id if trusted else partners
+            partner = partners
+        else:
+            partner = self.env["lead.score.contact"]._contact_of(record)
         if partner.active:
             return partner, False
         if user and not user._is_public() and user.partner_id.active:

@@ -462,6 +462,16 @@ def main():
         cr.commit()
         check_no_rule_failed(env)
 
+        # The daily full sweep, with nothing new to score.
+        params = env["ir.config_parameter"]
+        params.set_param("lead_scoring.full_sweep_hours", 0)
+        cr.commit()
+        with timed("full_sweep", figures):
+            figures["full_sweep_changed"] = len(Rule.search([])._run_rules(commit=True))
+        params.set_param("lead_scoring.full_sweep_hours", 24)
+        cr.commit()
+        check_no_rule_failed(env)
+
         def change_one_percent(offset, label):
             """1% of the contacts move to France, and as many view /pricing."""
             step = 100
@@ -611,6 +621,10 @@ def main():
     )
     print(
         f"  nothing changed         {figures['second_run']:8.2f} s  {figures['second_changed']:,} contacts"
+    )
+    print(
+        f"  daily full sweep        {figures['full_sweep']:8.2f} s"
+        f"  {figures['full_sweep_changed']:,} contacts, nothing new"
     )
     print(
         f"  1% of contacts changed  {figures['one_percent_run']:8.2f} s"

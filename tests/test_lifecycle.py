@@ -35,6 +35,8 @@ UNION ALL SELECT 'field ' || model || '.' || name FROM ir_model_fields
 UNION ALL SELECT 'selection ' || field_id || ' ' || value FROM ir_model_fields_selection
 UNION ALL SELECT 'group ' || id FROM res_groups
 UNION ALL SELECT 'implied group ' || gid || ' ' || hid FROM res_groups_implied_rel
+UNION ALL SELECT 'record ' || module || '.' || name FROM ir_model_data
+ WHERE module LIKE 'lead_scoring%'
 UNION ALL SELECT 'index ' || tablename || '.' || indexname
   FROM pg_indexes WHERE schemaname = 'public'
 """
@@ -136,6 +138,20 @@ def test_install_upgrade_uninstall_reinstall(addon):
     db = Database(f"{prefix}_lifecycle_{addon}")
     db.drop()
     db.odoo("dependencies", "-i", ",".join(manifest["depends"]), "--without-demo=all")
+    uninstall = (
+        f"env['ir.module.module'].search([('name', '=', {addon!r})])"
+        ".button_immediate_uninstall()\nenv.cr.commit()\n"
+    )
+    if manifest.get("auto_install"):
+        # It came with its dependencies, as it should: start without it.
+        state = db._sql(
+            db.name, f"SELECT state FROM ir_module_module WHERE name = '{addon}'"
+        )
+        assert state == [("installed",)], f"{addon} did not install by itself"
+        assert_clean(
+            db.odoo("first-uninstall", "shell", stdin=uninstall),
+            f"Uninstalling {addon}",
+        )
     before = db.snapshot()
 
     assert_clean(
@@ -145,10 +161,6 @@ def test_install_upgrade_uninstall_reinstall(addon):
     assert installed - before, f"installing {addon} added nothing"
     assert_clean(db.odoo("upgrade", "-u", addon), f"Upgrading {addon}")
 
-    uninstall = (
-        f"env['ir.module.module'].search([('name', '=', {addon!r})])"
-        ".button_immediate_uninstall()\nenv.cr.commit()\n"
-    )
     assert_clean(
         db.odoo("uninstall", "shell", stdin=uninstall), f"Uninstalling {addon}"
     )

@@ -46,6 +46,7 @@ MANAGER_GROUP = "lead_scoring.group_lead_scoring_manager"
 CHUNK_SECONDS = 1.0
 FIRST_SPAN = 1_000
 MIN_SPAN = 100
+MAX_CHUNKS = 100
 # Contacts whose scores are refreshed in one transaction.
 REFRESH_CHUNK = 500
 # Tries of a chunk that meets a busy contact before it is left for later.
@@ -757,7 +758,11 @@ class LeadScoreRule(models.Model):
         )
 
     def _chunk_span(self):
-        return max(MIN_SPAN, self.pass_span or FIRST_SPAN)
+        # At most about MAX_CHUNKS chunks per rule: a query whose cost does not
+        # shrink with its id range (a plan that reads a whole table) would
+        # otherwise make ever smaller chunks.
+        floor = max(MIN_SPAN, self.pass_max_id // MAX_CHUNKS)
+        return max(floor, self.pass_span or FIRST_SPAN)
 
     def _finished_vals(self):
         now = self.pass_date

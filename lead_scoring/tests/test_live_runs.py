@@ -59,6 +59,7 @@ class TestLiveRuns(BaseCase):
             ("FIRST_SPAN", 10),
             ("MIN_SPAN", 10),
             ("CHUNK_SECONDS", 1e-9),
+            ("MAX_CHUNKS", 10**9),
         ):
             patcher = patch.object(lead_score_rule, name, value)
             patcher.start()

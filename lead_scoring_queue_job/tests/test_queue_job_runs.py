@@ -29,7 +29,12 @@ class TestQueueJobRuns(LeadScoringCase):
     def setUp(self):
         super().setUp()
         # Chunks of 10 contacts, so that a run is a chain of several jobs.
-        for name, value in (("FIRST_SPAN", 10), ("MIN_SPAN", 10), ("CHUNK_SECONDS", 0)):
+        for name, value in (
+            ("FIRST_SPAN", 10),
+            ("MIN_SPAN", 10),
+            ("CHUNK_SECONDS", 0),
+            ("MAX_CHUNKS", 10**9),
+        ):
             patcher = patch.object(lead_score_rule, name, value)
             patcher.start()
             self.addCleanup(patcher.stop)

@@ -452,7 +452,7 @@ class LeadScoreOperation(models.Model):
         self.invalidate_model(["balance"])
 
     @api.model
-    def _record_lines(self, select, condition=None, **fixed):
+    def _record_lines(self, select, condition=None, rule_since=None, **fixed):
         """Record ledger lines from an SQL SELECT, in one statement.
 
         ``select`` gives at least ``partner_id``, one row per line; each keyword
@@ -461,7 +461,8 @@ class LeadScoreOperation(models.Model):
         ``condition`` is an extra SQL filter on ``src`` and its contact ``p``.
         Archived contacts get nothing, and a line whose rule key (rule_id,
         partner_id, rule_key) or idempotency key (partner_id, idempotency_key)
-        is recorded already is left out.
+        is recorded already is left out; with ``rule_since``, so is a line
+        whose contact got one of the same rule after that date.
 
         Each line is written with its balance: the contact's previous balance
         plus the points (several lines of one contact follow each other), or
@@ -497,9 +498,12 @@ class LeadScoreOperation(models.Model):
                 " WHERE idempotency_key IS NOT NULL DO NOTHING"
             )
         elif values.get("rule_key") is not None:
+            same_key = SQL("o.rule_key = line.rule_key")
+            if rule_since:
+                same_key = SQL("(%s OR o.date > %s)", same_key, rule_since)
             duplicate = SQL(
-                "o.rule_id = line.rule_id AND o.partner_id = line.partner_id"
-                " AND o.rule_key = line.rule_key"
+                "o.rule_id = line.rule_id AND o.partner_id = line.partner_id AND %s",
+                same_key,
             )
             conflict = SQL(
                 "ON CONFLICT (rule_id, partner_id, rule_key)"
@@ -515,7 +519,10 @@ class LeadScoreOperation(models.Model):
         return self.env.execute_query(
             SQL(
                 """
-                WITH line AS (
+                -- Materialized: the duplicate check then looks up each line's
+                -- keys in their unique index whatever the table's statistics
+                -- say (a rule's lines counted as rare made it scan them all).
+                WITH line AS MATERIALIZED (
                     SELECT src.partner_id, p.company_id, %(columns)s,
                            -- The title when it scored, in every language.
                            (SELECT r.name FROM lead_score_rule r

@@ -467,6 +467,7 @@ class LeadScoreRule(models.Model):
         self.ensure_one()
         incremental = self._incremental_filter(now)
         conditions = []
+        rule_since = None
         if self.condition_type == "event":
             per_record = {
                 "rule_key": SQL("src.res_id::text"),
@@ -477,15 +478,7 @@ class LeadScoreRule(models.Model):
             # One key per period: a crash and re-run within the period is harmless.
             period = int(now.timestamp() // 86400 // self.repeat_days)
             per_record = {"rule_key": f"every:{period}"}
-            conditions.append(
-                SQL(
-                    """NOT EXISTS (SELECT 1 FROM lead_score_operation o
-                        WHERE o.rule_id = %s AND o.partner_id = src.partner_id
-                          AND o.date > %s)""",
-                    self.id,
-                    now - timedelta(days=self.repeat_days),
-                )
-            )
+            rule_since = now - timedelta(days=self.repeat_days)
         else:
             per_record = {"rule_key": "once"}
         if self.company_id:
@@ -500,6 +493,7 @@ class LeadScoreRule(models.Model):
             ._record_lines(
                 self._build_query(incremental, id_range),
                 SQL(" AND ").join(conditions) if conditions else None,
+                rule_since,
                 date=now,
                 operation=self.operation,
                 value=self.value,
@@ -583,20 +577,31 @@ class LeadScoreRule(models.Model):
         partner_ids = sorted(partner_ids)
         for start in range(0, len(partner_ids), REFRESH_CHUNK):
             batch = partner_ids[start : start + REFRESH_CHUNK]
-            for attempt in range(CHUNK_TRIES):
-                try:
-                    with self._local_setting("lock_timeout", LOCK_TIMEOUT):
-                        operations._refresh_scores(batch, flush=True)
-                    self._note_engine_write()
-                    self._commit(commit)
-                    break
-                except OperationalError as error:
-                    if not commit or error.pgcode not in RETRYABLE:
-                        raise
-                    self.env.cr.rollback()
-                    self.env.invalidate_all()
-                    _logger.info("Lead scoring: scores retried (%s)", error)
-                    time.sleep(random.uniform(0.1, 0.5) * (attempt + 1))
+
+            def refresh(batch=batch):
+                with self._local_setting("lock_timeout", LOCK_TIMEOUT):
+                    operations._refresh_scores(batch, flush=True)
+                self._note_engine_write()
+
+            # A batch still busy is left to the run's end (_scores_behind).
+            self._retry_when_busy(refresh, commit)
+
+    def _retry_when_busy(self, work, commit):
+        """Do ``work`` and commit it; when it meets a row that someone is
+        saving, roll back and try again a few times. Returns (done, result)."""
+        for attempt in range(CHUNK_TRIES):
+            try:
+                result = work()
+                self._commit(commit)
+                return True, result
+            except OperationalError as error:
+                if not commit or error.pgcode not in RETRYABLE:
+                    raise
+                self.env.cr.rollback()
+                self.env.invalidate_all()
+                _logger.info("Lead scoring: busy, tried again (%s)", error)
+                time.sleep(random.uniform(0.1, 0.5) * (attempt + 1))
+        return False, None
 
     def _note_engine_write(self):
         """Keep the time of this transaction, in which the engine wrote
@@ -668,18 +673,9 @@ class LeadScoreRule(models.Model):
         """One chunk of this rule's run; a chunk that meets a busy contact is
         tried again a few times, then left for the next call."""
         self.ensure_one()
-        for attempt in range(CHUNK_TRIES):
-            try:
-                changed = self._run_chunk()
-                self._commit(commit)
-                return changed
-            except OperationalError as error:
-                if not commit or error.pgcode not in RETRYABLE:
-                    raise
-                self.env.cr.rollback()
-                self.env.invalidate_all()
-                _logger.info("Lead scoring rule %s: chunk retried (%s)", self.id, error)
-                time.sleep(random.uniform(0.1, 0.5) * (attempt + 1))
+        done, changed = self._retry_when_busy(self._run_chunk, commit)
+        if done:
+            return changed
         self.write(
             {
                 "last_error": _(

@@ -270,7 +270,7 @@ class TestLiveRuns(BaseCase):
         done = self.state()
         self.assertTrue(edited)
         self.assertTrue(
-            any("retried" in call.args[0] for call in logger.info.call_args_list)
+            any("tried again" in call.args[0] for call in logger.info.call_args_list)
         )
         self.assertEqual(done["scores"], {POINTS: CONTACTS})
         self.assertEqual(done["lines"], CONTACTS)

@@ -13,8 +13,8 @@ test:  ## lint, fresh database, the whole test suite
 lint:
 	bash scripts/bootstrap.sh && bash scripts/lint.sh
 
-bench:  ## scoring benchmark; CONTACTS=1000000 for the full size
-	bash scripts/bench.sh $(CONTACTS)
+bench:  ## scoring benchmark; CONTACTS=1000000 for the full size, RUNNER=cron or queue_job
+	bash scripts/bench.sh $(or $(CONTACTS),100000) $(RUNNER)
 
 screenshots:  ## remake the README's screenshots from the running product (after make run)
 	bash -c 'source scripts/lib.sh && "$$PY" scripts/screenshots.py'

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Builds a fresh benchmark database and runs scripts/bench.py on it.
-# Usage: scripts/bench.sh [CONTACTS]   (default 100000)
+# Usage: scripts/bench.sh [CONTACTS [RUNNER]]   (default 100000 inline)
+# RUNNER: inline (this process), cron (a prefork server's job scheduler) or
+# queue_job (its job runner, with lead_scoring_queue_job installed).
 source "$(dirname "$0")/lib.sh"
 contacts=${1:-100000}
+runner=${2:-inline}
 bash "$REPO_DIR/scripts/bootstrap.sh"
 pg_start
 db=lead_scoring_bench
@@ -22,6 +25,10 @@ if ! db_exists "$template" || [ "$code" != "$(cat "$CACHE_DIR/bench-template.sha
 fi
 psql_run -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" 2>/dev/null
 psql_run -d postgres -c "CREATE DATABASE $db TEMPLATE $template"
-say "Benchmark with $contacts contacts"
+if [ "$runner" = queue_job ]; then
+  "$PY" "$ODOO_DIR/odoo-bin" -c "$BENCH_CONF" -d "$db" -i lead_scoring_queue_job \
+    --stop-after-init --log-level=warn
+fi
+say "Benchmark with $contacts contacts, first run: $runner"
 PYTHONPATH=$ODOO_DIR "$PY" "$REPO_DIR/scripts/bench.py" --config "$BENCH_CONF" --database "$db" \
-  --contacts "$contacts"
+  --contacts "$contacts" --runner "$runner"

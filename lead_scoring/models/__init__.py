@@ -1,4 +1,5 @@
 from . import lead_score_contact
+from . import lead_score_engine_write
 from . import lead_score_operation
 from . import lead_score_tier
 from . import lead_score_rule

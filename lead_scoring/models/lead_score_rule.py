@@ -9,7 +9,6 @@ crash) harmless. Only the contacts that got an operation have their score
 refreshed.
 """
 
-import json
 import logging
 import random
 import re
@@ -169,7 +168,6 @@ class LeadScoreRule(models.Model):
     # (see _incremental_filter).
     last_full_run_date = fields.Datetime(readonly=True, copy=False)
     last_seen_id = fields.Integer(readonly=True, copy=False)
-    recent_runs = fields.Text(readonly=True, copy=False)
     # The run in progress (see _run_rules): its time, and how far it went.
     pass_date = fields.Datetime(string="Running since", readonly=True, copy=False)
     pass_start = fields.Char(string="Run started at", readonly=True, copy=False)
@@ -178,7 +176,6 @@ class LeadScoreRule(models.Model):
     pass_span = fields.Integer(string="Run chunk size", readonly=True, copy=False)
     pass_count = fields.Integer(string="Run operations", readonly=True, copy=False)
     pass_duration = fields.Float(string="Run time (s)", readonly=True, copy=False)
-    pass_writes = fields.Text(string="Run commit times", readonly=True, copy=False)
     run_progress = fields.Float(
         string="Progress", compute="_compute_run_progress", help="Of the run going on."
     )
@@ -367,51 +364,22 @@ class LeadScoreRule(models.Model):
                 return None
         if "write_date" in model._fields and model._log_access:
             since = self.last_run_date - INCREMENTAL_MARGIN
-            # The scores written by the engine's own runs are not changes to
-            # look at: they carry the write_date of those runs' transactions.
-            runs = sorted(self._engine_runs(since))
             # What is written once the run started (its own chunks' scores
             # included) is for the next run.
             until = (self.pass_date and self.pass_start) or "infinity"
+            engine_writes = self.env["lead.score.engine.write"]
             return lambda table: SQL(
-                "%s AND %s < %s::timestamp",
-                self._between_runs_sql(
-                    SQL.identifier(table, "write_date"), since, runs
-                ),
+                "%s >= %s AND %s < %s::timestamp AND %s",
+                SQL.identifier(table, "write_date"),
+                since,
                 SQL.identifier(table, "write_date"),
                 until,
+                # The scores written by the engine are not changes to look at.
+                engine_writes._left_out(SQL.identifier(table, "write_date")),
             )
         return lambda table: SQL(
             "%s > %s", SQL.identifier(table, "id"), self.last_seen_id
         )
-
-    @api.model
-    def _between_runs_sql(self, column, since, runs):
-        """column >= since, leaving out the exact times of the engine's runs,
-        as ranges that an index on the column serves (a run can have written
-        a million contacts at one of those times)."""
-        lows = [since, *runs]
-        parts = [
-            SQL(
-                "(%s %s %s AND %s < %s)",
-                column,
-                SQL(">=" if index == 0 else ">"),
-                lows[index],
-                column,
-                high,
-            )
-            for index, high in enumerate(runs)
-        ]
-        parts.append(
-            SQL("%s > %s", column, runs[-1]) if runs else SQL("%s >= %s", column, since)
-        )
-        return SQL("(%s)", SQL(" OR ").join(parts))
-
-    def _engine_runs(self, since):
-        """The transaction times of the engine's recent runs."""
-        return [
-            run for run in json.loads(self.recent_runs or "[]") if run >= str(since)
-        ]
 
     def _build_query(self, incremental=None, id_range=None):
         """The ORM's query of the records this rule scores, as SQL selecting
@@ -544,16 +512,10 @@ class LeadScoreRule(models.Model):
         changed = set()
         for rule in rules.filtered("pass_date"):
             while rule.pass_date:
-                started = time.monotonic()
-                span = rule._chunk_span()
-                chunk_changed = rule._run_chunk_retrying(commit)
-                rules._refresh_in_chunks(chunk_changed, commit)
+                with rule._sizing_next_chunk():
+                    chunk_changed = rule._run_chunk_retrying(commit)
+                    rules._refresh_in_chunks(chunk_changed, commit)
                 changed |= chunk_changed
-                # The next chunk, lines and scores, lasts about CHUNK_SECONDS.
-                elapsed = time.monotonic() - started
-                rule.pass_span = int(
-                    span * min(8, max(0.25, rule._chunk_seconds() / (elapsed or 1e-3)))
-                )
                 self._commit(commit)
                 stats["chunks"] = stats.get("chunks", 0) + 1
                 if (
@@ -581,7 +543,7 @@ class LeadScoreRule(models.Model):
             def refresh(batch=batch):
                 with self._local_setting("lock_timeout", LOCK_TIMEOUT):
                     operations._refresh_scores(batch, flush=True)
-                self._note_engine_write()
+                self.env["lead.score.engine.write"]._note()
 
             # A batch still busy is left to the run's end (_scores_behind).
             self._retry_when_busy(refresh, commit)
@@ -602,14 +564,6 @@ class LeadScoreRule(models.Model):
                 _logger.info("Lead scoring: busy, tried again (%s)", error)
                 time.sleep(random.uniform(0.1, 0.5) * (attempt + 1))
         return False, None
-
-    def _note_engine_write(self):
-        """Keep the time of this transaction, in which the engine wrote
-        scores: the next run does not take them for changes (see
-        _incremental_filter)."""
-        rule = self[:1]
-        times = {*json.loads(rule.pass_writes or "[]"), str(self.env.cr.now())}
-        rule.pass_writes = json.dumps(sorted(times))
 
     @api.model
     def _scores_behind(self, run_date):
@@ -650,18 +604,16 @@ class LeadScoreRule(models.Model):
                 "pass_count": 0,
                 "pass_duration": 0,
                 "pass_span": FIRST_SPAN,
-                "pass_writes": "[]",
             }
         )
 
     def _end_run(self):
-        """The run is over: the next one only looks at what changed since,
-        leaving out the scores that this run's chunks wrote."""
-        writes = {run for rule in self for run in json.loads(rule.pass_writes or "[]")}
-        since = fields.Datetime.now() - INCREMENTAL_MARGIN - REPEAT_SWEEP
-        for rule in self:
-            runs = sorted({*rule._engine_runs(since), *writes})
-            rule.write({"recent_runs": json.dumps(runs), "pass_date": False})
+        """The run is over; the times of engine writes that no incremental
+        run looks at any more are forgotten."""
+        self.write({"pass_date": False})
+        self.env["lead.score.engine.write"]._forget_before(
+            fields.Datetime.now() - INCREMENTAL_MARGIN - REPEAT_SWEEP
+        )
 
     @api.model
     def _commit(self, commit):
@@ -751,6 +703,18 @@ class LeadScoreRule(models.Model):
         # Shorter when the job's calls are (see _cron_apply_rules).
         return min(
             CHUNK_SECONDS, self.env.context.get("lead_scoring_chunk_seconds", 1e9)
+        )
+
+    @contextmanager
+    def _sizing_next_chunk(self):
+        """Size the next chunk from this one, lines and scores, so that it
+        lasts about CHUNK_SECONDS."""
+        started = time.monotonic()
+        span = self._chunk_span()
+        yield
+        elapsed = time.monotonic() - started
+        self.pass_span = int(
+            span * min(8, max(0.25, self._chunk_seconds() / (elapsed or 1e-3)))
         )
 
     def _chunk_span(self):

@@ -46,7 +46,8 @@ class LeadScoreRule(models.Model):
         if not self.active or not self.pass_date or not self._rule_lock():
             return False
         run_date = self.pass_date
-        self._refresh_in_chunks(self._run_chunk(), commit=False)
+        with self._sizing_next_chunk():
+            self._refresh_in_chunks(self._run_chunk(), commit=False)
         if self.pass_date:
             self._queue_next_chunk()
         elif not self.search_count([("pass_date", "!=", False)]):

@@ -21,6 +21,7 @@
         "views/crm_lead_views.xml",
         "wizards/lead_score_adjust_views.xml",
         "views/lead_scoring_menus.xml",
+        "views/lead_score_breakdown_views.xml",
         "data/ir_cron.xml",
     ],
     "demo": ["demo/lead_scoring_demo.xml"],

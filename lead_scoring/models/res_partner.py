@@ -37,6 +37,12 @@ class ResPartner(models.Model):
         string="Score history",
         groups=SCORE_GROUP,
     )
+    lead_score_breakdown_ids = fields.One2many(
+        "lead.score.breakdown",
+        "partner_id",
+        string="Score breakdown",
+        groups=SCORE_GROUP,
+    )
 
     def _auto_init(self):
         # On a large database, creating the columns by hand skips the ORM's
@@ -117,4 +123,14 @@ class ResPartner(models.Model):
             "view_mode": "form",
             "target": "new",
             "context": {"default_partner_ids": self.ids},
+        }
+
+    def action_open_lead_score_history(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Score of %s over time", self.display_name),
+            "res_model": "lead.score.history",
+            "view_mode": "graph,list",
+            "domain": [("partner_id", "=", self.id)],
         }

@@ -1,0 +1,103 @@
+# Copyright 2026 Lead Scoring contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Where a contact's score comes from: its ledger summed by source and rule.
+
+The score is the sum of the lines since the last *set* that has not expired
+(the set included, see lead.score.operation._replay_ledger). Those lines are
+the parts that count; earlier lines were replaced by that set, and expired
+ones count for nothing: both are shown apart, with no points. Should the
+score have been capped, one more part holds the difference, so that the
+parts always add up to the stored score.
+"""
+
+from odoo import fields, models, tools
+from odoo.tools import SQL
+
+from .lead_score_operation import SOURCES
+
+STATES = [
+    ("counting", "Counting"),
+    ("capped", "Capped"),
+    ("replaced", "Replaced by a later set"),
+    ("expired", "Expired"),
+]
+
+
+class LeadScoreBreakdown(models.Model):
+    _name = "lead.score.breakdown"
+    _description = "Lead Score Breakdown"
+    _auto = False
+    _order = "partner_id, sequence, points desc, id"
+    _rec_name = "source"
+    # Flushed before the view is read.
+    _depends = {
+        "lead.score.operation": [
+            "partner_id",
+            "date",
+            "operation",
+            "value",
+            "source",
+            "rule_id",
+            "expired",
+        ],
+        "res.partner": ["lead_score", "company_id"],
+    }
+
+    partner_id = fields.Many2one("res.partner", string="Contact", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    source = fields.Selection(SOURCES, readonly=True)
+    rule_id = fields.Many2one("lead.score.rule", readonly=True)
+    state = fields.Selection(STATES, string="Counts", readonly=True)
+    sequence = fields.Integer(readonly=True)
+    points = fields.Integer(readonly=True, aggregator="sum")
+    line_count = fields.Integer(string="Operations", readonly=True, aggregator="sum")
+    last_date = fields.Datetime(string="Latest", readonly=True)
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        # Grouped by contact first, and window functions partitioned by contact:
+        # PostgreSQL reads one contact's lines when asked for one contact.
+        self.env.cr.execute(
+            SQL(
+                """
+            CREATE VIEW lead_score_breakdown AS
+            WITH classified AS NOT MATERIALIZED (
+                SELECT o.id, o.partner_id, o.date, o.operation, o.value,
+                       o.source, o.rule_id,
+                       CASE WHEN o.expired THEN 'expired'
+                            WHEN COUNT(*) FILTER (WHERE o.operation = 'set' AND NOT o.expired)
+                                     OVER (PARTITION BY o.partner_id ORDER BY o.date, o.id
+                                           ROWS UNBOUNDED PRECEDING)
+                               < COUNT(*) FILTER (WHERE o.operation = 'set' AND NOT o.expired)
+                                     OVER (PARTITION BY o.partner_id)
+                            THEN 'replaced'
+                            ELSE 'counting' END AS state
+                  FROM lead_score_operation o
+            ), parts AS NOT MATERIALIZED (
+                SELECT MIN(c.id) AS id, c.partner_id, p.company_id, c.source,
+                       c.rule_id, c.state,
+                       SUM(CASE WHEN c.state != 'counting' THEN 0
+                                WHEN c.operation = 'remove' THEN -c.value
+                                ELSE c.value END)::int AS points,
+                       COUNT(*)::int AS line_count, MAX(c.date) AS last_date,
+                       array_position(%s, c.state) AS sequence
+                  FROM classified c
+                  JOIN res_partner p ON p.id = c.partner_id
+                 GROUP BY c.partner_id, p.company_id, c.source, c.rule_id, c.state
+            )
+            SELECT * FROM parts
+            UNION ALL
+            -- What the cap took off: the parts add up to the stored score.
+            SELECT -p.id, p.id, p.company_id, NULL, NULL, 'capped',
+                   p.lead_score - counted.points, 0, NULL,
+                   array_position(%s, 'capped')
+              FROM res_partner p
+              JOIN (SELECT partner_id, SUM(points) AS points FROM parts
+                     WHERE state = 'counting' GROUP BY partner_id) counted
+                ON counted.partner_id = p.id
+             WHERE p.lead_score != counted.points
+            """,
+                [state for state, _label in STATES],
+                [state for state, _label in STATES],
+            )
+        )

@@ -1,0 +1,145 @@
+import random
+from datetime import timedelta
+
+from odoo import Command, fields
+from odoo.tests import tagged
+
+from .common import LeadScoringCase
+from .test_security import ApiCase
+
+
+class TestBreakdown(LeadScoringCase):
+    def parts(self, partner):
+        return self.env["lead.score.breakdown"].search(
+            [("partner_id", "=", partner.id)]
+        )
+
+    def assertAddsUp(self, partners):
+        sums = {
+            group["partner_id"][0]: group["points"]
+            for group in self.env["lead.score.breakdown"].read_group(
+                [("partner_id", "in", partners.ids)], ["points:sum"], ["partner_id"]
+            )
+        }
+        for partner in partners:
+            self.assertEqual(
+                sums.get(partner.id, 0), partner.lead_score, partner.display_name
+            )
+
+    def test_parts_by_source_and_rule_with_what_no_longer_counts(self):
+        now = fields.Datetime.now()
+        rule = self.Rule.create({"name": "Visited pricing", "value": 5})
+        self.add(self.partner, "add", 40, days_ago=9)
+        self.add(self.partner, "set", 10, days_ago=8, source="manual", note="Reset")
+        self.add(self.partner, "add", 5, days_ago=7, source="rule", rule_id=rule.id)
+        self.add(self.partner, "add", 5, days_ago=6, source="rule", rule_id=rule.id)
+        self.add(self.partner, "remove", 3, days_ago=5, source="website")
+        self.add(
+            self.partner, "add", 7, days_ago=4, expiry_date=now - timedelta(hours=1)
+        )
+        self.Operation._expire_operations()
+        self.assertEqual(self.partner.lead_score, 17)
+        parts = {
+            (part.source, part.rule_id, part.state): (part.points, part.line_count)
+            for part in self.parts(self.partner)
+        }
+        self.assertEqual(
+            parts,
+            {
+                ("api", self.Rule, "replaced"): (0, 1),
+                ("manual", self.Rule, "counting"): (10, 1),
+                ("rule", rule, "counting"): (10, 2),
+                ("website", self.Rule, "counting"): (-3, 1),
+                ("api", self.Rule, "expired"): (0, 1),
+            },
+        )
+        self.assertAddsUp(self.partner)
+
+    def test_a_capped_score_shows_what_the_cap_took(self):
+        self.env.cr.execute(
+            """INSERT INTO lead_score_operation (partner_id, date, operation, value,
+                   signed_value, source, expired)
+               SELECT %s, now() - i * interval '1 minute', 'add', 1000000, 1000000,
+                      'api', FALSE
+                 FROM generate_series(1, 2001) i""",
+            [self.partner.id],
+        )
+        self.Operation._refresh_scores([self.partner.id], flush=True)
+        self.assertEqual(self.partner.lead_score, 2_000_000_000)
+        capped = self.parts(self.partner).filtered(lambda p: p.state == "capped")
+        self.assertEqual(capped.points, -1_000_000)
+        self.assertAddsUp(self.partner)
+
+    def test_parts_add_up_to_the_score_on_a_random_ledger(self):
+        rng = random.Random(20261126)
+        now = fields.Datetime.now()
+        partners = self.env["res.partner"].create(
+            [{"name": f"Random {n}"} for n in range(25)]
+        )
+        rule = self.Rule.create({"name": "Random rule", "value": 1})
+        lines = self.Operation
+        for _n in range(300):
+            operation = rng.choice(["add", "add", "add", "remove", "set"])
+            vals = {}
+            if rng.random() < 0.2:
+                vals["expiry_date"] = now + timedelta(hours=rng.choice([-2, 48]))
+            if rng.random() < 0.3:
+                vals.update(source="rule", rule_id=rule.id)
+            lines |= self.add(
+                rng.choice(partners),
+                operation,
+                rng.randint(0, 60),
+                days_ago=rng.randint(0, 90),
+                **vals,
+            )
+        self.Operation._expire_operations()
+        lines.filtered(lambda line: rng.random() < 0.1).sudo().unlink()
+        self.assertTrue(self.Operation.search_count([("expired", "=", True)]))
+        self.assertAddsUp(partners)
+        # And on every contact of the database, the demo's included.
+        self.assertAddsUp(
+            self.env["res.partner"].with_context(active_test=False).search([])
+        )
+
+    def test_contact_form_shows_the_parts(self):
+        self.add(self.partner, "add", 12, source="manual", note="Met at the fair")
+        self.assertEqual(self.partner.lead_score_breakdown_ids.points, 12)
+
+
+@tagged("post_install", "-at_install")
+class TestBreakdownAccess(ApiCase):
+    def test_another_company_s_parts_stay_hidden(self):
+        other_company = self.env["res.company"].create({"name": "Company B"})
+        outsider = self.new_user(
+            "ls_sec_breakdown_b",
+            "lead_scoring.group_lead_scoring_user",
+            company_id=other_company.id,
+            company_ids=[Command.set(other_company.ids)],
+        )
+        self.partner.company_id = self.env.company
+        self.Operation.create({"partner_id": self.partner.id, "value": 9})
+        domain = [("partner_id", "=", self.partner.id)]
+        self.assertEqual(
+            len(self.call(self.user, "lead.score.breakdown", "search", domain)), 1
+        )
+        self.assertFalse(self.call(outsider, "lead.score.breakdown", "search", domain))
+        self.assertRefused(self.internal, "lead.score.breakdown", "search", domain)
+
+
+class TestScoreOverTime(LeadScoringCase):
+    def test_the_score_at_the_end_of_each_day_it_changed(self):
+        self.add(self.partner, "add", 10, days_ago=3)
+        self.add(self.partner, "add", 5, days_ago=3)
+        self.add(self.partner, "set", 2, days_ago=1)
+        self.add(self.partner, "remove", 1, days_ago=0)
+        action = self.partner.action_open_lead_score_history()
+        days = self.env[action["res_model"]].search(action["domain"])
+        today = fields.Datetime.now().date()  # the ledger dates days in UTC
+        self.assertEqual(
+            [(day.date, day.score) for day in days],
+            [
+                (today - timedelta(days=3), 15),
+                (today - timedelta(days=1), 2),
+                (today, 1),
+            ],
+        )

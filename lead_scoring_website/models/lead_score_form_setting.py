@@ -15,6 +15,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import email_normalize
 
+from odoo.addons.lead_scoring.models.lead_score_contact import DEFAULT_CONTACT_FIELD
 from odoo.addons.lead_scoring.models.lead_score_operation import (
     MAX_POINTS,
     OPERATIONS,
@@ -340,10 +341,42 @@ class LeadScoreFormSetting(models.Model):
             "phone": self._submitted(submitted, PHONE_KEYS, PHONE_LIMIT),
         }
 
+    @api.model
+    def _link_contact(self, record, partner, submitted):
+        """Give a record created without a contact (a web lead) the contact
+        with its email, so that it shows the contact's score, as website_crm
+        links a lead to the logged-in visitor with its email. The record keeps
+        the values the visitor typed and the contact is left unchanged."""
+        field = record._fields.get(DEFAULT_CONTACT_FIELD)
+        email = email_normalize(self._submitted(submitted, EMAIL_KEYS) or "")
+        if (
+            not self.env["lead.score.contact"]._holds_contact(field)
+            or record[field.name]
+            or not email
+            or partner.email_normalized != email
+        ):
+            return
+        company = record["company_id"] if "company_id" in record._fields else None
+        if partner.company_id and partner.company_id != company:
+            return
+        # Without this, the lead would take the contact's name, phone... over
+        # the ones typed in the form (crm.lead computes them from its contact).
+        typed = [
+            record._fields[name]
+            for name in submitted
+            if name in record._fields
+            and record._fields[name].compute
+            and record._fields[name].store
+            and not record._fields[name].readonly
+        ]
+        with self.env.protecting(typed, record):
+            record[field.name] = partner
+
     def _score_submission(self, record, submitted, user=None):
         """Score the contact behind this submission; returns the operation."""
         self.ensure_one()
         partner, by_email_only = self._find_or_create_partner(record, submitted, user)
+        self._link_contact(record, partner, submitted)
         if not partner or (by_email_only and self.operation != "add"):
             # Typing someone's email must not lower or reset their score.
             return self.env["lead.score.operation"]

@@ -105,10 +105,74 @@ class TestFormScoring(FormScoringCase):
         # The company is a name on the contact: no company record is created
         # or picked from what a visitor typed.
         self.assertFalse(partner.parent_id)
+        self.assertEqual(lead.partner_id, partner)
+        self.assertEqual(lead.partner_lead_score, 10)
         self.assertEqual(
             (lead.contact_name, lead.partner_name, lead.name),
             ("Jeanne Reviewer", "UI Review SA", "A question"),
         )
+
+    def test_web_lead_gets_the_contact_with_its_email(self):
+        partner = self.env["res.partner"].create(
+            {
+                "name": "Ada",
+                "email": "Ada.Lovelace@example.com",
+                "phone": "+32 2 111 11 11",
+                "company_name": "Analytical Engines",
+            }
+        )
+        self.authenticate(None, None)
+        lead = self.submit(
+            contact_name="Ada L.",
+            partner_name="Babbage & Co",
+            email_from="ada.lovelace@example.com",
+            phone="+32 485 11 22 33",
+        )
+        self.assertEqual(lead.partner_id, partner)
+        self.assertEqual(lead.partner_lead_score, 10)
+        # The lead keeps what the visitor typed ...
+        self.assertEqual(
+            (lead.contact_name, lead.partner_name, lead.email_from),
+            ("Ada L.", "Babbage & Co", "ada.lovelace@example.com"),
+        )
+        self.assertIn("485", lead.phone)
+        # ... and the contact is not renamed or changed by it.
+        self.assertEqual(
+            (partner.name, partner.email, partner.phone, partner.company_name),
+            (
+                "Ada",
+                "Ada.Lovelace@example.com",
+                "+32 2 111 11 11",
+                "Analytical Engines",
+            ),
+        )
+
+    def test_web_lead_is_not_linked_to_another_company_contact(self):
+        other_company = self.env["res.company"].create({"name": "Other company"})
+        stranger = self.env["res.partner"].create(
+            {
+                "name": "Stranger",
+                "email": "shared@example.com",
+                "company_id": other_company.id,
+            }
+        )
+        self.authenticate(None, None)
+        lead = self.submit(email_from="shared@example.com")
+        self.assertTrue(lead.partner_id)
+        self.assertNotEqual(lead.partner_id, stranger)
+        self.assertEqual(stranger.lead_score, 0)
+        self.assertFalse(stranger.opportunity_ids)
+
+    def test_logged_in_user_with_another_email_is_not_the_lead_contact(self):
+        # As website_crm: the lead gets a contact with its own email only.
+        user = new_test_user(self.env, "ls_portal", groups="base.group_portal")
+        self.authenticate("ls_portal", "ls_portal")
+        lead = self.submit(
+            email_from="someone.else@example.com",
+            csrf_token=http.Request.csrf_token(self),
+        )
+        self.assertEqual(user.partner_id.lead_score, 10)
+        self.assertFalse(lead.partner_id)
 
     def test_typed_names_are_cut_and_on_one_line(self):
         self.authenticate(None, None)
@@ -150,8 +214,10 @@ class TestFormScoring(FormScoringCase):
         partner = self.operations().partner_id
         self.assertEqual(partner.name, "Jeanne Reviewer")
         self.assertEqual(partner.company_name, "UI Review SA")
-        self.assertEqual(partner.lead_score, 25)
         self.assertEqual(lead.name, "Demo")
+        # The pipeline shows the lead's score.
+        self.assertEqual(lead.partner_id, partner)
+        self.assertEqual(lead.partner_lead_score, 25)
 
     def test_contact_us_email_form_scores(self):
         # The default Contact Us form creates an email, which has no contact.

@@ -15,6 +15,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import email_normalize
 
+from odoo.addons.lead_scoring.models.lead_score_contact import DEFAULT_CONTACT_FIELD
 from odoo.addons.lead_scoring.models.lead_score_operation import (
     MAX_POINTS,
     OPERATIONS,
@@ -31,6 +32,18 @@ EPOCH = datetime(1970, 1, 1)
 EMAIL_KEYS = ("email_from", "email", "partner_email")
 PHONE_KEYS = ("phone", "partner_phone", "mobile")
 NAME_KEYS = ("contact_name", "partner_name", "name")
+# Where the sender's company is, on models without a field for the person's name
+# (a lead has one and keeps the company in partner_name, as website_crm's form).
+COMPANY_KEYS = ("company_name", "company")
+# What a new contact takes of the visitor's typed values, at most.
+NAME_LIMIT = 128
+PHONE_LIMIT = 64
+# The demo's Contact Us form creates leads: its inputs, as a lead's fields.
+CONTACTUS_LEAD_FIELDS = {
+    "name": "contact_name",
+    "company": "partner_name",
+    "subject": "name",
+}
 EDITOR_OPERATIONS = {"off", *dict(OPERATIONS)}
 TEXT_LIMIT = 256
 
@@ -226,6 +239,16 @@ class LeadScoreFormSetting(models.Model):
         for form in arch.iterfind(".//form[@id='contactus_form']"):
             form.set("data-model_name", "crm.lead")
             form.set(SETTING_ATTRIBUTE, str(setting.id))
+            # The lead's fields, named as website_crm's form names them.
+            for field in form.iterfind(".//*[@name]"):
+                name = CONTACTUS_LEAD_FIELDS.get(field.get("name"), field.get("name"))
+                field.set("name", name)
+                if name == "email_to":
+                    # The mail's recipient, meaningless for a lead.
+                    block = field.xpath(
+                        "ancestor::*[contains(@class, 's_website_form_field')][1]"
+                    )[0]
+                    block.getparent().remove(block)
         view.arch_db = etree.tostring(arch, encoding="unicode")
 
     @api.model
@@ -250,10 +273,12 @@ class LeadScoreFormSetting(models.Model):
     # Scoring
     # ------------------------------------------------------------------
     @api.model
-    def _submitted(self, submitted, keys):
+    def _submitted(self, submitted, keys, limit=TEXT_LIMIT):
+        """The first value posted under keys, on one line, cut to limit."""
         for key in keys:
             value = submitted.get(key)
-            if isinstance(value, str) and value.strip():
+            value = " ".join(value.split())[:limit] if isinstance(value, str) else ""
+            if value.strip():
                 return value.strip()
         return False
 
@@ -286,29 +311,72 @@ class LeadScoreFormSetting(models.Model):
         )
         if partner:
             return partner, True
-        # A model with a field for the person's name keeps its subject in `name`.
-        name_keys = ("contact_name",) if "contact_name" in record._fields else NAME_KEYS
-        first_last = [
-            self._submitted(submitted, (key,)) for key in ("first_name", "last_name")
-        ]
-        name = self._submitted(submitted, name_keys) or " ".join(
-            filter(None, first_last)
-        )
         # Simultaneous submissions with this new email make one contact.
         self.env["lead.score.form.email"].sudo()._claim(normalized)
+        values = self._new_contact_values(record, submitted)
         new_partner = partners.create(
-            {
-                "name": name or normalized,
-                "email": email,
-                "phone": self._submitted(submitted, PHONE_KEYS),
-            }
+            dict(values, name=values["name"] or normalized, email=email)
         )
         return new_partner, False
+
+    @api.model
+    def _new_contact_values(self, record, submitted):
+        """Name, company and phone of a new contact, from what the visitor typed
+        (only ever written on a contact the submission creates)."""
+        if "contact_name" in record._fields:
+            # A lead keeps its subject in `name` and the company in partner_name.
+            name_keys, company_keys = ("contact_name",), ("partner_name",)
+        else:
+            name_keys, company_keys = NAME_KEYS, COMPANY_KEYS
+        first_last = [
+            self._submitted(submitted, (key,), NAME_LIMIT)
+            for key in ("first_name", "last_name")
+        ]
+        name = self._submitted(submitted, name_keys, NAME_LIMIT) or " ".join(
+            filter(None, first_last)
+        )
+        return {
+            "name": name[:NAME_LIMIT],
+            "company_name": self._submitted(submitted, company_keys, NAME_LIMIT),
+            "phone": self._submitted(submitted, PHONE_KEYS, PHONE_LIMIT),
+        }
+
+    @api.model
+    def _link_contact(self, record, partner, submitted):
+        """Give a record created without a contact (a web lead) the contact
+        with its email, so that it shows the contact's score, as website_crm
+        links a lead to the logged-in visitor with its email. The record keeps
+        the values the visitor typed and the contact is left unchanged."""
+        field = record._fields.get(DEFAULT_CONTACT_FIELD)
+        email = email_normalize(self._submitted(submitted, EMAIL_KEYS) or "")
+        if (
+            not self.env["lead.score.contact"]._holds_contact(field)
+            or record[field.name]
+            or not email
+            or partner.email_normalized != email
+        ):
+            return
+        company = record["company_id"] if "company_id" in record._fields else None
+        if partner.company_id and partner.company_id != company:
+            return
+        # Without this, the lead would take the contact's name, phone... over
+        # the ones typed in the form (crm.lead computes them from its contact).
+        typed = [
+            record._fields[name]
+            for name in submitted
+            if name in record._fields
+            and record._fields[name].compute
+            and record._fields[name].store
+            and not record._fields[name].readonly
+        ]
+        with self.env.protecting(typed, record):
+            record[field.name] = partner
 
     def _score_submission(self, record, submitted, user=None):
         """Score the contact behind this submission; returns the operation."""
         self.ensure_one()
         partner, by_email_only = self._find_or_create_partner(record, submitted, user)
+        self._link_contact(record, partner, submitted)
         if not partner or (by_email_only and self.operation != "add"):
             # Typing someone's email must not lower or reset their score.
             return self.env["lead.score.operation"]

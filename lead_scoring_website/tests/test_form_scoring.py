@@ -2,6 +2,8 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from unittest.mock import patch
 
+from lxml import html
+
 from odoo import http
 from odoo.tests import new_test_user, tagged
 from odoo.tools.misc import hmac
@@ -50,6 +52,8 @@ class TestFormScoring(FormScoringCase):
         self.assertEqual((operation.res_model, operation.res_id), ("crm.lead", lead.id))
         self.assertEqual(partner.lead_score, 10)
         self.assertEqual(self.env["res.partner"].search_count([]), partner_count)
+        # A contact found by its email is not renamed by the form.
+        self.assertEqual(partner.name, "Ada")
 
     def test_typed_email_cannot_lower_or_reset_a_score(self):
         partner = self.env["res.partner"].create(
@@ -86,6 +90,135 @@ class TestFormScoring(FormScoringCase):
         self.assertEqual(partner.lead_score, 10)
         self.assertEqual(self.operations(partner).res_id, lead.id)
 
+    def test_new_contact_named_as_the_form(self):
+        self.authenticate(None, None)
+        lead = self.submit(
+            contact_name="Jeanne Reviewer",
+            partner_name="UI Review SA",
+            email_from="jeanne.reviewer@example.com",
+        )
+        partner = self.operations().partner_id
+        self.assertEqual(
+            (partner.name, partner.company_name, partner.is_company),
+            ("Jeanne Reviewer", "UI Review SA", False),
+        )
+        # The company is a name on the contact: no company record is created
+        # or picked from what a visitor typed.
+        self.assertFalse(partner.parent_id)
+        self.assertEqual(lead.partner_id, partner)
+        self.assertEqual(lead.partner_lead_score, 10)
+        self.assertEqual(
+            (lead.contact_name, lead.partner_name, lead.name),
+            ("Jeanne Reviewer", "UI Review SA", "A question"),
+        )
+
+    def test_web_lead_gets_the_contact_with_its_email(self):
+        partner = self.env["res.partner"].create(
+            {
+                "name": "Ada",
+                "email": "Ada.Lovelace@example.com",
+                "phone": "+32 2 111 11 11",
+                "company_name": "Analytical Engines",
+            }
+        )
+        self.authenticate(None, None)
+        lead = self.submit(
+            contact_name="Ada L.",
+            partner_name="Babbage & Co",
+            email_from="ada.lovelace@example.com",
+            phone="+32 485 11 22 33",
+        )
+        self.assertEqual(lead.partner_id, partner)
+        self.assertEqual(lead.partner_lead_score, 10)
+        # The lead keeps what the visitor typed ...
+        self.assertEqual(
+            (lead.contact_name, lead.partner_name, lead.email_from),
+            ("Ada L.", "Babbage & Co", "ada.lovelace@example.com"),
+        )
+        self.assertIn("485", lead.phone)
+        # ... and the contact is not renamed or changed by it.
+        self.assertEqual(
+            (partner.name, partner.email, partner.phone, partner.company_name),
+            (
+                "Ada",
+                "Ada.Lovelace@example.com",
+                "+32 2 111 11 11",
+                "Analytical Engines",
+            ),
+        )
+
+    def test_web_lead_is_not_linked_to_another_company_contact(self):
+        other_company = self.env["res.company"].create({"name": "Other company"})
+        stranger = self.env["res.partner"].create(
+            {
+                "name": "Stranger",
+                "email": "shared@example.com",
+                "company_id": other_company.id,
+            }
+        )
+        self.authenticate(None, None)
+        lead = self.submit(email_from="shared@example.com")
+        self.assertTrue(lead.partner_id)
+        self.assertNotEqual(lead.partner_id, stranger)
+        self.assertEqual(stranger.lead_score, 0)
+        self.assertFalse(stranger.opportunity_ids)
+
+    def test_logged_in_user_with_another_email_is_not_the_lead_contact(self):
+        # As website_crm: the lead gets a contact with its own email only.
+        user = new_test_user(self.env, "ls_portal", groups="base.group_portal")
+        self.authenticate("ls_portal", "ls_portal")
+        lead = self.submit(
+            email_from="someone.else@example.com",
+            csrf_token=http.Request.csrf_token(self),
+        )
+        self.assertEqual(user.partner_id.lead_score, 10)
+        self.assertFalse(lead.partner_id)
+
+    def test_typed_names_are_cut_and_on_one_line(self):
+        self.authenticate(None, None)
+        self.submit(
+            contact_name="  Eve\n\tHacker " + "x" * 5000,
+            partner_name="Evil\r\nCorp " + "y" * 5000,
+            phone="1" * 5000,
+            email_from="eve@example.com",
+        )
+        partner = self.operations().partner_id
+        self.assertEqual(partner.email, "eve@example.com")
+        self.assertTrue(partner.name.startswith("Eve Hacker xxx"))
+        self.assertEqual(len(partner.name), 128)
+        self.assertTrue(partner.company_name.startswith("Evil Corp yyy"))
+        self.assertEqual(len(partner.company_name), 128)
+        self.assertLessEqual(len(partner.phone), 64)
+
+    def test_demo_contact_us_form_names_its_contact(self):
+        # The demo's Contact Us form posts what website_crm's lead form posts.
+        response = self.url_open("/contactus")
+        form = html.fromstring(response.content).xpath("//form[@id='contactus_form']")[
+            0
+        ]
+        self.assertEqual(form.get("data-model_name"), "crm.lead")
+        names = set(form.xpath(".//*[@name]/@name"))
+        self.assertLessEqual(
+            {"contact_name", "partner_name", "name", "email_from"}, names
+        )
+        self.assertFalse(names & {"company", "subject", "email_to"})
+        token = form.xpath(".//input[@name='lead_scoring_token']/@value")[0]
+        self.authenticate(None, None)
+        lead = self.submit(
+            token=token,
+            contact_name="Jeanne Reviewer",
+            partner_name="UI Review SA",
+            email_from="jeanne.reviewer@example.com",
+            name="Demo",
+        )
+        partner = self.operations().partner_id
+        self.assertEqual(partner.name, "Jeanne Reviewer")
+        self.assertEqual(partner.company_name, "UI Review SA")
+        self.assertEqual(lead.name, "Demo")
+        # The pipeline shows the lead's score.
+        self.assertEqual(lead.partner_id, partner)
+        self.assertEqual(lead.partner_lead_score, 25)
+
     def test_contact_us_email_form_scores(self):
         # The default Contact Us form creates an email, which has no contact.
         mail_setting = self.Setting.create(
@@ -104,6 +237,7 @@ class TestFormScoring(FormScoringCase):
             name="Alan Turing",
             email_from="alan@example.com",
             subject="Enigma",
+            company="Bletchley Park",
             email_to="info@example.com",
             website_form_signature=hmac(
                 self.env(su=True), "website_form_signature", "info@example.com"
@@ -111,6 +245,7 @@ class TestFormScoring(FormScoringCase):
         )
         partner = self.env["res.partner"].search([("email", "=", "alan@example.com")])
         self.assertEqual(partner.name, "Alan Turing")
+        self.assertEqual(partner.company_name, "Bletchley Park")
         self.assertEqual(partner.lead_score, 7)
         operation = self.operations(partner)
         self.assertEqual(

@@ -27,10 +27,14 @@ class TestUi(HttpCase):
             [("email", "=", "grace.hopper@example.com")]
         )
         self.assertEqual(partner.name, "Grace Hopper")
+        self.assertEqual(partner.company_name, "Navy")
         self.assertEqual(partner.lead_score, 15)
         lead = self.env["crm.lead"].search(
             [("email_from", "=", "grace.hopper@example.com")]
         )
+        # The lead the visitor created shows the score in the pipeline.
+        self.assertEqual(lead.partner_id, partner)
+        self.assertEqual(lead.partner_lead_score, 15)
         operation = partner.lead_score_operation_ids
         self.assertEqual((operation.res_model, operation.res_id), ("crm.lead", lead.id))
         self.assertEqual(operation.note, "Asked us a question")

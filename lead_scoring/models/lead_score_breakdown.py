@@ -39,8 +39,9 @@ class LeadScoreBreakdown(models.Model):
             "source",
             "rule_id",
             "expired",
+            "balance",
         ],
-        "res.partner": ["lead_score", "company_id"],
+        "res.partner": ["company_id"],
     }
 
     partner_id = fields.Many2one("res.partner", string="Contact", readonly=True)
@@ -71,7 +72,10 @@ class LeadScoreBreakdown(models.Model):
                                < COUNT(*) FILTER (WHERE o.operation = 'set' AND NOT o.expired)
                                      OVER (PARTITION BY o.partner_id)
                             THEN 'replaced'
-                            ELSE 'counting' END AS state
+                            ELSE 'counting' END AS state,
+                       -- The score: the balance of the contact's last line.
+                       FIRST_VALUE(o.balance) OVER (PARTITION BY o.partner_id
+                                                   ORDER BY o.date DESC, o.id DESC) AS score
                   FROM lead_score_operation o
             ), parts AS NOT MATERIALIZED (
                 SELECT MIN(c.id) AS id, c.partner_id, p.company_id, c.source,
@@ -80,22 +84,21 @@ class LeadScoreBreakdown(models.Model):
                                 WHEN c.operation = 'remove' THEN -c.value
                                 ELSE c.value END)::int AS points,
                        COUNT(*)::int AS line_count, MAX(c.date) AS last_date,
-                       array_position(%s, c.state) AS sequence
+                       array_position(%s, c.state) AS sequence, MAX(c.score) AS score
                   FROM classified c
                   JOIN res_partner p ON p.id = c.partner_id
                  GROUP BY c.partner_id, p.company_id, c.source, c.rule_id, c.state
             )
-            SELECT * FROM parts
+            SELECT id, partner_id, company_id, source, rule_id, state, points,
+                   line_count, last_date, sequence
+              FROM parts
             UNION ALL
-            -- What the cap took off: the parts add up to the stored score.
-            SELECT -p.id, p.id, p.company_id, NULL, NULL, 'capped',
-                   p.lead_score - counted.points, 0, NULL,
-                   array_position(%s, 'capped')
-              FROM res_partner p
-              JOIN (SELECT partner_id, SUM(points) AS points FROM parts
-                     WHERE state = 'counting' GROUP BY partner_id) counted
-                ON counted.partner_id = p.id
-             WHERE p.lead_score != counted.points
+            -- What the cap took off: the parts add up to the score.
+            SELECT -partner_id, partner_id, MIN(company_id), NULL, NULL, 'capped',
+                   MAX(score) - SUM(points), 0, NULL, array_position(%s, 'capped')
+              FROM parts
+             GROUP BY partner_id
+            HAVING MAX(score) != SUM(points)
             """,
                 [state for state, _label in STATES],
                 [state for state, _label in STATES],

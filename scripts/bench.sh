@@ -7,11 +7,12 @@ source "$(dirname "$0")/lib.sh"
 contacts=${1:-100000}
 runner=${2:-inline}
 bash "$REPO_DIR/scripts/bootstrap.sh"
+pg_use test
 pg_start
 db=lead_scoring_bench
 # This checkout's addons, whichever checkout wrote the shared configuration.
 BENCH_CONF=$CACHE_DIR/odoo-bench.conf
-sed -e "s|^addons_path = [^,]*,|addons_path = $REPO_DIR,|" "$ODOO_CONF" >"$BENCH_CONF"
+write_test_conf "$BENCH_CONF"
 template=lead_scoring_bench_template
 # The addons installed without demo data, kept as a template while they do
 # not change, so that a second benchmark starts in seconds.

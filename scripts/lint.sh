@@ -1,12 +1,8 @@
 #!/usr/bin/env bash
-# Lint: ruff (lint and format) and pylint-odoo's mandatory checks.
+# Lint: the hooks of .pre-commit-config.yaml on every file of the repository
+# (ruff, pylint-odoo's mandatory checks, OCA's manifest, XML and translation
+# checks, readme fragments), with the tools of the project's virtualenv.
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_DIR"
-say "ruff"
-"$VENV/bin/ruff" check .
-"$VENV/bin/ruff" format --check --diff .
-say "pylint-odoo (mandatory checks)"
-PYTHONPATH=$ODOO_DIR "$VENV/bin/pylint" --rcfile=.pylintrc-mandatory \
-  lead_scoring lead_scoring_website lead_scoring_marketing lead_scoring_queue_job
-say "readme fragments"
-"$PY" "$REPO_DIR/scripts/gen_readme.py" --check
+export PATH=$VENV/bin:$PATH PYTHONPATH=$ODOO_DIR PRE_COMMIT_HOME=$CACHE_DIR/pre-commit
+"$VENV/bin/pre-commit" run --all-files

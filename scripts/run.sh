@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Runs the product: installs what is missing, creates the demo database with
 # the three addons on first use, then serves Odoo on http://localhost:8069.
+# Its database lives on the private durable PostgreSQL server ("run"), or on
+# a server of your own named by LEAD_SCORING_DB_HOST and friends (README).
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_DIR"
 bash "$REPO_DIR/scripts/bootstrap.sh"
-pg_start
+use_run_server
+[ -n "${LEAD_SCORING_DB_HOST:-}" ] || pg_start
 
 PID_FILE=$CACHE_DIR/odoo.pid
 LOG_FILE=$CACHE_DIR/odoo.log
@@ -14,12 +17,12 @@ else
   stamp=$CACHE_DIR/addons.sha1
   code=$(git -C "$REPO_DIR" ls-files -s -- 'lead_scoring*' | sha1sum)
   if ! db_exists "$RUN_DB"; then
-    say "Creating database $RUN_DB with demo data (a few minutes, once)"
-    odoo_bin -d "$RUN_DB" -i "$ADDONS" --stop-after-init --log-level=warn
+    step run "Creating the database $RUN_DB with demo data (a few minutes, once)" \
+      odoo_bin -d "$RUN_DB" -i "$ADDONS" --stop-after-init --log-level=warn
     printf '%s' "$code" >"$stamp"
   elif [ "$code" != "$(cat "$stamp" 2>/dev/null)" ]; then
-    say "Updating the addons in $RUN_DB"
-    odoo_bin -d "$RUN_DB" -u "$ADDONS" --stop-after-init --log-level=warn
+    step run "Updating the addons in $RUN_DB" \
+      odoo_bin -d "$RUN_DB" -u "$ADDONS" --stop-after-init --log-level=warn
     printf '%s' "$code" >"$stamp"
   fi
   say "Starting Odoo"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stops what `make run` started: Odoo and the private PostgreSQL server.
+# Stops what `make run` started: Odoo and its private PostgreSQL server.
 source "$(dirname "$0")/lib.sh"
 PID_FILE=$CACHE_DIR/odoo.pid
 if [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
@@ -8,5 +8,8 @@ if [ -f "$PID_FILE" ] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
   say "Odoo stopped"
 fi
 rm -f "$PID_FILE"
-pg_stop
-say "PostgreSQL stopped"
+use_run_server
+if [ -z "${LEAD_SCORING_DB_HOST:-}" ]; then
+  pg_stop
+  say "PostgreSQL stopped"
+fi

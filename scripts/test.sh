@@ -9,8 +9,10 @@ cd "$REPO_DIR"
 bash "$REPO_DIR/scripts/bootstrap.sh"
 bash "$REPO_DIR/scripts/lint.sh"
 
+# The test server (lib.sh): fast, not durable, for databases made to be dropped.
+pg_use test
 pg_was_running=1
-as_pg_owner "$(pg_bin pg_ctl)" -D "$PG_DATA" status >/dev/null 2>&1 || pg_was_running=0
+pg_running || pg_was_running=0
 pg_start
 [ "$pg_was_running" = 1 ] || trap pg_stop EXIT
 
@@ -21,10 +23,8 @@ TEST_PORT=${LEAD_SCORING_TEST_PORT:-18069}
 TEST_CONF=$CACHE_DIR/odoo-$TEST_DB.conf
 LOG_DIR=$CACHE_DIR/test-logs/$TEST_DB
 mkdir -p "$LOG_DIR"
-sed -e "s/^http_port = .*/http_port = $TEST_PORT/" \
-  -e "s/^gevent_port = .*/gevent_port = $((TEST_PORT + 3))/" \
-  -e "s|^addons_path = [^,]*,|addons_path = $REPO_DIR,|" \
-  "$ODOO_CONF" >"$TEST_CONF"
+write_test_conf "$TEST_CONF" -e "s/^http_port = .*/http_port = $TEST_PORT/" \
+  -e "s/^gevent_port = .*/gevent_port = $((TEST_PORT + 3))/"
 
 say "Installing $ADDONS into a fresh database $TEST_DB"
 psql_run -d postgres -c "DROP DATABASE IF EXISTS $TEST_DB" 2>/dev/null

@@ -68,11 +68,13 @@ class ResPartner(models.Model):
     @api.depends("lead_score_operation_ids")
     def _compute_lead_score(self):
         # The ledger's replay has stored each line's balance already
-        # (see lead.score.operation._refresh_scores).
+        # (see lead.score.operation._refresh_scores). A form or a wizard
+        # computes the score of a new record standing for a saved contact:
+        # that contact's ledger is its origin's.
         balances = self.env["lead.score.operation"]._latest_balances(
-            self.filtered("id").ids
+            self._origin.filtered("id").ids
         )
-        scores = {partner: balances.get(partner.id) or 0 for partner in self}
+        scores = {partner: balances.get(partner._origin.id) or 0 for partner in self}
         tiers = self.env["lead.score.tier"].sudo()._tier_for_scores(scores.values())
         for partner, score in scores.items():
             partner.lead_score = score

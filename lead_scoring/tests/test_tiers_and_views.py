@@ -37,6 +37,69 @@ class TestTiers(LeadScoringCase):
         )
         self.assertTrue(tracked)
         self.assertEqual(tracked[:1].new_value_char, "Hot")
+        # The score is in the same message.
+        score = tracked.mail_message_id.tracking_value_ids.filtered(
+            lambda t: t.field_id.name == "lead_score"
+        )
+        self.assertEqual((score.old_value_integer, score.new_value_integer), (0, 120))
+
+    def _tracked_scores(self):
+        self.env(context={}).flush_all()
+        self.env.cr.precommit.run()
+        return self.env["mail.tracking.value"].search(
+            [
+                ("mail_message_id.model", "=", "res.partner"),
+                ("mail_message_id.res_id", "=", self.partner.id),
+                ("field_id.name", "=", "lead_score"),
+            ]
+        )
+
+    def test_score_changes_within_a_tier_are_logged_only_by_hand(self):
+        env = self.env(context={})
+        self.add(self.partner, "add", 10)
+        env["lead.score.operation"].create(
+            {"partner_id": self.partner.id, "operation": "add", "value": 5}
+        )
+        self.assertFalse(self._tracked_scores())
+        wizard = (
+            env["lead.score.adjust"]
+            .with_user(self.user)
+            .create(
+                {
+                    "partner_ids": [(6, 0, self.partner.ids)],
+                    "value": 7,
+                    "note": "Met at a fair",
+                }
+            )
+        )
+        wizard.action_apply()
+        tracked = self._tracked_scores()
+        self.assertEqual(
+            (tracked.old_value_integer, tracked.new_value_integer), (15, 22)
+        )
+
+    def test_contact_form_shows_the_score_and_opens_its_history(self):
+        self.add(self.partner, "add", 60)
+        self.add(self.partner, "remove", 5)
+        arch = etree.fromstring(
+            self.env["res.partner"]
+            .with_user(self.user)
+            .get_views([(False, "form")])["views"]["form"]["arch"]
+        )
+        button = arch.find(
+            ".//div[@name='button_box']/button[@name='action_view_lead_score_operations']"
+        )
+        self.assertIsNotNone(button.find(".//field[@name='lead_score']"))
+        self.assertIsNotNone(button.find(".//field[@name='lead_score_tier_id']"))
+        history = arch.find(".//field[@name='lead_score_operation_ids']/list")
+        self.assertEqual(
+            history.find("field[@name='signed_value']").get("string"), "Points"
+        )
+        self.assertIsNone(history.find("field[@name='value']"))
+        action = self.partner.with_user(self.user).action_view_lead_score_operations()
+        history = self.Operation.search(action["domain"])
+        self.assertEqual(history, self.partner.lead_score_operation_ids)
+        self.assertEqual(sorted(history.mapped("signed_value")), [-5, 60])
 
     def test_changing_bands_moves_contacts(self):
         self.add(self.partner, "add", 70)

@@ -17,6 +17,8 @@ class ResPartner(models.Model):
         store=True,
         index=True,
         readonly=True,
+        # A group of contacts (a tier, a country ...) shows its average score.
+        aggregator="avg",
         # Logged only with a tier change or a person's adjustment: see _mail_track.
         tracking=True,
         groups=SCORE_GROUP,

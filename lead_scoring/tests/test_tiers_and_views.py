@@ -1,7 +1,7 @@
 from lxml import etree
 
 from odoo.exceptions import ValidationError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
 from .common import LeadScoringCase
@@ -118,6 +118,41 @@ class TestTiers(LeadScoringCase):
         self.assertEqual(len(shown), self.hot.partner_count)
         self.assertTrue(all(score >= 100 for score in shown.mapped("lead_score")))
 
+    def test_groups_show_the_average_score(self):
+        other = self.env["res.partner"].create({"name": "Other hot contact"})
+        self.add(self.partner, "add", 100)
+        self.add(other, "add", 200)
+        leads = self.env["crm.lead"].create(
+            [
+                {"name": "Deal", "partner_id": partner.id}
+                for partner in (self.partner, other)
+            ]
+        )
+        for records, score, tier in (
+            (self.partner | other, "lead_score", "lead_score_tier_id"),
+            (leads, "partner_lead_score", "partner_lead_score_tier_id"),
+        ):
+            with self.subTest(model=records._name):
+                groups = records.read_group(
+                    [("id", "in", records.ids)], [score], [tier]
+                )
+                self.assertEqual(groups[0][score], 150)
+
+    def test_tier_kanban_puts_the_highest_scores_first(self):
+        other = self.env["res.partner"].create({"name": "Aaron"})
+        self.add(self.partner, "add", 300)
+        self.add(other, "add", 120)
+        action = self.hot.action_view_partners()
+        kanban = {mode: view for view, mode in action["views"]}["kanban"]
+        views = self.env["res.partner"].get_views([(kanban, "kanban")])
+        order = etree.fromstring(views["views"]["kanban"]["arch"]).get("default_order")
+        shown = self.env["res.partner"].search(
+            action["domain"] + [("id", "in", (self.partner | other).ids)], order=order
+        )
+        self.assertEqual(shown.ids, [self.partner.id, other.id])
+        by_tier = self.env.ref("lead_scoring.res_partner_action_by_tier")
+        self.assertIn("'group_by': 'lead_score_tier_id'", by_tier.context)
+
     def test_duplicate_bands_are_refused(self):
         with self.assertRaises(ValidationError):
             self.Tier.create({"name": "Lukewarm", "min_score": 50})
@@ -170,6 +205,23 @@ class TestViews(LeadScoringCase):
             .search(between + [("id", "in", (low | self.partner).ids)])
         )
         self.assertEqual(found, low)
+
+    def test_leads_without_a_contact_show_no_score(self):
+        self.salesman = new_test_user(
+            self.env,
+            "ls_salesman",
+            groups="sales_team.group_sale_salesman,lead_scoring.group_lead_scoring_user",
+        )
+        arch = (
+            self.env["crm.lead"]
+            .with_user(self.salesman)
+            .get_views([(self.env.ref("crm.crm_case_tree_view_oppor").id, "list")])
+        )
+        column = etree.fromstring(arch["views"]["list"]["arch"]).find(
+            ".//field[@name='partner_lead_score']"
+        )
+        self.assertEqual(column.get("invisible"), "not partner_id")
+        self.assertEqual(column.get("string"), "Score")
 
     def test_score_columns_are_hidden_without_the_group(self):
         fields_user = (

@@ -238,3 +238,15 @@ class TestViews(LeadScoringCase):
             .get_views([(False, "list")])
         )
         self.assertNotIn("lead_score", arch["views"]["list"]["arch"])
+
+    def test_french_installed_after_the_addons_names_the_tab_in_french(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["lead_scoring"], ["fr_FR"])
+        arch = (
+            self.env["res.partner"]
+            .with_user(self.user)
+            .with_context(lang="fr_FR")
+            .get_views([(False, "form")])["views"]["form"]["arch"]
+        )
+        tab = etree.fromstring(arch).find(".//page[@name='lead_scoring']")
+        self.assertEqual(tab.get("string"), "Scoring des pistes")

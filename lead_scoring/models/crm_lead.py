@@ -14,6 +14,7 @@ class CrmLead(models.Model):
         string="Contact Score",
         store=True,
         index=True,
+        aggregator="avg",
         groups=SCORE_GROUP,
     )
     partner_lead_score_tier_id = fields.Many2one(

@@ -19,6 +19,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL, split_every
 
+from .res_partner import MANUAL_SCORE_KEY
+
 MAX_POINTS = 1_000_000
 # Keeps a folded balance inside PostgreSQL's int4, whatever the ledger holds.
 MAX_BALANCE = 2_000_000_000
@@ -303,6 +305,12 @@ class LeadScoreOperation(models.Model):
         new_vals = [v for v in vals_list if self._key_of(v) not in existing]
         created = super().create(new_vals) if new_vals else self.browse()
         created.filtered(lambda op: op.rule_id and not op.rule_name)._copy_rule_names()
+        # A person's adjustment is logged in the contact's chatter (see
+        # res.partner._mail_track).
+        adjusted = created.filtered(lambda op: op.source == "manual").partner_id
+        if adjusted:
+            precommit = self.env.cr.precommit.data
+            precommit.setdefault(MANUAL_SCORE_KEY, set()).update(adjusted.ids)
         created._refresh_scores(created.partner_id.ids)
         # Answer in the caller's order, retried calls getting the first record.
         created_iter = iter(created)

@@ -133,6 +133,16 @@ class LeadScoreRule(models.Model):
         help="A condition holds values only: uid, company_id, company_ids, today, "
         "context_today(), relativedelta, timedelta, datetime and time can be used.",
     )
+    match_all = fields.Boolean(
+        string="Score every contact",
+        help="A rule without a condition scores every contact (for a rule on "
+        "records, every record of the model): tick to confirm that it should.",
+    )
+    match_count = fields.Integer(
+        string="Matching now",
+        compute="_compute_match_count",
+        help="The records that match the condition now, among those you may read.",
+    )
     user_id = fields.Many2one(
         "res.users",
         string="Runs with the rights of",
@@ -151,7 +161,7 @@ class LeadScoreRule(models.Model):
     repeat_days = fields.Integer(string="Every (days)", default=30)
     expiry_days = fields.Integer(
         string="Points expire after (days)",
-        help="Leave 0 for points that never expire.",
+        help="Empty or 0: the points never expire.",
     )
     operation_ids = fields.One2many(
         "lead.score.operation", "rule_id", string="Score operations"
@@ -203,6 +213,17 @@ class LeadScoreRule(models.Model):
                 min(100.0, 100.0 * rule.pass_cursor / total) if rule.pass_date else 0.0
             )
 
+    @api.depends("condition_type", "model_id", "domain")
+    def _compute_match_count(self):
+        # With the rights of the user editing the rule, who becomes its author
+        # on saving (see write).
+        for rule in self:
+            try:
+                domain = rule._get_domain()
+                rule.match_count = self.env[rule.model_name].search_count(domain)
+            except Exception:  # noqa: BLE001 - a condition being written counts nothing
+                rule.match_count = 0
+
     def _compute_operation_count(self):
         counts = dict(
             self.env["lead.score.operation"]._read_group(
@@ -238,7 +259,14 @@ class LeadScoreRule(models.Model):
                     _("Rule %s: points expire after 0 to 3650 days.", rule.name)
                 )
 
-    @api.constrains("condition_type", "model_id", "partner_field_id", "domain")
+    @api.constrains(
+        "condition_type",
+        "model_id",
+        "partner_field_id",
+        "domain",
+        "match_all",
+        "active",
+    )
     def _check_condition(self):
         # Models and fields are read as superuser (their metadata is admin
         # only); the condition's query runs with the author's rights.
@@ -269,6 +297,18 @@ class LeadScoreRule(models.Model):
                         error=error,
                     )
                 ) from error
+            if (
+                rule.active
+                and not rule.match_all
+                and rule._get_domain() == expression.TRUE_DOMAIN
+            ):
+                raise ValidationError(
+                    _(
+                        "Rule %s has no condition: it would score every contact. Add "
+                        'a condition, or tick "Score every contact" to confirm.',
+                        rule.name,
+                    )
+                )
 
     # ------------------------------------------------------------------
     # Queries

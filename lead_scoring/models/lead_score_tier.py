@@ -57,7 +57,7 @@ class LeadScoreTier(models.Model):
     def action_view_partners(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
-            "contacts.action_contacts"
+            "lead_scoring.res_partner_action_by_tier"
         )
         action["domain"] = [("lead_score_tier_id", "=", self.id)]
         action["context"] = {"default_is_company": False}

@@ -4,6 +4,8 @@ from odoo import Command, _, api, fields, models
 from odoo.tools.sql import column_exists, create_column
 
 SCORE_GROUP = "lead_scoring.group_lead_scoring_user"
+# The contacts whose score a person changed by hand in this transaction.
+MANUAL_SCORE_KEY = "lead_scoring.manual_score"
 
 
 class ResPartner(models.Model):
@@ -15,6 +17,10 @@ class ResPartner(models.Model):
         store=True,
         index=True,
         readonly=True,
+        # A group of contacts (a tier, a country ...) shows its average score.
+        aggregator="avg",
+        # Logged only with a tier change or a person's adjustment: see _mail_track.
+        tracking=True,
         groups=SCORE_GROUP,
         help="The balance of the contact's score operations.",
     )
@@ -74,15 +80,38 @@ class ResPartner(models.Model):
     @api.depends("lead_score_operation_ids")
     def _compute_lead_score(self):
         # The ledger's replay has stored each line's balance already
-        # (see lead.score.operation._refresh_scores).
+        # (see lead.score.operation._refresh_scores). A form or a wizard
+        # computes the score of a new record standing for a saved contact:
+        # that contact's ledger is its origin's.
         balances = self.env["lead.score.operation"]._latest_balances(
-            self.filtered("id").ids
+            self._origin.filtered("id").ids
         )
-        scores = {partner: balances.get(partner.id) or 0 for partner in self}
+        scores = {partner: balances.get(partner._origin.id) or 0 for partner in self}
         tiers = self.env["lead.score.tier"].sudo()._tier_for_scores(scores.values())
         for partner, score in scores.items():
             partner.lead_score = score
             partner.lead_score_tier_id = tiers[score]
+
+    def _mail_track(self, tracked_fields, initial_values):
+        # A score moves with every rule run, website form and email opened: a
+        # message per change would bury the contact's chatter, and a rule run
+        # over thousands of contacts would write thousands of messages. As the
+        # stage of a lead, the tier is what salespeople follow: the score is
+        # logged in the same message as a tier change, and when a person
+        # adjusts it by hand (see lead.score.operation.create).
+        self.ensure_one()
+        tier_changed = (
+            "lead_score_tier_id" in initial_values
+            and initial_values["lead_score_tier_id"] != self.lead_score_tier_id
+        )
+        adjusted = self.env.cr.precommit.data.get(MANUAL_SCORE_KEY, ())
+        if not tier_changed and self.id not in adjusted:
+            tracked_fields = {
+                name: info
+                for name, info in tracked_fields.items()
+                if name != "lead_score"
+            }
+        return super()._mail_track(tracked_fields, initial_values)
 
     def _lead_score_log(self, body, score_before, old_lines=(), new_lines=()):
         """Log a change of the ledger in the chatter: the text says what
@@ -134,3 +163,16 @@ class ResPartner(models.Model):
             "view_mode": "graph,list",
             "domain": [("partner_id", "=", self.id)],
         }
+
+    def action_view_lead_score_operations(self):
+        """The contact's score history, expired lines included."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "lead_scoring.lead_score_operation_action"
+        )
+        action.update(
+            name=_("Score history of %s", self.display_name),
+            domain=[("partner_id", "=", self.id)],
+            context={"default_partner_id": self.id},
+        )
+        return action

@@ -41,13 +41,17 @@ class TestAccess(LeadScoringCase):
         with self.assertRaises(AccessError):
             self.operation.with_user(self.user).unlink()
         with self.assertRaises(AccessError):
-            self.Rule.with_user(self.user).create({"name": "x", "value": 1})
+            self.Rule.with_user(self.user).create(
+                {"name": "x", "value": 1, "match_all": True}
+            )
         with self.assertRaises(AccessError):
             self.tier.with_user(self.user).write({"min_score": 1})
         self.assertTrue(self.rule.with_user(self.user).read(["name"]))
 
     def test_manager_configures_and_deletes(self):
-        self.Rule.with_user(self.manager).create({"name": "x", "value": 1})
+        self.Rule.with_user(self.manager).create(
+            {"name": "x", "value": 1, "match_all": True}
+        )
         self.tier.with_user(self.manager).write({"min_score": 90})
         self.operation.with_user(self.manager).unlink()
         self.assertEqual(self.partner.lead_score, 0)
@@ -144,7 +148,7 @@ class TestAccessMatrix(LeadScoringCase):
     def _new_vals(self, model):
         return {
             "lead.score.operation": {"partner_id": self.partner.id, "value": 1},
-            "lead.score.rule": {"name": "New", "value": 1},
+            "lead.score.rule": {"name": "New", "value": 1, "match_all": True},
             "lead.score.tier": {"name": "New tier", "min_score": 7},
         }[model]
 

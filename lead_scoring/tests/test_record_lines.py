@@ -83,7 +83,7 @@ class TestRecordLines(LeadScoringCase):
         self.assertEqual(len(self.balances(self.partner)), 1)
 
     def test_a_rule_key_scores_a_contact_once(self):
-        rule = self.Rule.create({"name": "Welcome", "value": 5})
+        rule = self.Rule.create({"name": "Welcome", "value": 5, "match_all": True})
         select = SQL("SELECT %s AS partner_id", self.partner.id)
         fixed = {"source": "rule", "rule_id": rule.id, "rule_key": "once", "value": 5}
         self.assertEqual(

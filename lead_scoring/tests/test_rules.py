@@ -6,7 +6,7 @@ from psycopg2 import IntegrityError
 
 from odoo import fields
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 
 from .common import LeadScoringCase
@@ -444,3 +444,27 @@ class TestRules(LeadScoringCase):
         query = self.env["res.partner"]._search([("id", "in", self.french.ids)])
         query.add_where(incremental(query.table))
         self.assertEqual(list(query), self.french[:1].ids)
+
+
+@tagged("post_install", "-at_install")
+class TestRuleForm(LeadScoringCase):
+    def test_a_rule_without_condition_needs_a_confirmation(self):
+        rule = Form(self.Rule.with_user(self.manager))
+        rule.name = "Everyone"
+        self.assertEqual(
+            rule.match_count,
+            self.env["res.partner"].with_user(self.manager).search_count([]),
+        )
+        with self.assertRaisesRegex(ValidationError, "Score every contact"):
+            rule.save()
+        rule.match_all = True
+        self.assertTrue(rule.save().match_all)
+
+    def test_the_form_counts_what_the_condition_matches(self):
+        rule = Form(self.Rule.with_user(self.manager))
+        rule.name = "Ada"
+        rule.domain = f"[('id', '=', {self.partner.id})]"
+        self.assertEqual(rule.match_count, 1)
+        rule.domain = "[('name', '=', 'Nobody by this name')]"
+        self.assertEqual(rule.match_count, 0)
+        self.assertFalse(rule.save().match_all)

@@ -68,8 +68,10 @@ class TestRuleConditionsAreData(ApiCase):
                 self.assertNotAdmin()
 
     def test_a_stored_condition_is_refused_at_run_and_others_still_run(self):
-        good = self.Rule.create({"name": "Everyone", "value": 5, "domain": "[]"})
-        bad = self.Rule.create({"name": "Tampered", "value": 1})
+        good = self.Rule.create(
+            {"name": "Everyone", "value": 5, "domain": "[]", "match_all": True}
+        )
+        bad = self.Rule.create({"name": "Tampered", "value": 1, "match_all": True})
         # Written behind the ORM's back, as a restored dump or SQL access would.
         self.env.cr.execute(
             "UPDATE lead_score_rule SET domain = %s, user_id = %s WHERE id = %s",
@@ -133,13 +135,15 @@ class TestRuleConditionsAreData(ApiCase):
             self.manager,
             "lead.score.rule",
             "create",
-            {"name": "As admin", "user_id": admin.id},
+            {"name": "As admin", "user_id": admin.id, "match_all": True},
         )
         self.call(self.manager, "lead.score.rule", "write", [rule_id], {"user_id": 2})
         self.assertEqual(self.Rule.browse(rule_id).user_id, self.manager)
 
     def test_a_former_manager_s_rule_stops(self):
-        rule = self.Rule.with_user(self.manager).create({"name": "Mine", "value": 2})
+        rule = self.Rule.with_user(self.manager).create(
+            {"name": "Mine", "value": 2, "match_all": True}
+        )
         self.manager.groups_id -= self.env.ref(
             "lead_scoring.group_lead_scoring_manager"
         )
@@ -152,14 +156,16 @@ class TestRuleConditionsAreData(ApiCase):
         foreign = self.env["res.partner"].create(
             {"name": "B's contact", "company_id": other.id}
         )
-        rule = self.Rule.with_user(self.manager).create({"name": "All", "value": 4})
+        rule = self.Rule.with_user(self.manager).create(
+            {"name": "All", "value": 4, "match_all": True}
+        )
         rule._run_rules()
         self.assertEqual(self.partner.lead_score, 4)
         self.assertEqual(foreign.lead_score, 0)
 
     def test_the_database_timeout_is_kept(self):
         self.env.cr.execute("SET LOCAL statement_timeout = '123s'")
-        self.Rule.create({"name": "Any", "value": 1})._run_rules()
+        self.Rule.create({"name": "Any", "value": 1, "match_all": True})._run_rules()
         self.env.cr.execute("SHOW statement_timeout")
         self.assertEqual(self.env.cr.fetchone()[0], "123s")
 
@@ -204,7 +210,7 @@ class TestLedgerCannotBeForged(ApiCase):
         self.assertEqual(self.partner.lead_score, 10)
 
     def test_a_user_cannot_record_engine_lines(self):
-        rule = self.Rule.create({"name": "Everyone", "value": 5})
+        rule = self.Rule.create({"name": "Everyone", "value": 5, "match_all": True})
         base = {"partner_id": self.partner.id, "operation": "add", "value": 1}
         for vals in (
             {"rule_id": rule.id, "rule_key": "once"},

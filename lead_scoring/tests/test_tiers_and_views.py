@@ -1,7 +1,7 @@
 from lxml import etree
 
 from odoo.exceptions import ValidationError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
 from .common import LeadScoringCase
@@ -37,6 +37,69 @@ class TestTiers(LeadScoringCase):
         )
         self.assertTrue(tracked)
         self.assertEqual(tracked[:1].new_value_char, "Hot")
+        # The score is in the same message.
+        score = tracked.mail_message_id.tracking_value_ids.filtered(
+            lambda t: t.field_id.name == "lead_score"
+        )
+        self.assertEqual((score.old_value_integer, score.new_value_integer), (0, 120))
+
+    def _tracked_scores(self):
+        self.env(context={}).flush_all()
+        self.env.cr.precommit.run()
+        return self.env["mail.tracking.value"].search(
+            [
+                ("mail_message_id.model", "=", "res.partner"),
+                ("mail_message_id.res_id", "=", self.partner.id),
+                ("field_id.name", "=", "lead_score"),
+            ]
+        )
+
+    def test_score_changes_within_a_tier_are_logged_only_by_hand(self):
+        env = self.env(context={})
+        self.add(self.partner, "add", 10)
+        env["lead.score.operation"].create(
+            {"partner_id": self.partner.id, "operation": "add", "value": 5}
+        )
+        self.assertFalse(self._tracked_scores())
+        wizard = (
+            env["lead.score.adjust"]
+            .with_user(self.user)
+            .create(
+                {
+                    "partner_ids": [(6, 0, self.partner.ids)],
+                    "value": 7,
+                    "note": "Met at a fair",
+                }
+            )
+        )
+        wizard.action_apply()
+        tracked = self._tracked_scores()
+        self.assertEqual(
+            (tracked.old_value_integer, tracked.new_value_integer), (15, 22)
+        )
+
+    def test_contact_form_shows_the_score_and_opens_its_history(self):
+        self.add(self.partner, "add", 60)
+        self.add(self.partner, "remove", 5)
+        arch = etree.fromstring(
+            self.env["res.partner"]
+            .with_user(self.user)
+            .get_views([(False, "form")])["views"]["form"]["arch"]
+        )
+        button = arch.find(
+            ".//div[@name='button_box']/button[@name='action_view_lead_score_operations']"
+        )
+        self.assertIsNotNone(button.find(".//field[@name='lead_score']"))
+        self.assertIsNotNone(button.find(".//field[@name='lead_score_tier_id']"))
+        history = arch.find(".//field[@name='lead_score_operation_ids']/list")
+        self.assertEqual(
+            history.find("field[@name='signed_value']").get("string"), "Points"
+        )
+        self.assertIsNone(history.find("field[@name='value']"))
+        action = self.partner.with_user(self.user).action_view_lead_score_operations()
+        history = self.Operation.search(action["domain"])
+        self.assertEqual(history, self.partner.lead_score_operation_ids)
+        self.assertEqual(sorted(history.mapped("signed_value")), [-5, 60])
 
     def test_changing_bands_moves_contacts(self):
         self.add(self.partner, "add", 70)
@@ -54,6 +117,41 @@ class TestTiers(LeadScoringCase):
         self.assertIn(self.partner, shown)
         self.assertEqual(len(shown), self.hot.partner_count)
         self.assertTrue(all(score >= 100 for score in shown.mapped("lead_score")))
+
+    def test_groups_show_the_average_score(self):
+        other = self.env["res.partner"].create({"name": "Other hot contact"})
+        self.add(self.partner, "add", 100)
+        self.add(other, "add", 200)
+        leads = self.env["crm.lead"].create(
+            [
+                {"name": "Deal", "partner_id": partner.id}
+                for partner in (self.partner, other)
+            ]
+        )
+        for records, score, tier in (
+            (self.partner | other, "lead_score", "lead_score_tier_id"),
+            (leads, "partner_lead_score", "partner_lead_score_tier_id"),
+        ):
+            with self.subTest(model=records._name):
+                groups = records.read_group(
+                    [("id", "in", records.ids)], [score], [tier]
+                )
+                self.assertEqual(groups[0][score], 150)
+
+    def test_tier_kanban_puts_the_highest_scores_first(self):
+        other = self.env["res.partner"].create({"name": "Aaron"})
+        self.add(self.partner, "add", 300)
+        self.add(other, "add", 120)
+        action = self.hot.action_view_partners()
+        kanban = {mode: view for view, mode in action["views"]}["kanban"]
+        views = self.env["res.partner"].get_views([(kanban, "kanban")])
+        order = etree.fromstring(views["views"]["kanban"]["arch"]).get("default_order")
+        shown = self.env["res.partner"].search(
+            action["domain"] + [("id", "in", (self.partner | other).ids)], order=order
+        )
+        self.assertEqual(shown.ids, [self.partner.id, other.id])
+        by_tier = self.env.ref("lead_scoring.res_partner_action_by_tier")
+        self.assertIn("'group_by': 'lead_score_tier_id'", by_tier.context)
 
     def test_duplicate_bands_are_refused(self):
         with self.assertRaises(ValidationError):
@@ -108,6 +206,23 @@ class TestViews(LeadScoringCase):
         )
         self.assertEqual(found, low)
 
+    def test_leads_without_a_contact_show_no_score(self):
+        self.salesman = new_test_user(
+            self.env,
+            "ls_salesman",
+            groups="sales_team.group_sale_salesman,lead_scoring.group_lead_scoring_user",
+        )
+        arch = (
+            self.env["crm.lead"]
+            .with_user(self.salesman)
+            .get_views([(self.env.ref("crm.crm_case_tree_view_oppor").id, "list")])
+        )
+        column = etree.fromstring(arch["views"]["list"]["arch"]).find(
+            ".//field[@name='partner_lead_score']"
+        )
+        self.assertEqual(column.get("invisible"), "not partner_id")
+        self.assertEqual(column.get("string"), "Score")
+
     def test_score_columns_are_hidden_without_the_group(self):
         fields_user = (
             self.env["res.partner"].with_user(self.user).fields_get(["lead_score"])
@@ -123,3 +238,15 @@ class TestViews(LeadScoringCase):
             .get_views([(False, "list")])
         )
         self.assertNotIn("lead_score", arch["views"]["list"]["arch"])
+
+    def test_french_installed_after_the_addons_names_the_tab_in_french(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["lead_scoring"], ["fr_FR"])
+        arch = (
+            self.env["res.partner"]
+            .with_user(self.user)
+            .with_context(lang="fr_FR")
+            .get_views([(False, "form")])["views"]["form"]["arch"]
+        )
+        tab = etree.fromstring(arch).find(".//page[@name='lead_scoring']")
+        self.assertEqual(tab.get("string"), "Scoring des pistes")

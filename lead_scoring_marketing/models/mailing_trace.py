@@ -3,10 +3,13 @@
 """Score the engagement recorded by mailing traces, in one set-based job.
 
 Every 5 minutes, the ledger's ``_record_lines`` (one ``INSERT ... SELECT``)
-records an operation for each trace and kind of engagement (opened, clicked,
-replied, bounced, unsubscribed) not scored yet, for the trace's contact: the idempotency key
-``mailing-trace:<trace id>:<kind>`` and the ledger's unique index on it make a
-trace score each kind once, however often the job runs. Each run reads the
+records an operation for each mailing, contact and kind of engagement (opened,
+clicked, replied, bounced, unsubscribed) not scored yet: the idempotency key
+``mailing-trace:mailing-<mailing id>:<kind>`` and the ledger's unique index on
+(contact, key) make a contact score each kind once per mailing, however often
+the job runs and however many traces of the mailing the contact received (a
+trace without a mailing keys on itself, ``mailing-trace:<trace id>:<kind>``,
+as every trace did in earlier versions). Each run reads the
 traces written since the previous successful run (a watermark committed with
 the lines it scored), minus an overlap.
 """
@@ -210,9 +213,11 @@ class MailingTrace(models.Model):
                   ) last_trace
             ),
             scored AS (
-                SELECT e.trace_id, e.kind, k.operation,
+                SELECT e.trace_id, e.kind, k.operation, t.mass_mailing_id,
                        k.label || COALESCE(': ' || m.subject, '') AS note,
-                       'mailing-trace:' || e.trace_id || ':' || e.kind AS key,
+                       'mailing-trace:'
+                       || COALESCE('mailing-' || t.mass_mailing_id, e.trace_id::text)
+                       || ':' || e.kind AS key,
                        CASE e.kind
                            WHEN 'open' THEN NULLIF(m.lead_score_open_points, 0)
                            WHEN 'click' THEN NULLIF(m.lead_score_click_points, 0)
@@ -240,9 +245,22 @@ class MailingTrace(models.Model):
                             s.mailing_points, s.default_points))) AS points
                   FROM scored s
             )
-            SELECT partner_id, trace_id, operation, points, note, key
-              FROM valued
-             WHERE points > 0
+            -- One line per contact and key: the first trace of the mailing
+            -- stands for the others.
+            SELECT DISTINCT ON (v.partner_id, v.key)
+                   v.partner_id, v.trace_id, v.operation, v.points, v.note, v.key
+              FROM valued v
+             WHERE v.points > 0
+               -- Lines recorded before the key was per mailing carry the key
+               -- of their trace: they count for their mailing too.
+               AND NOT EXISTS (
+                    SELECT 1 FROM lead_score_operation o
+                      JOIN mailing_trace old ON old.id = o.res_id
+                     WHERE o.partner_id = v.partner_id
+                       AND o.res_model = 'mailing.trace'
+                       AND old.mass_mailing_id = v.mass_mailing_id
+                       AND o.idempotency_key = 'mailing-trace:' || old.id || ':' || v.kind)
+             ORDER BY v.partner_id, v.key, v.trace_id
             """,
             kinds=kinds,
             since=since,

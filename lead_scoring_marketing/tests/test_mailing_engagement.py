@@ -96,7 +96,10 @@ class TestMailingEngagement(EngagementCase):
         self.assertEqual(set(operations.mapped("res_id")), {trace.id})
         self.assertEqual(
             set(operations.mapped("idempotency_key")),
-            {f"mailing-trace:{trace.id}:{kind}" for kind in ("open", "click", "reply")},
+            {
+                f"mailing-trace:mailing-{self.mailing.id}:{kind}"
+                for kind in ("open", "click", "reply")
+            },
         )
         self.assertIn("Spring news", operations[0].note)
         # A second click on the same trace is not a new engagement.
@@ -109,6 +112,39 @@ class TestMailingEngagement(EngagementCase):
         self.trace(self.partner, mailing=self.new_mailing("Summer news")).set_opened()
         self.score_engagement()
         self.assertEqual(self.partner.lead_score, 4)
+
+    def test_engagement_counts_once_per_contact_mailing_and_kind(self):
+        first = self.trace(self.partner)
+        second = self.trace(self.partner)
+        first.set_bounced()
+        second.set_bounced()
+        first.set_opened()
+        self.score_engagement()
+        self.assertEqual(self.partner.lead_score, -7 + 2)
+        # The other trace's engagement, in a later run, is the same one.
+        second.set_opened()
+        self.score_engagement()
+        self.assertEqual(self.partner.lead_score, -7 + 2)
+        self.assertEqual(len(self.partner.lead_score_operation_ids), 2)
+
+    def test_lines_keyed_per_trace_still_count_for_their_mailing(self):
+        """Lines recorded when the key was the trace's own."""
+        first = self.trace(self.partner)
+        first.set_bounced()
+        self.env["lead.score.operation"]._engine().create(
+            {
+                "partner_id": self.partner.id,
+                "operation": "remove",
+                "value": 7,
+                "source": "mailing",
+                "res_model": "mailing.trace",
+                "res_id": first.id,
+                "idempotency_key": f"mailing-trace:{first.id}:bounce",
+            }
+        )
+        self.trace(self.partner).set_bounced()
+        self.score_engagement()
+        self.assertEqual(self.partner.lead_score, -7)
 
     def test_bounce_removes_points_once(self):
         self.trace(self.partner).set_bounced()
@@ -137,7 +173,10 @@ class TestMailingEngagement(EngagementCase):
         self.assertEqual(self.partner.lead_score, 2 - 11)
         self.assertEqual(
             sorted(self.partner.lead_score_operation_ids.mapped("idempotency_key")),
-            [f"mailing-trace:{trace.id}:open", f"mailing-trace:{trace.id}:unsubscribe"],
+            [
+                f"mailing-trace:mailing-{mailing.id}:open",
+                f"mailing-trace:mailing-{mailing.id}:unsubscribe",
+            ],
         )
 
     def test_blacklisting_counts_against_the_last_mailing_only(self):

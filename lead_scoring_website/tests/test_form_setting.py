@@ -167,3 +167,15 @@ class TestFormSetting(TransactionCase):
             "//input[@name='lead_scoring_token']/@value"
         )
         self.assertEqual(tokens, [form_token(self.env(su=True), 3, "crm.lead")])
+
+    def test_contacts_and_crm_have_the_same_lead_scoring_menus(self):
+        def actions(menu_xmlid):
+            children = self.env.ref(menu_xmlid).child_id
+            return sorted(menu.action.id for menu in children)
+
+        crm = actions("lead_scoring.menu_lead_scoring_crm")
+        self.assertEqual(actions("lead_scoring.menu_lead_scoring_contacts"), crm)
+        form_settings = self.env.ref(
+            "lead_scoring_website.lead_score_form_setting_action"
+        )
+        self.assertIn(form_settings.id, crm)

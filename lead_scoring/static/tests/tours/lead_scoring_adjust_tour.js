@@ -13,6 +13,10 @@ registry.category("web_tour.tours").add("lead_scoring_adjust_tour", {
             run: "click",
         },
         {
+            content: "The wizard shows the contact's current score",
+            trigger: ".modal div[name='current_score']:contains('91')",
+        },
+        {
             content: "Set 25 points",
             trigger: ".modal div[name='value'] input",
             run: "edit 25",
@@ -29,7 +33,7 @@ registry.category("web_tour.tours").add("lead_scoring_adjust_tour", {
         },
         {
             content: "The score shows the new balance",
-            trigger: ".o_lead_score_value div[name='lead_score']:contains('25')",
+            trigger: ".o_lead_score_value div[name='lead_score']:contains('116')",
         },
         {
             content: "The history shows the operation with its note",

@@ -28,7 +28,7 @@ class TestBreakdown(LeadScoringCase):
 
     def test_parts_by_source_and_rule_with_what_no_longer_counts(self):
         now = fields.Datetime.now()
-        rule = self.Rule.create({"name": "Visited pricing", "value": 5})
+        rule = self.Rule.create({"name": "Visited pricing", "value": 5, "match_all": True})
         self.add(self.partner, "add", 40, days_ago=9)
         self.add(self.partner, "set", 10, days_ago=8, source="manual", note="Reset")
         self.add(self.partner, "add", 5, days_ago=7, source="rule", rule_id=rule.id)
@@ -76,7 +76,7 @@ class TestBreakdown(LeadScoringCase):
         partners = self.env["res.partner"].create(
             [{"name": f"Random {n}"} for n in range(25)]
         )
-        rule = self.Rule.create({"name": "Random rule", "value": 1})
+        rule = self.Rule.create({"name": "Random rule", "value": 1, "match_all": True})
         lines = self.Operation
         for _n in range(300):
             operation = rng.choice(["add", "add", "add", "remove", "set"])

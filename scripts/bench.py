@@ -386,9 +386,12 @@ class Server:
         cr.commit()
         started = False
         while True:
-            # Wake the cron worker, as Odoo's own triggers do.
-            cr.execute("SELECT pg_notify('cron_trigger', %s)", [self.args.database])
-            cr.commit()
+            # Wake the cron worker, as Odoo's own triggers do (it listens on
+            # the postgres database).
+            with odoo.sql_db.db_connect("postgres").cursor() as postgres:
+                postgres.execute(
+                    "SELECT pg_notify('cron_trigger', %s)", [self.args.database]
+                )
             time.sleep(1)
             cr.execute(
                 "SELECT count(*) FROM lead_score_rule WHERE pass_date IS NOT NULL"

@@ -3,7 +3,7 @@ from itertools import product
 
 from odoo import fields
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 
 from ..wizards.lead_score_quality import roc_auc, youden_threshold
 from .common import LeadScoringCase
@@ -228,3 +228,17 @@ class TestScoreQuality(LeadScoringCase):
             self.report(user=sales_only)
         with self.assertRaises(AccessError):
             self.report(user=self.user)
+
+    def test_form_and_views(self):
+        self.opportunity(80, won=True)
+        self.opportunity(20, won=False)
+        with Form(self.env["lead.score.quality"]) as form:
+            form.band_width = 50
+        action = form.record.action_compute()
+        self.assertEqual(action["res_model"], "lead.score.quality.line")
+        self.assertEqual(action["view_mode"], "list,pivot,graph")
+        lines = self.env["lead.score.quality.line"].search(action["domain"])
+        self.assertEqual(
+            sorted(lines.filtered(lambda line: line.scope == "all").mapped("label")),
+            ["0 – 49", "50 – 99", "No tier"],
+        )

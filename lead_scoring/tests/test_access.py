@@ -94,6 +94,7 @@ class TestAccessMatrix(LeadScoringCase):
         ("lead.score.tier", "write"): {"manager"},
         ("lead.score.tier", "unlink"): {"manager"},
         ("lead.score.adjust", "create"): {"user", "manager"},
+        ("lead.score.quality", "create"): {"user", "manager"},
         ("res.partner", "read score"): {"user", "manager"},
     }
 
@@ -150,6 +151,7 @@ class TestAccessMatrix(LeadScoringCase):
             "lead.score.operation": {"partner_id": self.partner.id, "value": 1},
             "lead.score.rule": {"name": "New", "value": 1, "match_all": True},
             "lead.score.tier": {"name": "New tier", "min_score": 7},
+            "lead.score.quality": {"band_width": 10},
         }[model]
 
     def _sample(self, model):

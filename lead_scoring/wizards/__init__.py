@@ -1,1 +1,3 @@
 from . import lead_score_adjust
+from . import lead_score_quality
+from . import lead_score_quality_line

@@ -5,14 +5,20 @@
 several job workers (on one or many servers) run different rules at once.
 
 The scheduled job only starts runs and queues their chunks. A chunk's job
-commits with queue_job's own transaction; a serialization failure (someone
-saved one of its contacts) makes queue_job try the job again later.
+records its lines in queue_job's one transaction, which takes no lock on the
+contacts, and queues jobs that refresh their scores a batch at a time; a
+serialization failure (someone saved one of a batch's contacts) makes
+queue_job try that batch again a few seconds later.
 """
 
 from odoo import _, api, models
-from odoo.tools import SQL
+from odoo.tools import SQL, split_every
 
-from odoo.addons.lead_scoring.models.lead_score_rule import ENGINE_LOCK
+from odoo.addons.lead_scoring.models.lead_score_rule import (
+    ENGINE_LOCK,
+    LOCK_TIMEOUT,
+    REFRESH_CHUNK,
+)
 from odoo.addons.queue_job.job import identity_exact
 
 CHANNEL = "root.lead_scoring"
@@ -47,13 +53,33 @@ class LeadScoreRule(models.Model):
             return False
         run_date = self.pass_date
         with self._sizing_next_chunk():
-            self._refresh_in_chunks(self._run_chunk(), commit=False)
+            changed = self._run_chunk()
+        self._queue_refresh(changed)
         if self.pass_date:
             self._queue_next_chunk()
         elif not self.search_count([("pass_date", "!=", False)]):
             rules = self.search([])
-            rules._refresh_in_chunks(rules._scores_behind(run_date), commit=False)
+            rules._queue_refresh(rules._scores_behind(run_date))
             rules._end_run()
+        return True
+
+    def _queue_refresh(self, partner_ids):
+        """The scores of these contacts, refreshed by jobs of REFRESH_CHUNK
+        contacts: a job's one transaction cannot commit lines and then lock
+        contacts apart, and a batch that meets someone saving a contact is
+        retried alone, by queue_job, not the chunk's lines with it."""
+        for batch in split_every(REFRESH_CHUNK, sorted(partner_ids), list):
+            self.with_delay(
+                channel=CHANNEL, description=_("Lead scoring: scores")
+            )._job_refresh_scores(batch)
+
+    @api.model
+    def _job_refresh_scores(self, partner_ids):
+        with self._local_setting("lock_timeout", LOCK_TIMEOUT):
+            self.env["lead.score.operation"].sudo()._refresh_scores(
+                partner_ids, flush=True
+            )
+        self.env["lead.score.engine.write"]._note()
         return True
 
     def _rule_lock(self):

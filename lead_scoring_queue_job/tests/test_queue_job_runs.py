@@ -73,6 +73,23 @@ class TestQueueJobRuns(LeadScoringCase):
         # The run is over: the next one only looks at what changed.
         self.assertTrue(self.env["lead.score.engine.write"].search_count([]))
 
+    def test_scores_are_refreshed_by_jobs_of_their_own(self):
+        """A chunk's job records lines only: the contacts are locked by small
+        jobs of their own, which queue_job retries apart when one is busy."""
+        self.Rule._cron_apply_rules()
+        chunk = self.pending_jobs()[0]
+        job = Job.load(self.env, chunk.uuid)
+        job.perform()
+        refresh = self.pending_jobs().filtered(
+            lambda job: job.method_name == "_job_refresh_scores"
+        )
+        self.assertEqual(len(refresh), 1)
+        scored = self.Operation.search([("rule_id", "in", self.rules.ids)]).partner_id
+        self.assertEqual(len(scored), 10)
+        self.assertEqual(set(scored.mapped("lead_score")), {0})
+        Job.load(self.env, refresh.uuid).perform()
+        self.assertEqual(set(scored.mapped("lead_score")), {job.recordset.value})
+
     def test_a_second_chain_for_the_same_rule_does_nothing(self):
         self.Rule._cron_apply_rules()
         rule = self.rules[0]

@@ -143,6 +143,22 @@ class LeadScoreRule(models.Model):
         compute="_compute_match_count",
         help="The records that match the condition now, among those you may read.",
     )
+    preview_contacts = fields.Integer(
+        string="Would score",
+        compute="_compute_preview",
+        help="Contacts that this rule would score if it ran now (among those you "
+        "may read), leaving out those it has scored already.",
+    )
+    preview_since = fields.Date(
+        string="Had it existed since",
+        copy=False,
+        help="For a rule on records: preview only the records made since this "
+        "date, as if the rule had been scoring them from then on.",
+    )
+    preview_points = fields.Integer(
+        string="Points it would add", compute="_compute_preview"
+    )
+    preview_tier_moves = fields.Char(string="Tier changes", compute="_compute_preview")
     user_id = fields.Many2one(
         "res.users",
         string="Runs with the rights of",
@@ -223,6 +239,146 @@ class LeadScoreRule(models.Model):
                 rule.match_count = self.env[rule.model_name].search_count(domain)
             except Exception:  # noqa: BLE001 - a condition being written counts nothing
                 rule.match_count = 0
+
+    @api.depends(
+        "condition_type",
+        "model_id",
+        "partner_field_id",
+        "domain",
+        "preview_since",
+        "operation",
+        "value",
+        "repeat",
+        "repeat_days",
+        "company_id",
+    )
+    def _compute_preview(self):
+        for rule in self:
+            try:
+                changes = rule._preview_changes()
+            except Exception:  # noqa: BLE001 - a condition being written previews nothing
+                changes = []
+            moves = {}
+            for old_tier, new_tier, contacts, _points in changes:
+                if old_tier != new_tier:
+                    key = (old_tier, new_tier)
+                    moves[key] = moves.get(key, 0) + contacts
+            tiers = self.env["lead.score.tier"].browse(
+                {tier for move in moves for tier in move if tier}
+            )
+            names = {tier.id: tier.name for tier in tiers}
+            none = _("No tier")
+            rule.preview_contacts = sum(change[2] for change in changes)
+            rule.preview_points = sum(change[3] for change in changes)
+            rule.preview_tier_moves = ", ".join(
+                _(
+                    "%(count)s %(old)s → %(new)s",
+                    count=count,
+                    old=names.get(old, none),
+                    new=names.get(new, none),
+                )
+                for (old, new), count in sorted(moves.items(), key=lambda m: -m[1])
+            )
+
+    def _preview_sql(self):
+        """SQL giving, for each contact that this rule would score if it ran
+        now, its score and tier before and after; nothing is written."""
+        self.ensure_one()
+        incremental = None
+        if self.condition_type == "event" and self.preview_since:
+            # Had the rule existed since then: the records made since.
+            since = self.preview_since
+
+            def incremental(table):
+                return SQL("%s >= %s", SQL.identifier(table, "create_date"), since)
+
+        select = self._build_query(incremental, user=self.env.user)
+        rule_id = self._origin.id
+        if not rule_id:
+            recorded = SQL("FALSE")
+        elif self.condition_type == "event":
+            recorded = SQL("o.rule_key = src.res_id::text")
+        elif self.repeat == "every":
+            recorded = SQL(
+                "o.date > %s",
+                fields.Datetime.now() - timedelta(days=self.repeat_days or 1),
+            )
+        else:
+            recorded = SQL("o.rule_key = 'once'")
+        if self.company_id:
+            company = SQL(
+                "(p.company_id IS NULL OR p.company_id = %s)", self.company_id.id
+            )
+        else:
+            company = SQL("TRUE")
+        value = self.value or 0
+        new_score = {
+            "set": SQL("%s", value),
+            "add": SQL("p.lead_score + COUNT(*) * %s", value),
+            "remove": SQL("p.lead_score - COUNT(*) * %s", value),
+        }[self.operation or "add"]
+
+        def tier_of(score):
+            return SQL(
+                """(SELECT t.id FROM lead_score_tier t
+                     WHERE t.active AND t.min_score <= %s
+                     ORDER BY t.min_score DESC LIMIT 1)""",
+                score,
+            )
+
+        return SQL(
+            """
+            SELECT scored.id, scored.old_score, scored.new_score,
+                   %(old_tier)s AS old_tier, %(new_tier)s AS new_tier
+              FROM (SELECT p.id, p.lead_score AS old_score, %(new_score)s AS new_score
+                      FROM (%(select)s) src
+                      JOIN res_partner p ON p.id = src.partner_id AND p.active
+                     WHERE %(company)s
+                       AND NOT EXISTS (SELECT 1 FROM lead_score_operation o
+                                        WHERE o.rule_id = %(rule_id)s
+                                          AND o.partner_id = p.id AND %(recorded)s)
+                     GROUP BY p.id) scored
+            """,
+            old_tier=tier_of(SQL("scored.old_score")),
+            new_tier=tier_of(SQL("scored.new_score")),
+            new_score=new_score,
+            select=select,
+            company=company,
+            rule_id=rule_id or 0,
+            recorded=recorded,
+        )
+
+    def _preview_changes(self):
+        """(tier before, tier after, contacts, points) of this rule's preview."""
+        self.env["res.partner"].flush_model(["lead_score", "active", "company_id"])
+        self.env["lead.score.operation"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """SELECT old_tier, new_tier, COUNT(*), SUM(new_score - old_score)
+                     FROM (%s) preview GROUP BY old_tier, new_tier""",
+                self._preview_sql(),
+            )
+        )
+        return self.env.cr.fetchall()
+
+    def action_preview_contacts(self):
+        """The contacts whose tier this rule would change if it ran now."""
+        self.ensure_one()
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM (%s) preview"
+                " WHERE old_tier IS DISTINCT FROM new_tier",
+                self._preview_sql(),
+            )
+        )
+        partner_ids = [row[0] for row in self.env.cr.fetchall()]
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Contacts whose tier %s would change", self.name),
+            "res_model": "res.partner",
+            "view_mode": "list,form",
+            "domain": [("id", "in", partner_ids)],
+        }
 
     def _compute_operation_count(self):
         counts = dict(
@@ -421,7 +577,7 @@ class LeadScoreRule(models.Model):
             "%s > %s", SQL.identifier(table, "id"), self.last_seen_id
         )
 
-    def _build_query(self, incremental=None, id_range=None):
+    def _build_query(self, incremental=None, id_range=None, user=None):
         """The ORM's query of the records this rule scores, as SQL selecting
         (source record id, contact id); ``incremental`` restricts it to what
         changed (see _incremental_filter)."""
@@ -429,7 +585,7 @@ class LeadScoreRule(models.Model):
         domain = self._get_domain()
         # The ORM's query as the author would make it: their access rights,
         # record rules (companies included) and field groups apply.
-        author_env = self.env(user=self._author(), su=False)
+        author_env = self.env(user=user or self._author(), su=False)
         if self.condition_type == "contact":
             model, partner_field = author_env["res.partner"], "id"
         else:

@@ -28,7 +28,9 @@ class TestBreakdown(LeadScoringCase):
 
     def test_parts_by_source_and_rule_with_what_no_longer_counts(self):
         now = fields.Datetime.now()
-        rule = self.Rule.create({"name": "Visited pricing", "value": 5, "match_all": True})
+        rule = self.Rule.create(
+            {"name": "Visited pricing", "value": 5, "match_all": True}
+        )
         self.add(self.partner, "add", 40, days_ago=9)
         self.add(self.partner, "set", 10, days_ago=8, source="manual", note="Reset")
         self.add(self.partner, "add", 5, days_ago=7, source="rule", rule_id=rule.id)

@@ -468,3 +468,70 @@ class TestRuleForm(LeadScoringCase):
         rule.domain = "[('name', '=', 'Nobody by this name')]"
         self.assertEqual(rule.match_count, 0)
         self.assertFalse(rule.save().match_all)
+
+
+@tagged("post_install", "-at_install")
+class TestConditionSummary(LeadScoringCase):
+    def summary(self, domain, **vals):
+        rule = self.Rule.create(
+            {"name": "Summary", "domain": domain, "active": False, **vals}
+        )
+        return rule.with_user(self.manager).condition_summary
+
+    def test_many2one_in_names_the_records(self):
+        be, fr = self.env.ref("base.be"), self.env.ref("base.fr")
+        self.assertEqual(
+            self.summary(f"[('country_id', 'in', [{be.id}, {fr.id}])]"),
+            "Country is in Belgium, France",
+        )
+
+    def test_ilike_reads_contains(self):
+        self.assertEqual(
+            self.summary("[('email', 'ilike', 'example.com')]"),
+            'Email contains "example.com"',
+        )
+
+    def test_and_or_not_set(self):
+        be = self.env.ref("base.be")
+        self.assertEqual(
+            self.summary(
+                f"['|', ('email', '=', False), ('country_id', '=', {be.id}),"
+                " ('is_company', '=', True)]"
+            ),
+            "(Email is not set or Country is Belgium) and Is a Company is set",
+        )
+        self.assertEqual(
+            self.summary(
+                f"['|', ('phone', '!=', False), '&', ('country_id', '=', {be.id}),"
+                " ('lead_score', '>=', 50)]"
+            ),
+            "Phone is set or (Country is Belgium and Lead Score >= 50)",
+        )
+
+    def test_a_record_the_user_cannot_read_shows_its_id(self):
+        other = self.env["res.company"].create({"name": "Elsewhere"})
+        hidden = self.env["res.partner"].create(
+            {"name": "Hidden Co", "is_company": True, "company_id": other.id}
+        )
+        self.assertEqual(
+            self.summary(f"[('parent_id', 'in', [{hidden.id}])]"),
+            f"Related Company is in {hidden.id}",
+        )
+
+    def test_an_event_rule_uses_the_labels_of_its_model(self):
+        summary = self.summary(
+            "[('stage_id', 'in', [%d])]" % self.env.ref("crm.stage_lead4").id,
+            condition_type="event",
+            model_id=self.env.ref("crm.model_crm_lead").id,
+            partner_field_id=self.env.ref("crm.field_crm_lead__partner_id").id,
+        )
+        self.assertEqual(summary, "Stage is in Won")
+
+    def test_a_broken_condition_shows_a_placeholder(self):
+        rule = self.Rule.create({"name": "Broken", "domain": "[]", "active": False})
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE lead_score_rule SET domain = '[(' WHERE id = %s", [rule.id]
+        )
+        rule.invalidate_recordset()
+        self.assertEqual(rule.condition_summary, "(condition not valid: open the rule)")

@@ -303,6 +303,56 @@ class TestRules(LeadScoringCase):
         self.assertEqual(manual.with_context(lang="fr_FR").rule_name, "Renommée")
         self.assertEqual(manual.with_context(lang="en_US").rule_name, "French partners")
 
+    def test_lines_recorded_before_a_language_take_its_titles_when_loaded(self):
+        rule = self.env.ref("lead_scoring.rule_sales_area", raise_if_not_found=False)
+        if not rule:
+            self.skipTest("needs the demo data")
+        renamed = self.rule()
+        self.env.flush_all()
+        # As if French had never been loaded: English titles only.
+        self.env.cr.execute(
+            "UPDATE lead_score_rule SET name = name - 'fr_FR' WHERE id = %s",
+            [rule.id],
+        )
+        self.env.cr.execute(
+            'UPDATE lead_score_rule SET name = name || \'{"fr_FR": "Autre"}\''
+            " WHERE id = %s",
+            [renamed.id],
+        )
+        rule.invalidate_recordset()
+        lines = self.Operation._engine().create(
+            [
+                {
+                    "partner_id": self.german.id,
+                    "operation": "add",
+                    "value": 1,
+                    "source": "rule",
+                    "rule_id": rule.id,
+                },
+                {
+                    "partner_id": self.german.id,
+                    "operation": "add",
+                    "value": 1,
+                    "source": "rule",
+                    "rule_id": renamed.id,
+                },
+            ]
+        )
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE lead_score_operation SET rule_name = rule_name - 'fr_FR'"
+            " WHERE id = ANY(%s)",
+            [lines.ids],
+        )
+        renamed.name = "Renamed since"
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["lead_scoring"], ["fr_FR"])
+        self.assertEqual(
+            lines.with_context(lang="fr_FR").mapped("rule_name"),
+            # A line of a renamed rule keeps the title it recorded.
+            ["Contact dans notre zone de vente", "French partners"],
+        )
+
     def test_run_now_is_for_managers(self):
         self.rule()
         with self.assertRaises(UserError):

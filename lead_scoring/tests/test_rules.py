@@ -577,6 +577,13 @@ class TestConditionSummary(LeadScoringCase):
         )
         self.assertEqual(summary, "Stage is in Won")
 
+    def test_the_rules_list_and_form_show_the_summary(self):
+        views = self.Rule.with_user(self.manager).get_views(
+            [(False, "list"), (False, "form")]
+        )["views"]
+        for view in ("list", "form"):
+            self.assertIn('name="condition_summary"', views[view]["arch"])
+
     def test_a_broken_condition_shows_a_placeholder(self):
         rule = self.Rule.create({"name": "Broken", "domain": "[]", "active": False})
         self.env.flush_all()

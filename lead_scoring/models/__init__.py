@@ -5,6 +5,7 @@ from . import lead_score_breakdown
 from . import lead_score_history
 from . import lead_score_tier
 from . import lead_score_rule
+from . import ir_module_module
 from . import res_partner
 from . import crm_lead
 from . import base_partner_merge_automatic_wizard

@@ -340,6 +340,41 @@ class LeadScoreOperation(models.Model):
         self.invalidate_recordset(["rule_name"])
 
     @api.model
+    def _copy_rule_name_translations(self, modules, langs):
+        """Lines recorded before a language was loaded take the title in it
+        of their rule, when these modules define the rule (their translation
+        files give its title) and it still has the title they recorded."""
+        self.env["lead.score.rule"].flush_model(["name"])
+        self.flush_model(["rule_name"])
+        self.env.cr.execute(
+            "SELECT array_agg(res_id) FROM ir_model_data"
+            " WHERE model = 'lead.score.rule' AND module = ANY(%s)",
+            [list(modules)],
+        )
+        rule_ids = self.env.cr.fetchone()[0]
+        if not rule_ids:
+            return
+        for lang in set(langs or ()) - {"en_US"}:
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE lead_score_operation o
+                       SET rule_name = o.rule_name
+                           || jsonb_build_object(%(lang)s, r.name ->> %(lang)s)
+                      FROM lead_score_rule r
+                     WHERE r.id = o.rule_id
+                       AND r.id = ANY(%(rule_ids)s)
+                       AND r.name ? %(lang)s
+                       AND NOT o.rule_name ? %(lang)s
+                       AND o.rule_name ->> 'en_US' = r.name ->> 'en_US'
+                    """,
+                    lang=lang,
+                    rule_ids=rule_ids,
+                )
+            )
+        self.invalidate_model(["rule_name"])
+
+    @api.model
     def _key_of(self, vals):
         key = vals.get("idempotency_key")
         return (vals.get("partner_id"), key) if key else None

@@ -303,6 +303,56 @@ class TestRules(LeadScoringCase):
         self.assertEqual(manual.with_context(lang="fr_FR").rule_name, "Renommée")
         self.assertEqual(manual.with_context(lang="en_US").rule_name, "French partners")
 
+    def test_lines_recorded_before_a_language_take_its_titles_when_loaded(self):
+        rule = self.env.ref("lead_scoring.rule_sales_area", raise_if_not_found=False)
+        if not rule:
+            self.skipTest("needs the demo data")
+        renamed = self.rule()
+        self.env.flush_all()
+        # As if French had never been loaded: English titles only.
+        self.env.cr.execute(
+            "UPDATE lead_score_rule SET name = name - 'fr_FR' WHERE id = %s",
+            [rule.id],
+        )
+        self.env.cr.execute(
+            'UPDATE lead_score_rule SET name = name || \'{"fr_FR": "Autre"}\''
+            " WHERE id = %s",
+            [renamed.id],
+        )
+        rule.invalidate_recordset()
+        lines = self.Operation._engine().create(
+            [
+                {
+                    "partner_id": self.german.id,
+                    "operation": "add",
+                    "value": 1,
+                    "source": "rule",
+                    "rule_id": rule.id,
+                },
+                {
+                    "partner_id": self.german.id,
+                    "operation": "add",
+                    "value": 1,
+                    "source": "rule",
+                    "rule_id": renamed.id,
+                },
+            ]
+        )
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE lead_score_operation SET rule_name = rule_name - 'fr_FR'"
+            " WHERE id = ANY(%s)",
+            [lines.ids],
+        )
+        renamed.name = "Renamed since"
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"]._load_module_terms(["lead_scoring"], ["fr_FR"])
+        self.assertEqual(
+            lines.with_context(lang="fr_FR").mapped("rule_name"),
+            # A line of a renamed rule keeps the title it recorded.
+            ["Contact dans notre zone de vente", "French partners"],
+        )
+
     def test_run_now_is_for_managers(self):
         self.rule()
         with self.assertRaises(UserError):
@@ -468,3 +518,77 @@ class TestRuleForm(LeadScoringCase):
         rule.domain = "[('name', '=', 'Nobody by this name')]"
         self.assertEqual(rule.match_count, 0)
         self.assertFalse(rule.save().match_all)
+
+
+@tagged("post_install", "-at_install")
+class TestConditionSummary(LeadScoringCase):
+    def summary(self, domain, **vals):
+        rule = self.Rule.create(
+            {"name": "Summary", "domain": domain, "active": False, **vals}
+        )
+        return rule.with_user(self.manager).condition_summary
+
+    def test_many2one_in_names_the_records(self):
+        be, fr = self.env.ref("base.be"), self.env.ref("base.fr")
+        self.assertEqual(
+            self.summary(f"[('country_id', 'in', [{be.id}, {fr.id}])]"),
+            "Country is in Belgium, France",
+        )
+
+    def test_ilike_reads_contains(self):
+        self.assertEqual(
+            self.summary("[('email', 'ilike', 'example.com')]"),
+            'Email contains "example.com"',
+        )
+
+    def test_and_or_not_set(self):
+        be = self.env.ref("base.be")
+        self.assertEqual(
+            self.summary(
+                f"['|', ('email', '=', False), ('country_id', '=', {be.id}),"
+                " ('is_company', '=', True)]"
+            ),
+            "(Email is not set or Country is Belgium) and Is a Company is set",
+        )
+        self.assertEqual(
+            self.summary(
+                f"['|', ('phone', '!=', False), '&', ('country_id', '=', {be.id}),"
+                " ('lead_score', '>=', 50)]"
+            ),
+            "Phone is set or (Country is Belgium and Lead Score >= 50)",
+        )
+
+    def test_a_record_the_user_cannot_read_shows_its_id(self):
+        other = self.env["res.company"].create({"name": "Elsewhere"})
+        hidden = self.env["res.partner"].create(
+            {"name": "Hidden Co", "is_company": True, "company_id": other.id}
+        )
+        self.assertEqual(
+            self.summary(f"[('parent_id', 'in', [{hidden.id}])]"),
+            f"Related Company is in {hidden.id}",
+        )
+
+    def test_an_event_rule_uses_the_labels_of_its_model(self):
+        summary = self.summary(
+            "[('stage_id', 'in', [%d])]" % self.env.ref("crm.stage_lead4").id,
+            condition_type="event",
+            model_id=self.env.ref("crm.model_crm_lead").id,
+            partner_field_id=self.env.ref("crm.field_crm_lead__partner_id").id,
+        )
+        self.assertEqual(summary, "Stage is in Won")
+
+    def test_the_rules_list_and_form_show_the_summary(self):
+        views = self.Rule.with_user(self.manager).get_views(
+            [(False, "list"), (False, "form")]
+        )["views"]
+        for view in ("list", "form"):
+            self.assertIn('name="condition_summary"', views[view]["arch"])
+
+    def test_a_broken_condition_shows_a_placeholder(self):
+        rule = self.Rule.create({"name": "Broken", "domain": "[]", "active": False})
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE lead_score_rule SET domain = '[(' WHERE id = %s", [rule.id]
+        )
+        rule.invalidate_recordset()
+        self.assertEqual(rule.condition_summary, "(condition not valid: open the rule)")

@@ -218,14 +218,15 @@ class MailingTrace(models.Model):
                        'mailing-trace:'
                        || COALESCE('mailing-' || t.mass_mailing_id, e.trace_id::text)
                        || ':' || e.kind AS key,
-                       CASE e.kind
-                           WHEN 'open' THEN NULLIF(m.lead_score_open_points, 0)
-                           WHEN 'click' THEN NULLIF(m.lead_score_click_points, 0)
-                           WHEN 'reply' THEN NULLIF(m.lead_score_reply_points, 0)
-                           WHEN 'bounce' THEN NULLIF(m.lead_score_bounce_points, 0)
-                           WHEN 'unsubscribe'
-                               THEN NULLIF(m.lead_score_unsubscribe_points, 0)
-                       END AS mailing_points,
+                       -- A mailing's own points (0 scores nothing), else
+                       -- the Settings'.
+                       CASE WHEN m.lead_score_custom_points THEN COALESCE(CASE e.kind
+                           WHEN 'open' THEN m.lead_score_open_points
+                           WHEN 'click' THEN m.lead_score_click_points
+                           WHEN 'reply' THEN m.lead_score_reply_points
+                           WHEN 'bounce' THEN m.lead_score_bounce_points
+                           WHEN 'unsubscribe' THEN m.lead_score_unsubscribe_points
+                       END, 0) END AS mailing_points,
                        k.points AS default_points,
                        -- The trace's contact, else (a list's recipient) the
                        -- contact with its address.

@@ -1,12 +1,14 @@
 # Copyright 2026 Lead Scoring contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import importlib.util
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from unittest.mock import patch
 
 from odoo import fields, sql_db
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import Form, HttpCase, tagged
 
 from odoo.addons.lead_scoring.models.lead_score_rule import ENGINE_LOCK
 
@@ -190,12 +192,49 @@ class TestMailingEngagement(EngagementCase):
         self.assertNotEqual(operation.res_id, older.id)
 
     def test_mailing_points_override_the_settings(self):
-        special = self.new_mailing("Launch", lead_score_open_points=20)
+        special = self.new_mailing(
+            "Launch", lead_score_custom_points=True, lead_score_open_points=20
+        )
         self.trace(self.partner, mailing=special).set_opened()
+        # Its own points: 0 per click scores nothing.
         self.trace(self.grace, mailing=special).set_clicked()
+        # Points typed without "Own points" are not used.
+        unticked = self.new_mailing("News", lead_score_click_points=30)
+        self.trace(self.partner, mailing=unticked).set_clicked()
         self.score_engagement()
-        self.assertEqual(self.partner.lead_score, 20)
-        self.assertEqual(self.grace.lead_score, 3)
+        self.assertEqual(self.partner.lead_score, 20 + 3)
+        self.assertFalse(self.grace.lead_score_operation_ids)
+
+    def test_mailing_shows_the_settings_points_and_starts_own_points_from_them(self):
+        mailing = Form(self.new_mailing("Launch"))
+        self.assertEqual(
+            mailing.lead_score_settings_points,
+            "open +2, click +3, reply +5, bounce -7, unsubscription -11",
+        )
+        mailing.lead_score_custom_points = True
+        self.assertEqual(
+            [mailing[f"lead_score_{kind}_points"] for kind in POINTS],
+            list(POINTS.values()),
+        )
+        mailing.lead_score_click_points = 0
+        self.assertEqual(mailing.save().lead_score_click_points, 0)
+
+    def test_upgrade_keeps_what_each_mailing_scored(self):
+        path = Path(__file__).parent.parent / "migrations/18.0.1.1.0/post-migrate.py"
+        spec = importlib.util.spec_from_file_location("lsm_post_migrate", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        # Before: 0 meant "the Settings' points".
+        special = self.new_mailing("Launch", lead_score_open_points=20)
+        self.env.flush_all()
+        migration.migrate(self.env.cr, "18.0.1.0.0")
+        (special | self.mailing).invalidate_recordset()
+        self.assertTrue(special.lead_score_custom_points)
+        self.assertEqual(
+            [special[f"lead_score_{kind}_points"] for kind in POINTS],
+            [20, 3, 5, 7, 11],
+        )
+        self.assertFalse(self.mailing.lead_score_custom_points)
 
     def test_mailing_can_opt_out_of_scoring(self):
         ignored = self.new_mailing("Legal notice", lead_score_ignore=True)
@@ -319,6 +358,7 @@ class TestMailingEngagement(EngagementCase):
             self.env.ref("mass_mailing.view_mail_mass_mailing_form").id
         )["arch"]
         self.assertIn('name="lead_score_click_points"', arch)
+        self.assertIn('name="lead_score_settings_points"', arch)
         self.assertIn('name="lead_score_ignore"', arch)
 
     def test_settings_store_the_points(self):

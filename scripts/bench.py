@@ -657,6 +657,42 @@ def main():
         figures["range_exact"] = Partner.search_count(domain)
         assert len(page["records"]) == 80
 
+        # A rule's preview, as its form computes it before it is saved: whom
+        # it would score and whose tier would change, with three tiers.
+        env["lead.score.tier"].create(
+            [
+                {"name": "Bench cold", "min_score": 0},
+                {"name": "Bench warm", "min_score": 40},
+                {"name": "Bench hot", "min_score": 120},
+            ]
+        )
+        draft = Rule.new(
+            {
+                "name": "Preview",
+                "value": 30,
+                "domain": f"[('country_id', '=', {countries(env)['FR']})]",
+            }
+        )
+        with timed("preview", figures):
+            changes = draft._preview_changes()
+        figures["preview_contacts"] = sum(change[2] for change in changes)
+        figures["preview_moves"] = sum(
+            change[2] for change in changes if change[0] != change[1]
+        )
+        cr.rollback()
+        env.invalidate_all()
+
+        # Where one contact's score comes from, and how it moved.
+        somebody = Partner.search([("lead_score", ">", 0)], limit=1)
+        with timed("breakdown", figures):
+            parts = env["lead.score.breakdown"].search_read(
+                [("partner_id", "=", somebody.id)], ["points"]
+            )
+            env["lead.score.history"].search_read(
+                [("partner_id", "=", somebody.id)], ["score"]
+            )
+        assert sum(part["points"] for part in parts) == somebody.lead_score
+
         # One contact with a ledger of 10,000 operations: replay and form.
         heavy = Partner.create({"name": "Heavy ledger"})
         cr.execute(
@@ -747,6 +783,15 @@ def main():
     print(
         f"  search score 50..150    {figures['range_search'] * 1000:8.1f} ms"
         f" (first 80 of {figures['range_count']:,})"
+    )
+    print(
+        f"  rule preview            {figures['preview'] * 1000:8.1f} ms"
+        f"  {figures['preview_contacts']:,} contacts it would score,"
+        f" {figures['preview_moves']:,} changing tier"
+    )
+    print(
+        f"  a contact's breakdown   {figures['breakdown'] * 1000:8.1f} ms"
+        " (its parts and its score over time)"
     )
     print(
         f"  10,000-line ledger      {figures['heavy_replay'] * 1000:8.1f} ms replay,"

@@ -7,6 +7,7 @@ Usage: make screenshots   (Odoo must be running: make run)
 import base64
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -21,6 +22,8 @@ OUT = ROOT / "docs" / "screenshots"
 # Shots that also illustrate an addon on Odoo's Apps screen live in the addon.
 ADDON_SHOTS = {
     "contact_score_history": "lead_scoring",
+    "contact_score_over_time": "lead_scoring",
+    "score_quality": "lead_scoring",
     "rule_form_domain": "lead_scoring",
     "website_form_scoring": "lead_scoring_website",
     "campaign_scoring_step": "lead_scoring_marketing",
@@ -138,6 +141,28 @@ def record_id(session_id, model, domain):
     return (response.json().get("result") or [None])[0]
 
 
+def submit_contact_us():
+    """An anonymous visitor sends the demo's Contact Us form: a web lead, whose
+    contact the form scores (the pipeline shot shows it)."""
+    visitor = requests.Session()
+    page = visitor.get(f"{BASE}/contactus", timeout=60).text
+    token = re.search(r'name="lead_scoring_token"[^>]*value="([^"]+)"', page)
+    token = token or re.search(r'value="([^"]+)"[^>]*name="lead_scoring_token"', page)
+    response = visitor.post(
+        f"{BASE}/website/form/crm.lead",
+        data={
+            "contact_name": "Jeanne Reviewer",
+            "partner_name": "UI Review SA",
+            "email_from": "jeanne.reviewer@example.com",
+            "name": "Pricing for 40 seats",
+            "description": "Could you call me this week?",
+            "lead_scoring_token": token.group(1) if token else "",
+        },
+        timeout=60,
+    )
+    response.raise_for_status()
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     session_id = login()
@@ -201,6 +226,9 @@ def main():
         )
         page.wait_for("div[name='lead_score_operation_ids'] .o_data_row")
         page.shot("contact_score_history")
+        page.click("button[name='action_open_lead_score_history']")
+        page.wait_for(".o_graph_renderer canvas")
+        page.shot("contact_score_over_time")
 
         open_url("/odoo/action-lead_scoring.lead_score_rule_action", ".o_list_view")
         page.shot("rules_list")
@@ -224,8 +252,14 @@ def main():
         )
         page.shot("operations_pivot")
 
+        submit_contact_us()
         open_url("/odoo/crm?view_type=list", ".o_list_view")
         page.shot("crm_pipeline_scores")
+
+        open_url("/odoo/action-lead_scoring.lead_score_quality_action", ".o_form_view")
+        page.click("button[name='action_compute']")
+        page.wait_for(".o_form_view .o_data_row")
+        page.shot("score_quality")
 
         campaign = record_id(
             session_id,

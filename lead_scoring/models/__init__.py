@@ -1,5 +1,4 @@
 from . import lead_score_contact
-from . import lead_score_engine_write
 from . import lead_score_operation
 from . import lead_score_breakdown
 from . import lead_score_history

@@ -673,16 +673,28 @@ class LeadScoreRule(models.Model):
             # What is written once the run started (its own chunks' scores
             # included) is for the next run.
             until = (self.pass_date and self.pass_start) or "infinity"
-            engine_writes = self.env["lead.score.engine.write"]
-            return lambda table: SQL(
-                "%s >= %s AND %s < %s::timestamp AND %s",
-                SQL.identifier(table, "write_date"),
-                since,
-                SQL.identifier(table, "write_date"),
-                until,
-                # The scores written by the engine are not changes to look at.
-                engine_writes._left_out(SQL.identifier(table, "write_date")),
-            )
+
+            def changed_since(table):
+                condition = SQL(
+                    "%s >= %s AND %s < %s::timestamp",
+                    SQL.identifier(table, "write_date"),
+                    since,
+                    SQL.identifier(table, "write_date"),
+                    until,
+                )
+                if model._name != "res.partner":
+                    return condition
+                # The scores written by the engine are no change to look at:
+                # those rows keep the engine's write time (see
+                # res.partner._note_engine_write), and an index holds the others.
+                return SQL(
+                    "%s AND %s IS DISTINCT FROM %s",
+                    condition,
+                    SQL.identifier(table, "write_date"),
+                    SQL.identifier(table, "lead_score_date"),
+                )
+
+            return changed_since
         return lambda table: SQL(
             "%s > %s", SQL.identifier(table, "id"), self.last_seen_id
         )
@@ -849,7 +861,7 @@ class LeadScoreRule(models.Model):
             def refresh(batch=batch):
                 with self._local_setting("lock_timeout", LOCK_TIMEOUT):
                     operations._refresh_scores(batch, flush=True)
-                self.env["lead.score.engine.write"]._note()
+                self.env["res.partner"].browse(batch)._note_engine_write()
 
             # A batch still busy is left to the run's end (_scores_behind).
             self._retry_when_busy(refresh, commit)
@@ -914,12 +926,8 @@ class LeadScoreRule(models.Model):
         )
 
     def _end_run(self):
-        """The run is over; the times of engine writes that no incremental
-        run looks at any more are forgotten."""
+        """The run is over."""
         self.write({"pass_date": False})
-        self.env["lead.score.engine.write"]._forget_before(
-            fields.Datetime.now() - INCREMENTAL_MARGIN - REPEAT_SWEEP
-        )
 
     @api.model
     def _commit(self, commit):

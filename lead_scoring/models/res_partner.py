@@ -1,6 +1,7 @@
 # Copyright 2026 Lead Scoring contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import Command, _, api, fields, models
+from odoo.tools import SQL
 from odoo.tools.sql import column_exists, create_column
 
 SCORE_GROUP = "lead_scoring.group_lead_scoring_user"
@@ -37,6 +38,10 @@ class ResPartner(models.Model):
     lead_score_tier_color = fields.Integer(
         related="lead_score_tier_id.color", groups=SCORE_GROUP
     )
+    # The transaction time at which the rule engine last wrote the score (its
+    # write_date then): rule runs look at the contacts written since, but not
+    # at those that only the engine wrote (see _note_engine_write).
+    lead_score_date = fields.Datetime(readonly=True, copy=False, groups=SCORE_GROUP)
     lead_score_operation_ids = fields.One2many(
         "lead.score.operation",
         "partner_id",
@@ -61,10 +66,13 @@ class ResPartner(models.Model):
 
     def init(self):
         result = super().init()
-        # Scoring rules look at the contacts written since their last run.
+        # Scoring rules look at the contacts written since their last run,
+        # except by the engine itself.
         self.env.cr.execute(
-            "CREATE INDEX IF NOT EXISTS res_partner_lead_scoring_write_date_idx"
+            "DROP INDEX IF EXISTS res_partner_lead_scoring_write_date_idx;"
+            " CREATE INDEX IF NOT EXISTS res_partner_lead_scoring_changed_idx"
             " ON res_partner (write_date)"
+            " WHERE write_date IS DISTINCT FROM lead_score_date"
         )
         # Website forms and mailing engagement find contacts by their email;
         # Odoo does not index it.
@@ -143,6 +151,20 @@ class ResPartner(models.Model):
             body=body,
             tracking_value_ids=[Command.create(vals) for vals in values],
         )
+
+    def _note_engine_write(self):
+        """These contacts' scores were just written by the rule engine: mark
+        the rows it wrote (their write_date is this transaction's), so that
+        the next runs do not take them for contacts someone changed."""
+        self.env.cr.execute(
+            SQL(
+                """UPDATE res_partner SET lead_score_date = write_date
+                    WHERE id = ANY(%s) AND write_date = %s""",
+                self.ids,
+                self.env.cr.now(),
+            )
+        )
+        self.invalidate_recordset(["lead_score_date"])
 
     def action_open_lead_score_adjust(self):
         return {

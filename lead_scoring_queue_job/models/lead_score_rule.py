@@ -79,7 +79,7 @@ class LeadScoreRule(models.Model):
             self.env["lead.score.operation"].sudo()._refresh_scores(
                 partner_ids, flush=True
             )
-        self.env["lead.score.engine.write"]._note()
+        self.env["res.partner"].browse(partner_ids)._note_engine_write()
         return True
 
     def _rule_lock(self):

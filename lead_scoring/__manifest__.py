@@ -20,6 +20,7 @@
         "views/res_partner_views.xml",
         "views/crm_lead_views.xml",
         "wizards/lead_score_adjust_views.xml",
+        "wizards/lead_score_erase_views.xml",
         "wizards/lead_score_quality_line_views.xml",
         "wizards/lead_score_quality_views.xml",
         "views/lead_scoring_menus.xml",

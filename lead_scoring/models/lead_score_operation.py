@@ -10,6 +10,12 @@ Every path that changes the ledger (create, unlink, expiry, the rule engine)
 ends in :meth:`_refresh_scores`, which replays the ledger of the contacts
 concerned in SQL and lets the ORM recompute their stored score, so that
 automation rules, tracking and related fields see the change.
+
+A contact who objects to scoring (``res.partner.lead_score_objection``) gets
+no line: :meth:`_record_lines` leaves them out, :meth:`create` refuses a
+person's or an API's line and leaves out the engine's. Their ledger is kept
+(it counts again should they withdraw the objection) but their score is 0;
+a manager may erase it (:meth:`_erase_ledgers`).
 """
 
 from datetime import timedelta
@@ -252,6 +258,26 @@ class LeadScoreOperation(models.Model):
                 )
             )
 
+    @api.model
+    def _without_objections(self, vals_list, engine):
+        """The values of contacts who do not object to scoring: a person or
+        an external system is told, the engine's lines are left out."""
+        partners = self.env["res.partner"].sudo()
+        objecting = partners.browse(
+            {vals.get("partner_id") for vals in vals_list}
+        ).filtered("lead_score_objection")
+        if not objecting:
+            return vals_list
+        if not engine:
+            raise ValidationError(
+                _(
+                    "These contacts object to scoring (GDPR Art. 21), their score "
+                    "cannot change: %s.",
+                    ", ".join(objecting.mapped("display_name")),
+                )
+            )
+        return [v for v in vals_list if v.get("partner_id") not in objecting.ids]
+
     # ------------------------------------------------------------------
     # ORM
     # ------------------------------------------------------------------
@@ -301,6 +327,7 @@ class LeadScoreOperation(models.Model):
                 self._check_public_vals(vals)
             self._check_vals(vals)
         self._check_partners(list({vals.get("partner_id") for vals in vals_list}))
+        vals_list = self._without_objections(vals_list, engine)
         existing = self._find_by_idempotency_key(vals_list)
         new_vals = [v for v in vals_list if self._key_of(v) not in existing]
         created = super().create(new_vals) if new_vals else self.browse()
@@ -445,6 +472,40 @@ class LeadScoreOperation(models.Model):
         self.unlink()
         return True
 
+    @api.model
+    def _erase_ledgers(self, partners):
+        """Delete these contacts' whole ledgers at once (a person's request,
+        see lead.score.erase): unlike unlink, the chatter says who erased
+        how many operations, not what they were."""
+        partners = partners.sudo().with_context(active_test=False)
+        scores_before = {partner: partner.lead_score for partner in partners}
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                "DELETE FROM lead_score_operation WHERE partner_id = ANY(%s)"
+                " RETURNING partner_id, rule_id",
+                partners.ids,
+            )
+        )
+        rows = self.env.cr.fetchall()
+        self.invalidate_model()
+        self._refresh_scores(partners.ids)
+        for partner in partners:
+            partner._lead_score_log(
+                _(
+                    "Score history erased by %(user)s: %(count)s operations deleted.",
+                    user=self.env.user.name,
+                    count=sum(
+                        1 for partner_id, _rule in rows if partner_id == partner.id
+                    ),
+                ),
+                scores_before[partner],
+            )
+        # Their contacts may earn them again: the next run looks at everyone.
+        rules = self.env["lead.score.rule"].browse({rule for _p, rule in rows if rule})
+        rules.sudo().write({"last_full_run_date": False})
+        return len(rows)
+
     # ------------------------------------------------------------------
     # The fold
     # ------------------------------------------------------------------
@@ -502,7 +563,7 @@ class LeadScoreOperation(models.Model):
         (a column of LINE_COLUMNS) is either one value for every line or an
         ``SQL`` expression over the selected row ``src`` (``SQL("src.res_id")``).
         ``condition`` is an extra SQL filter on ``src`` and its contact ``p``.
-        Archived contacts get nothing, and a line whose rule key (rule_id,
+        Archived contacts and those who object to scoring get nothing, and a line whose rule key (rule_id,
         partner_id, rule_key) or idempotency key (partner_id, idempotency_key)
         is recorded already is left out; with ``rule_since``, so is a line
         whose contact got one of the same rule after that date.
@@ -573,7 +634,9 @@ class LeadScoreOperation(models.Model):
                            last.date AS last_date, last.balance AS last_balance,
                            last.id IS NOT NULL AS has_last
                       FROM (%(select)s) src
+                      -- Nor contacts who object to scoring (GDPR Art. 21).
                       JOIN res_partner p ON p.id = src.partner_id AND p.active
+                                        AND p.lead_score_objection IS NOT TRUE
                       LEFT JOIN LATERAL (
                             SELECT o.id, o.date, o.balance FROM lead_score_operation o
                              WHERE o.partner_id = src.partner_id

@@ -19,6 +19,7 @@
         "views/lead_score_rule_views.xml",
         "views/res_partner_views.xml",
         "views/crm_lead_views.xml",
+        "views/res_config_settings_views.xml",
         "wizards/lead_score_adjust_views.xml",
         "wizards/lead_score_erase_views.xml",
         "wizards/lead_score_quality_line_views.xml",

@@ -16,8 +16,19 @@ no line: :meth:`_record_lines` leaves them out, :meth:`create` refuses a
 person's or an API's line and leaves out the engine's. Their ledger is kept
 (it counts again should they withdraw the objection) but their score is 0;
 a manager may erase it (:meth:`_erase_ledgers`).
+
+Retention (:meth:`_compact_ledger`): the lines older than a cut-off are folded
+into one *carried forward* line per contact, a *set* of the balance they
+reached, dated as the last of them, so that the score, the breakdown's total
+and every later line's balance stay the same. Per contact, only the lines
+before its first line still pending (an expiry to come, a balance to replay)
+are folded. A line whose key still protects against scoring twice stays, as
+it is (before the carried-forward set, it counts no more): a rule's *once* or
+record key and any idempotency key (forms, mailings, campaigns, API). A
+repeating rule's key only matters within its period: its older lines fold.
 """
 
+import logging
 from datetime import timedelta
 
 from odoo import _, api, fields, models
@@ -27,10 +38,16 @@ from odoo.tools import SQL, split_every
 
 from .res_partner import MANUAL_SCORE_KEY
 
+_logger = logging.getLogger(__name__)
+
 MAX_POINTS = 1_000_000
 # Keeps a folded balance inside PostgreSQL's int4, whatever the ledger holds.
 MAX_BALANCE = 2_000_000_000
 REFRESH_BATCH = 20_000
+# Retention: the lines older than this many days (system parameter, empty or
+# 0 for never) are compacted by the daily job; it says here what it did last.
+COMPACT_DAYS_PARAM = "lead_scoring.compact_after_days"
+COMPACT_LAST_PARAM = "lead_scoring.compact_last_run"
 
 OPERATIONS = [("add", "Add"), ("remove", "Remove"), ("set", "Set")]
 SOURCES = [
@@ -40,6 +57,7 @@ SOURCES = [
     ("automation", "Automation"),
     ("mailing", "Email marketing"),
     ("api", "API"),
+    ("carried", "Carried forward"),
 ]
 # Once recorded, an operation's note is all that may change.
 EDITABLE_FIELDS = {"note"}
@@ -847,3 +865,130 @@ class LeadScoreOperation(models.Model):
         self.invalidate_model(["expired"])
         self._refresh_scores(partner_ids, flush=True)
         return partner_ids
+
+    # ------------------------------------------------------------------
+    # Retention
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_compact_ledger(self):
+        params = self.env["ir.config_parameter"].sudo()
+        days = int(params.get_param(COMPACT_DAYS_PARAM) or 0)
+        if days > 0:
+            # Run by Odoo's scheduler, each batch is committed.
+            self._compact_ledger(
+                fields.Datetime.now() - timedelta(days=days),
+                commit=bool(self.env.context.get("cron_id")),
+            )
+
+    @api.model
+    def _compact_ledger(self, cutoff, commit=False):
+        """Fold each contact's lines older than ``cutoff`` into one carried
+        forward line (see the module's docstring), REFRESH_BATCH contacts at
+        a time (each committed with ``commit``); returns (lines folded,
+        carried-forward lines written)."""
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                "SELECT DISTINCT partner_id FROM lead_score_operation WHERE date < %s",
+                cutoff,
+            )
+        )
+        partner_ids = sorted(row[0] for row in self.env.cr.fetchall())
+        folded = carried = 0
+        for batch in split_every(REFRESH_BATCH, partner_ids):
+            rows = self._compact_contacts(list(batch), cutoff)
+            folded += sum(count for _partner, count in rows)
+            carried += len(rows)
+            if commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        _logger.info(
+            "Score history before %s compacted: %s lines into %s carried forward",
+            cutoff,
+            folded,
+            carried,
+        )
+        self.env["ir.config_parameter"].sudo().set_param(
+            COMPACT_LAST_PARAM,
+            f"{fields.Datetime.to_string(fields.Datetime.now())}|{folded}|{carried}",
+        )
+        return folded, carried
+
+    @api.model
+    def _compact_contacts(self, partner_ids, cutoff):
+        """Compact these contacts' lines older than ``cutoff``; returns
+        (contact, lines folded) for each carried-forward line written."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM res_partner WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",
+                partner_ids,
+            )
+        )
+        now = fields.Datetime.now()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH boundary AS (
+                    -- A contact's lines fold up to the cut-off, or to its
+                    -- first line still pending.
+                    SELECT partner_id,
+                           LEAST(%(cutoff)s, MIN(date) FILTER (
+                               WHERE balance IS NULL
+                                  OR (expiry_date IS NOT NULL AND NOT expired))) AS until
+                      FROM lead_score_operation
+                     WHERE partner_id = ANY(%(ids)s) AND date < %(cutoff)s
+                     GROUP BY partner_id
+                ), old AS (
+                    SELECT o.id, o.partner_id, o.date, o.balance,
+                           -- No key that still keeps the line from being recorded again.
+                           o.idempotency_key IS NULL
+                           AND (o.rule_key IS NULL
+                                OR (o.rule_key LIKE %(every)s
+                                    AND o.date < %(now)s
+                                        - make_interval(days => COALESCE(r.repeat_days, 0))))
+                               AS foldable,
+                           ROW_NUMBER() OVER (PARTITION BY o.partner_id
+                                              ORDER BY o.date DESC, o.id DESC) AS recent
+                      FROM lead_score_operation o
+                      JOIN boundary b ON b.partner_id = o.partner_id AND o.date < b.until
+                      LEFT JOIN lead_score_rule r ON r.id = o.rule_id
+                ), carried AS (
+                    SELECT partner_id, MAX(date) AS date,
+                           MAX(balance) FILTER (WHERE recent = 1) AS balance,
+                           COUNT(*) FILTER (WHERE foldable) AS folded
+                      FROM old
+                     GROUP BY partner_id
+                    HAVING COUNT(*) FILTER (WHERE foldable) >= 2
+                       -- A set holds at most MAX_POINTS.
+                       AND MAX(balance) FILTER (WHERE recent = 1)
+                           BETWEEN -%(max)s AND %(max)s
+                ), deleted AS (
+                    DELETE FROM lead_score_operation o
+                     USING old JOIN carried c ON c.partner_id = old.partner_id
+                     WHERE o.id = old.id AND old.foldable
+                )
+                INSERT INTO lead_score_operation (
+                    partner_id, company_id, date, operation, value, signed_value,
+                    balance, note, source, expired, user_id,
+                    create_uid, create_date, write_uid, write_date)
+                SELECT c.partner_id, p.company_id, c.date, 'set', c.balance, c.balance,
+                       c.balance, format(%(note)s, c.folded), 'carried', FALSE,
+                       %(uid)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM carried c
+                  JOIN res_partner p ON p.id = c.partner_id
+                RETURNING partner_id, (SELECT folded FROM carried c
+                                        WHERE c.partner_id = lead_score_operation.partner_id)
+                """,
+                ids=partner_ids,
+                cutoff=cutoff,
+                now=now,
+                every="every:%",
+                max=MAX_POINTS,
+                uid=self.env.uid,
+                note=_("Carried forward: the score made by %s older operations."),
+            )
+        )
+        self.invalidate_model()
+        # Score history lines kept before a carried-forward set count no more:
+        # their balances are replayed (the scores do not change).
+        self._replay_ledger([partner_id for partner_id, _count in rows])
+        return rows

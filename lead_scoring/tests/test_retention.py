@@ -7,12 +7,12 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import tagged
 
-from .common import LeadScoringCase
-
 from odoo.addons.lead_scoring.models.lead_score_operation import (
     COMPACT_DAYS_PARAM,
     COMPACT_LAST_PARAM,
 )
+
+from .common import LeadScoringCase
 
 
 @tagged("post_install", "-at_install")

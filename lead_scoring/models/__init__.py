@@ -8,3 +8,4 @@ from . import ir_module_module
 from . import res_partner
 from . import crm_lead
 from . import base_partner_merge_automatic_wizard
+from . import res_config_settings

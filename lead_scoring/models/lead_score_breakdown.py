@@ -5,7 +5,8 @@
 The score is the sum of the lines since the last *set* that has not expired
 (the set included, see lead.score.operation._replay_ledger). Those lines are
 the parts that count; earlier lines were replaced by that set, and expired
-ones count for nothing: both are shown apart, with no points. Should the
+ones count for nothing: both are shown apart, with no points, as are all the
+lines of a contact who objects to scoring (whose score is 0). Should the
 score have been capped, one more part holds the difference, so that the
 parts always add up to the stored score.
 """
@@ -20,6 +21,7 @@ STATES = [
     ("capped", "Capped"),
     ("replaced", "Replaced by a later set"),
     ("expired", "Expired"),
+    ("objected", "Objects to scoring"),
 ]
 
 
@@ -41,7 +43,7 @@ class LeadScoreBreakdown(models.Model):
             "expired",
             "balance",
         ],
-        "res.partner": ["company_id"],
+        "res.partner": ["company_id", "lead_score_objection"],
     }
 
     partner_id = fields.Many2one("res.partner", string="Contact", readonly=True)
@@ -79,15 +81,16 @@ class LeadScoreBreakdown(models.Model):
                   FROM lead_score_operation o
             ), parts AS NOT MATERIALIZED (
                 SELECT MIN(c.id) AS id, c.partner_id, p.company_id, c.source,
-                       c.rule_id, c.state,
-                       SUM(CASE WHEN c.state != 'counting' THEN 0
+                       c.rule_id, %(state)s AS state,
+                       SUM(CASE WHEN c.state != 'counting' OR p.lead_score_objection THEN 0
                                 WHEN c.operation = 'remove' THEN -c.value
                                 ELSE c.value END)::int AS points,
                        COUNT(*)::int AS line_count, MAX(c.date) AS last_date,
-                       array_position(%s, c.state) AS sequence, MAX(c.score) AS score
+                       array_position(%(states)s, %(state)s) AS sequence,
+                       MAX(CASE WHEN p.lead_score_objection THEN 0 ELSE c.score END) AS score
                   FROM classified c
                   JOIN res_partner p ON p.id = c.partner_id
-                 GROUP BY c.partner_id, p.company_id, c.source, c.rule_id, c.state
+                 GROUP BY c.partner_id, p.company_id, c.source, c.rule_id, %(state)s
             )
             SELECT id, partner_id, company_id, source, rule_id, state, points,
                    line_count, last_date, sequence
@@ -95,12 +98,15 @@ class LeadScoreBreakdown(models.Model):
             UNION ALL
             -- What the cap took off: the parts add up to the score.
             SELECT -partner_id, partner_id, MIN(company_id), NULL, NULL, 'capped',
-                   MAX(score) - SUM(points), 0, NULL, array_position(%s, 'capped')
+                   MAX(score) - SUM(points), 0, NULL, array_position(%(states)s, 'capped')
               FROM parts
              GROUP BY partner_id
             HAVING MAX(score) != SUM(points)
             """,
-                [state for state, _label in STATES],
-                [state for state, _label in STATES],
+                states=[state for state, _label in STATES],
+                # A contact who objects to scoring: no line counts.
+                state=SQL(
+                    "CASE WHEN p.lead_score_objection THEN 'objected' ELSE c.state END"
+                ),
             )
         )

@@ -10,8 +10,25 @@ Every path that changes the ledger (create, unlink, expiry, the rule engine)
 ends in :meth:`_refresh_scores`, which replays the ledger of the contacts
 concerned in SQL and lets the ORM recompute their stored score, so that
 automation rules, tracking and related fields see the change.
+
+A contact who objects to scoring (``res.partner.lead_score_objection``) gets
+no line: :meth:`_record_lines` leaves them out, :meth:`create` refuses a
+person's or an API's line and leaves out the engine's. Their ledger is kept
+(it counts again should they withdraw the objection) but their score is 0;
+a manager may erase it (:meth:`_erase_ledgers`).
+
+Retention (:meth:`_compact_ledger`): the lines older than a cut-off are folded
+into one *carried forward* line per contact, a *set* of the balance they
+reached, dated as the last of them, so that the score, the breakdown's total
+and every later line's balance stay the same. Per contact, only the lines
+before its first line still pending (an expiry to come, a balance to replay)
+are folded. A line whose key still protects against scoring twice stays, as
+it is (before the carried-forward set, it counts no more): a rule's *once* or
+record key and any idempotency key (forms, mailings, campaigns, API). A
+repeating rule's key only matters within its period: its older lines fold.
 """
 
+import logging
 from datetime import timedelta
 
 from odoo import _, api, fields, models
@@ -21,10 +38,16 @@ from odoo.tools import SQL, split_every
 
 from .res_partner import MANUAL_SCORE_KEY
 
+_logger = logging.getLogger(__name__)
+
 MAX_POINTS = 1_000_000
 # Keeps a folded balance inside PostgreSQL's int4, whatever the ledger holds.
 MAX_BALANCE = 2_000_000_000
 REFRESH_BATCH = 20_000
+# Retention: the lines older than this many days (system parameter, empty or
+# 0 for never) are compacted by the daily job; it says here what it did last.
+COMPACT_DAYS_PARAM = "lead_scoring.compact_after_days"
+COMPACT_LAST_PARAM = "lead_scoring.compact_last_run"
 
 OPERATIONS = [("add", "Add"), ("remove", "Remove"), ("set", "Set")]
 SOURCES = [
@@ -34,6 +57,7 @@ SOURCES = [
     ("automation", "Automation"),
     ("mailing", "Email marketing"),
     ("api", "API"),
+    ("carried", "Carried forward"),
 ]
 # Once recorded, an operation's note is all that may change.
 EDITABLE_FIELDS = {"note"}
@@ -252,6 +276,26 @@ class LeadScoreOperation(models.Model):
                 )
             )
 
+    @api.model
+    def _without_objections(self, vals_list, engine):
+        """The values of contacts who do not object to scoring: a person or
+        an external system is told, the engine's lines are left out."""
+        partners = self.env["res.partner"].sudo()
+        objecting = partners.browse(
+            {vals.get("partner_id") for vals in vals_list}
+        ).filtered("lead_score_objection")
+        if not objecting:
+            return vals_list
+        if not engine:
+            raise ValidationError(
+                _(
+                    "These contacts object to scoring (GDPR Art. 21), their score "
+                    "cannot change: %s.",
+                    ", ".join(objecting.mapped("display_name")),
+                )
+            )
+        return [v for v in vals_list if v.get("partner_id") not in objecting.ids]
+
     # ------------------------------------------------------------------
     # ORM
     # ------------------------------------------------------------------
@@ -301,6 +345,7 @@ class LeadScoreOperation(models.Model):
                 self._check_public_vals(vals)
             self._check_vals(vals)
         self._check_partners(list({vals.get("partner_id") for vals in vals_list}))
+        vals_list = self._without_objections(vals_list, engine)
         existing = self._find_by_idempotency_key(vals_list)
         new_vals = [v for v in vals_list if self._key_of(v) not in existing]
         created = super().create(new_vals) if new_vals else self.browse()
@@ -445,6 +490,40 @@ class LeadScoreOperation(models.Model):
         self.unlink()
         return True
 
+    @api.model
+    def _erase_ledgers(self, partners):
+        """Delete these contacts' whole ledgers at once (a person's request,
+        see lead.score.erase): unlike unlink, the chatter says who erased
+        how many operations, not what they were."""
+        partners = partners.sudo().with_context(active_test=False)
+        scores_before = {partner: partner.lead_score for partner in partners}
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                "DELETE FROM lead_score_operation WHERE partner_id = ANY(%s)"
+                " RETURNING partner_id, rule_id",
+                partners.ids,
+            )
+        )
+        rows = self.env.cr.fetchall()
+        self.invalidate_model()
+        self._refresh_scores(partners.ids)
+        for partner in partners:
+            partner._lead_score_log(
+                _(
+                    "Score history erased by %(user)s: %(count)s operations deleted.",
+                    user=self.env.user.name,
+                    count=sum(
+                        1 for partner_id, _rule in rows if partner_id == partner.id
+                    ),
+                ),
+                scores_before[partner],
+            )
+        # Their contacts may earn them again: the next run looks at everyone.
+        rules = self.env["lead.score.rule"].browse({rule for _p, rule in rows if rule})
+        rules.sudo().write({"last_full_run_date": False})
+        return len(rows)
+
     # ------------------------------------------------------------------
     # The fold
     # ------------------------------------------------------------------
@@ -502,7 +581,7 @@ class LeadScoreOperation(models.Model):
         (a column of LINE_COLUMNS) is either one value for every line or an
         ``SQL`` expression over the selected row ``src`` (``SQL("src.res_id")``).
         ``condition`` is an extra SQL filter on ``src`` and its contact ``p``.
-        Archived contacts get nothing, and a line whose rule key (rule_id,
+        Archived contacts and those who object to scoring get nothing, and a line whose rule key (rule_id,
         partner_id, rule_key) or idempotency key (partner_id, idempotency_key)
         is recorded already is left out; with ``rule_since``, so is a line
         whose contact got one of the same rule after that date.
@@ -573,7 +652,9 @@ class LeadScoreOperation(models.Model):
                            last.date AS last_date, last.balance AS last_balance,
                            last.id IS NOT NULL AS has_last
                       FROM (%(select)s) src
+                      -- Nor contacts who object to scoring (GDPR Art. 21).
                       JOIN res_partner p ON p.id = src.partner_id AND p.active
+                                        AND p.lead_score_objection IS NOT TRUE
                       LEFT JOIN LATERAL (
                             SELECT o.id, o.date, o.balance FROM lead_score_operation o
                              WHERE o.partner_id = src.partner_id
@@ -784,3 +865,130 @@ class LeadScoreOperation(models.Model):
         self.invalidate_model(["expired"])
         self._refresh_scores(partner_ids, flush=True)
         return partner_ids
+
+    # ------------------------------------------------------------------
+    # Retention
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_compact_ledger(self):
+        params = self.env["ir.config_parameter"].sudo()
+        days = int(params.get_param(COMPACT_DAYS_PARAM) or 0)
+        if days > 0:
+            # Run by Odoo's scheduler, each batch is committed.
+            self._compact_ledger(
+                fields.Datetime.now() - timedelta(days=days),
+                commit=bool(self.env.context.get("cron_id")),
+            )
+
+    @api.model
+    def _compact_ledger(self, cutoff, commit=False):
+        """Fold each contact's lines older than ``cutoff`` into one carried
+        forward line (see the module's docstring), REFRESH_BATCH contacts at
+        a time (each committed with ``commit``); returns (lines folded,
+        carried-forward lines written)."""
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                "SELECT DISTINCT partner_id FROM lead_score_operation WHERE date < %s",
+                cutoff,
+            )
+        )
+        partner_ids = sorted(row[0] for row in self.env.cr.fetchall())
+        folded = carried = 0
+        for batch in split_every(REFRESH_BATCH, partner_ids):
+            rows = self._compact_contacts(list(batch), cutoff)
+            folded += sum(count for _partner, count in rows)
+            carried += len(rows)
+            if commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+        _logger.info(
+            "Score history before %s compacted: %s lines into %s carried forward",
+            cutoff,
+            folded,
+            carried,
+        )
+        self.env["ir.config_parameter"].sudo().set_param(
+            COMPACT_LAST_PARAM,
+            f"{fields.Datetime.to_string(fields.Datetime.now())}|{folded}|{carried}",
+        )
+        return folded, carried
+
+    @api.model
+    def _compact_contacts(self, partner_ids, cutoff):
+        """Compact these contacts' lines older than ``cutoff``; returns
+        (contact, lines folded) for each carried-forward line written."""
+        self.env.cr.execute(
+            SQL(
+                "SELECT id FROM res_partner WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",
+                partner_ids,
+            )
+        )
+        now = fields.Datetime.now()
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH boundary AS (
+                    -- A contact's lines fold up to the cut-off, or to its
+                    -- first line still pending.
+                    SELECT partner_id,
+                           LEAST(%(cutoff)s, MIN(date) FILTER (
+                               WHERE balance IS NULL
+                                  OR (expiry_date IS NOT NULL AND NOT expired))) AS until
+                      FROM lead_score_operation
+                     WHERE partner_id = ANY(%(ids)s) AND date < %(cutoff)s
+                     GROUP BY partner_id
+                ), old AS (
+                    SELECT o.id, o.partner_id, o.date, o.balance,
+                           -- No key that still keeps the line from being recorded again.
+                           o.idempotency_key IS NULL
+                           AND (o.rule_key IS NULL
+                                OR (o.rule_key LIKE %(every)s
+                                    AND o.date < %(now)s
+                                        - make_interval(days => COALESCE(r.repeat_days, 0))))
+                               AS foldable,
+                           ROW_NUMBER() OVER (PARTITION BY o.partner_id
+                                              ORDER BY o.date DESC, o.id DESC) AS recent
+                      FROM lead_score_operation o
+                      JOIN boundary b ON b.partner_id = o.partner_id AND o.date < b.until
+                      LEFT JOIN lead_score_rule r ON r.id = o.rule_id
+                ), carried AS (
+                    SELECT partner_id, MAX(date) AS date,
+                           MAX(balance) FILTER (WHERE recent = 1) AS balance,
+                           COUNT(*) FILTER (WHERE foldable) AS folded
+                      FROM old
+                     GROUP BY partner_id
+                    HAVING COUNT(*) FILTER (WHERE foldable) >= 2
+                       -- A set holds at most MAX_POINTS.
+                       AND MAX(balance) FILTER (WHERE recent = 1)
+                           BETWEEN -%(max)s AND %(max)s
+                ), deleted AS (
+                    DELETE FROM lead_score_operation o
+                     USING old JOIN carried c ON c.partner_id = old.partner_id
+                     WHERE o.id = old.id AND old.foldable
+                )
+                INSERT INTO lead_score_operation (
+                    partner_id, company_id, date, operation, value, signed_value,
+                    balance, note, source, expired, user_id,
+                    create_uid, create_date, write_uid, write_date)
+                SELECT c.partner_id, p.company_id, c.date, 'set', c.balance, c.balance,
+                       c.balance, format(%(note)s, c.folded), 'carried', FALSE,
+                       %(uid)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM carried c
+                  JOIN res_partner p ON p.id = c.partner_id
+                RETURNING partner_id, (SELECT folded FROM carried c
+                                        WHERE c.partner_id = lead_score_operation.partner_id)
+                """,
+                ids=partner_ids,
+                cutoff=cutoff,
+                now=now,
+                every="every:%",
+                max=MAX_POINTS,
+                uid=self.env.uid,
+                note=_("Carried forward: the score made by %s older operations."),
+            )
+        )
+        self.invalidate_model()
+        # Score history lines kept before a carried-forward set count no more:
+        # their balances are replayed (the scores do not change).
+        self._replay_ledger([partner_id for partner_id, _count in rows])
+        return rows

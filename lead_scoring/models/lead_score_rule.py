@@ -338,6 +338,7 @@ class LeadScoreRule(models.Model):
               FROM (SELECT p.id, p.lead_score AS old_score, %(new_score)s AS new_score
                       FROM (%(select)s) src
                       JOIN res_partner p ON p.id = src.partner_id AND p.active
+                                        AND p.lead_score_objection IS NOT TRUE
                      WHERE %(company)s
                        AND NOT EXISTS (SELECT 1 FROM lead_score_operation o
                                         WHERE o.rule_id = %(rule_id)s

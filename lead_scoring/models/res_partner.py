@@ -1,6 +1,7 @@
 # Copyright 2026 Lead Scoring contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import Command, _, api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 from odoo.tools.sql import column_exists, create_column
 
@@ -54,6 +55,18 @@ class ResPartner(models.Model):
         string="Score breakdown",
         groups=SCORE_GROUP,
     )
+    # GDPR Art. 21: a person may object to profiling for direct marketing.
+    lead_score_objection = fields.Boolean(
+        string="Objects to scoring",
+        tracking=True,
+        groups=SCORE_GROUP,
+        help="The person objected to being scored (GDPR Art. 21): no rule, form, "
+        "email engagement, automation or person scores them, and their score "
+        "counts as 0, with no tier. Their score history is kept unless erased.",
+    )
+    lead_score_objection_date = fields.Datetime(
+        string="Objected on", readonly=True, groups=SCORE_GROUP
+    )
 
     def _auto_init(self):
         # On a large database, creating the columns by hand skips the ORM's
@@ -85,7 +98,7 @@ class ResPartner(models.Model):
     # The tier is computed with the score, by the same method: computed apart,
     # an automation rule reading the tier while the score is being computed
     # would compute the tier from the old score and leave it behind.
-    @api.depends("lead_score_operation_ids")
+    @api.depends("lead_score_operation_ids", "lead_score_objection")
     def _compute_lead_score(self):
         # The ledger's replay has stored each line's balance already
         # (see lead.score.operation._refresh_scores). A form or a wizard
@@ -94,11 +107,29 @@ class ResPartner(models.Model):
         balances = self.env["lead.score.operation"]._latest_balances(
             self._origin.filtered("id").ids
         )
-        scores = {partner: balances.get(partner._origin.id) or 0 for partner in self}
+        # A contact who objects to scoring has no score: their ledger is kept
+        # (and counts again should they withdraw the objection).
+        scores = {
+            partner: 0
+            if partner.lead_score_objection
+            else balances.get(partner._origin.id) or 0
+            for partner in self
+        }
         tiers = self.env["lead.score.tier"].sudo()._tier_for_scores(scores.values())
         for partner, score in scores.items():
             partner.lead_score = score
-            partner.lead_score_tier_id = tiers[score]
+            partner.lead_score_tier_id = (
+                not partner.lead_score_objection and tiers[score]
+            )
+
+    def write(self, vals):
+        if "lead_score_objection" in vals:
+            vals = dict(
+                vals,
+                lead_score_objection_date=vals["lead_score_objection"]
+                and fields.Datetime.now(),
+            )
+        return super().write(vals)
 
     def _mail_track(self, tracked_fields, initial_values):
         # A score moves with every rule run, website form and email opened: a
@@ -171,6 +202,31 @@ class ResPartner(models.Model):
             "type": "ir.actions.act_window",
             "name": _("Adjust score"),
             "res_model": "lead.score.adjust",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_partner_ids": self.ids},
+        }
+
+    def _set_lead_score_objection(self, objects):
+        """Lead Scoring users record an objection (or its withdrawal), even
+        without the right to edit contacts."""
+        self.check_access("read")
+        if not self.env.user.has_group(SCORE_GROUP):
+            raise AccessError(_("Only Lead Scoring users can record an objection."))
+        self.sudo().write({"lead_score_objection": objects})
+        return True
+
+    def action_lead_score_object(self):
+        return self._set_lead_score_objection(True)
+
+    def action_lead_score_withdraw_objection(self):
+        return self._set_lead_score_objection(False)
+
+    def action_open_lead_score_erase(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Erase score history"),
+            "res_model": "lead.score.erase",
             "view_mode": "form",
             "target": "new",
             "context": {"default_partner_ids": self.ids},

@@ -1,0 +1,35 @@
+# Copyright 2026 Lead Scoring contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from odoo import _, api, fields, models
+
+from .lead_score_operation import COMPACT_DAYS_PARAM, COMPACT_LAST_PARAM
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    lead_score_compact_days = fields.Integer(
+        string="Compact score history older than (days)",
+        config_parameter=COMPACT_DAYS_PARAM,
+        help="Every day, a contact's score operations older than this are folded "
+        "into one carried-forward line; the score does not change. Empty or 0: "
+        "never.",
+    )
+    lead_score_compact_last_run = fields.Char(
+        string="Last compaction", compute="_compute_lead_score_compact_last_run"
+    )
+
+    @api.depends("lead_score_compact_days")
+    def _compute_lead_score_compact_last_run(self):
+        last = self.env["ir.config_parameter"].sudo().get_param(COMPACT_LAST_PARAM)
+        text = _("Never")
+        if last:
+            date, folded, carried = last.split("|")
+            text = _(
+                "%(date)s: %(folded)s operations folded into %(carried)s lines",
+                date=date,
+                folded=folded,
+                carried=carried,
+            )
+        for settings in self:
+            settings.lead_score_compact_last_run = text

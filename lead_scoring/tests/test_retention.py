@@ -1,0 +1,125 @@
+"""Ledger retention: old lines folded into one carried-forward line per
+contact leave the score, the breakdown's total and the rules' keys as they
+were."""
+
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import tagged
+
+from odoo.addons.lead_scoring.models.lead_score_operation import (
+    COMPACT_DAYS_PARAM,
+    COMPACT_LAST_PARAM,
+)
+
+from .common import LeadScoringCase
+
+
+@tagged("post_install", "-at_install")
+class TestRetention(LeadScoringCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.grace = cls.env["res.partner"].create({"name": "Grace Hopper"})
+        cls.once = cls.Rule.create(
+            {"name": "Everyone once", "value": 4, "match_all": True}
+        )
+
+    def total(self, partner):
+        parts = self.env["lead.score.breakdown"].search(
+            [("partner_id", "=", partner.id)]
+        )
+        return sum(parts.mapped("points"))
+
+    def compact(self, days=30):
+        self.env["ir.config_parameter"].set_param(COMPACT_DAYS_PARAM, days)
+        self.Operation._cron_compact_ledger()
+
+    def test_compaction_keeps_scores_breakdowns_and_keys(self):
+        now = fields.Datetime.now()
+        self.once._run_rules()
+        # The rule's line is old: its once key must keep protecting.
+        self.env.cr.execute(
+            "UPDATE lead_score_operation SET date = date - interval '90 days'"
+            " WHERE rule_id = %s",
+            [self.once.id],
+        )
+        self.Operation._replay_ledger([self.partner.id, self.grace.id])
+        self.add(self.partner, "add", 40, days_ago=80)
+        self.add(
+            self.partner, "add", 7, days_ago=70, expiry_date=now - timedelta(days=60)
+        )
+        self.Operation._expire_operations()
+        self.add(self.partner, "remove", 5, days_ago=60)
+        self.add(self.partner, "set", 20, days_ago=50)
+        self.add(self.partner, "add", 3, days_ago=45)
+        recent = self.add(self.partner, "add", 2, days_ago=1)
+        # Grace: an old line whose points expire later stops the folding there.
+        self.add(self.grace, "add", 10, days_ago=80)
+        self.add(self.grace, "add", 6, days_ago=70)
+        pending = self.add(
+            self.grace, "add", 5, days_ago=60, expiry_date=now + timedelta(days=5)
+        )
+        self.add(self.grace, "add", 1, days_ago=50)
+        self.add(self.grace, "remove", 1, days_ago=40)
+        partners = self.partner | self.grace
+        before = {
+            p: (p.lead_score, self.total(p), len(p.lead_score_operation_ids))
+            for p in partners
+        }
+        self.assertEqual([before[p][0] for p in partners], [25, 25])
+        recent_balance = recent.balance
+
+        self.compact(days=30)
+
+        self.env.invalidate_all()
+        for partner in partners:
+            self.assertEqual(partner.lead_score, before[partner][0])
+            self.assertEqual(self.total(partner), before[partner][0])
+        # Ada: 5 lines folded into 1, the rule's line kept (it counts no more).
+        self.assertEqual(
+            len(self.partner.lead_score_operation_ids), before[self.partner][2] - 4
+        )
+        carried = self.Operation.search(
+            [("partner_id", "=", self.partner.id), ("source", "=", "carried")]
+        )
+        self.assertEqual((carried.operation, carried.value), ("set", 23))
+        self.assertIn("5 older operations", carried.note)
+        self.assertTrue(
+            self.Operation.search_count(
+                [("partner_id", "=", self.partner.id), ("rule_id", "=", self.once.id)]
+            )
+        )
+        # Lines newer than the cut-off are untouched.
+        self.assertTrue(recent.exists())
+        self.assertEqual(recent.balance, recent_balance)
+        # Grace: the two lines before the pending one folded, the rest kept.
+        self.assertTrue(pending.exists())
+        self.assertEqual(
+            len(self.grace.lead_score_operation_ids), before[self.grace][2] - 1
+        )
+        # The once rule does not score again.
+        self.once.last_full_run_date = False
+        self.once._run_rules()
+        self.assertEqual(self.partner.lead_score, before[self.partner][0])
+        # A replay gives the same score, and the settings tell what was done.
+        self.Operation._refresh_scores(partners.ids)
+        self.assertEqual(self.partner.lead_score, 25)
+        self.assertEqual(self.grace.lead_score, 25)
+        # Demo contacts' lines fold too: the counts are the whole database's.
+        date, folded, carried = (
+            self.env["ir.config_parameter"].get_param(COMPACT_LAST_PARAM).split("|")
+        )
+        self.assertGreaterEqual(int(folded), 7)
+        self.assertGreaterEqual(int(carried), 2)
+        settings = self.env["res.config.settings"].create({})
+        self.assertIn(
+            f"{folded} operations folded into {carried} lines",
+            settings.lead_score_compact_last_run,
+        )
+
+    def test_never_without_a_setting(self):
+        self.add(self.partner, "add", 40, days_ago=80)
+        self.add(self.partner, "add", 1, days_ago=70)
+        self.compact(days=0)
+        self.assertEqual(len(self.partner.lead_score_operation_ids), 2)

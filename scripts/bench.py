@@ -384,8 +384,8 @@ class Server:
             " nextcall = now() AT TIME ZONE 'UTC' - interval '1 minute'"
         )
         cr.commit()
-        started = False
-        while True:
+        deadline = time.monotonic() + 7200
+        while time.monotonic() < deadline:
             # Wake the cron worker, as Odoo's own triggers do (it listens on
             # the postgres database).
             with odoo.sql_db.db_connect("postgres").cursor() as postgres:
@@ -393,14 +393,17 @@ class Server:
                     "SELECT pg_notify('cron_trigger', %s)", [self.args.database]
                 )
             time.sleep(1)
+            # Done when no rule is running and each one has run (or failed).
             cr.execute(
-                "SELECT count(*) FROM lead_score_rule WHERE pass_date IS NOT NULL"
+                """SELECT count(*) FILTER (WHERE pass_date IS NOT NULL
+                                            OR (last_run_date IS NULL AND last_error IS NULL))
+                     FROM lead_score_rule WHERE active"""
             )
-            running = cr.fetchone()[0]
+            pending = cr.fetchone()[0]
             cr.commit()
-            started = started or running
-            if started and not running:
+            if not pending:
                 return
+        raise SystemExit(f"the {self.args.runner} runner did not finish in 2 hours")
 
     def figures(self):
         """Calls of the job, jobs run, workers killed."""

@@ -25,7 +25,13 @@ before its first line still pending (an expiry to come, a balance to replay)
 are folded. A line whose key still protects against scoring twice stays, as
 it is (before the carried-forward set, it counts no more): a rule's *once* or
 record key and any idempotency key (forms, mailings, campaigns, API). A
-repeating rule's key only matters within its period: its older lines fold.
+repeating rule's key only matters within its period: its older lines fold,
+as do decay lines older than a day.
+
+Decay (:meth:`_decay_scores`): a daily job writes, set-based, one *remove*
+line per contact with a positive score, of the points that make the score
+halve every so many days (a setting), for the days since the contact's last
+decay line. Lines hold whole points, so that a replay equals the score.
 """
 
 import logging
@@ -48,6 +54,12 @@ REFRESH_BATCH = 20_000
 # 0 for never) are compacted by the daily job; it says here what it did last.
 COMPACT_DAYS_PARAM = "lead_scoring.compact_after_days"
 COMPACT_LAST_PARAM = "lead_scoring.compact_last_run"
+# Decay: positive scores halve every this many days (system parameter, empty
+# or 0 for never); the day decay started, so that it catches up no further.
+DECAY_HALF_LIFE_PARAM = "lead_scoring.decay_half_life_days"
+DECAY_SINCE_PARAM = "lead_scoring.decay_since"
+# One decay line per contact and day (a reserved prefix, see below).
+DECAY_KEY_PREFIX = "lead-scoring:decay:"
 
 OPERATIONS = [("add", "Add"), ("remove", "Remove"), ("set", "Set")]
 SOURCES = [
@@ -58,6 +70,7 @@ SOURCES = [
     ("mailing", "Email marketing"),
     ("api", "API"),
     ("carried", "Carried forward"),
+    ("decay", "Decay"),
 ]
 # Once recorded, an operation's note is all that may change.
 EDITABLE_FIELDS = {"note"}
@@ -80,6 +93,7 @@ ENGINE_FIELDS = {
 # could record one would pre-claim the event, or exempt a contact from it.
 RESERVED_KEY_PREFIXES = (
     "lead-scoring:",
+    DECAY_KEY_PREFIX,
     "website-form:",
     "mailing-trace:",
     "automation.record.step:",
@@ -867,6 +881,96 @@ class LeadScoreOperation(models.Model):
         return partner_ids
 
     # ------------------------------------------------------------------
+    # Decay
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_decay_scores(self):
+        params = self.env["ir.config_parameter"].sudo()
+        half_life = int(params.get_param(DECAY_HALF_LIFE_PARAM) or 0)
+        if half_life <= 0:
+            # Switched on again later, decay starts afresh.
+            params.set_param(DECAY_SINCE_PARAM, False)
+            return
+        # Run by Odoo's scheduler, each batch is committed.
+        commit = bool(self.env.context.get("cron_id"))
+        if self._decay_scores(half_life, commit=commit) is None and commit:
+            # The rule engine is busy: try again a little later.
+            self.env.ref("lead_scoring.ir_cron_decay_scores").sudo()._trigger(
+                fields.Datetime.now() + timedelta(minutes=10)
+            )
+
+    @api.model
+    def _decay_scores(self, half_life, commit=False):
+        """Decay every positive score by half every ``half_life`` days: one
+        *remove* line per contact and day, written set-based, of the points
+        lost since the contact's last decay line (missed days are caught up)
+        or, lacking one, since its score last was 0 or less or began; never
+        before the day decay started. Rounded to whole points, a score never
+        goes below 0 and a loss of 0 is not written. Returns the contacts
+        decayed, or None when the rule engine is busy."""
+        rules = self.env["lead.score.rule"].sudo()
+        if not rules._engine_lock(commit):
+            _logger.info("Lead scoring: rules are running, decay postponed")
+            return None
+        try:
+            return self._decay_locked(half_life, commit)
+        finally:
+            if commit:
+                rules._engine_unlock()
+
+    @api.model
+    def _decay_locked(self, half_life, commit):
+        params = self.env["ir.config_parameter"].sudo()
+        today = fields.Datetime.now().date()
+        since = params.get_param(DECAY_SINCE_PARAM)
+        if not since:
+            since = fields.Date.to_string(today - timedelta(days=1))
+            params.set_param(DECAY_SINCE_PARAM, since)
+        key = f"{DECAY_KEY_PREFIX}{fields.Date.to_string(today)}"
+        self.env["res.partner"].flush_model(["lead_score"])
+        recorded = self._engine()._record_lines(
+            SQL(
+                """
+                SELECT p.id AS partner_id,
+                       p.lead_score - round(p.lead_score * power(0.5,
+                           GREATEST(0, %(today)s::date
+                                       - GREATEST(%(since)s::date, d.since::date))
+                           / %(half_life)s::float8))::int AS amount
+                  FROM res_partner p
+                  JOIN LATERAL (
+                        SELECT GREATEST(MIN(o.date), MAX(o.date) FILTER (
+                                   WHERE o.source IN ('decay', 'carried')
+                                      OR o.balance <= 0)) AS since
+                          FROM lead_score_operation o
+                         WHERE o.partner_id = p.id) d ON TRUE
+                 WHERE p.lead_score > 0 AND p.active
+                """,
+                today=today,
+                since=since,
+                half_life=half_life,
+            ),
+            SQL("src.amount > 0"),
+            operation="remove",
+            value=SQL("src.amount"),
+            source="decay",
+            idempotency_key=key,
+        )
+        rules = self.env["lead.score.rule"].sudo()
+        rules._commit(commit)
+        decayed = {partner_id for partner_id, _unknown in recorded}
+        # With those whose scores a run earlier today left behind.
+        behind = rules._scores_behind_lines(
+            SQL(
+                "o.date >= %s AND o.source = 'decay' AND o.idempotency_key = %s",
+                today,
+                key,
+            )
+        )
+        rules._refresh_in_chunks(decayed | behind, commit)
+        _logger.info("Lead scoring: %s scores decayed", len(decayed))
+        return decayed
+
+    # ------------------------------------------------------------------
     # Retention
     # ------------------------------------------------------------------
     @api.model
@@ -940,7 +1044,10 @@ class LeadScoreOperation(models.Model):
                 ), old AS (
                     SELECT o.id, o.partner_id, o.date, o.balance,
                            -- No key that still keeps the line from being recorded again.
-                           o.idempotency_key IS NULL
+                           (o.idempotency_key IS NULL
+                            -- A decay line's key only matters on its day.
+                            OR (o.idempotency_key LIKE %(decay)s
+                                AND o.date < %(now)s - interval '1 day'))
                            AND (o.rule_key IS NULL
                                 OR (o.rule_key LIKE %(every)s
                                     AND o.date < %(now)s
@@ -982,6 +1089,7 @@ class LeadScoreOperation(models.Model):
                 cutoff=cutoff,
                 now=now,
                 every="every:%",
+                decay=f"{DECAY_KEY_PREFIX}%",
                 max=MAX_POINTS,
                 uid=self.env.uid,
                 note=_("Carried forward: the score made by %s older operations."),

@@ -805,7 +805,6 @@ class LeadScoreRule(models.Model):
         contacts whose score changed, False when another run holds the
         engine, or None when work remains (past the deadline).
         """
-        cr = self.env.cr
         if not self._engine_lock(commit):
             _logger.info("Lead scoring: another run is in progress, skipping this one")
             return False
@@ -813,7 +812,7 @@ class LeadScoreRule(models.Model):
             return self._run_chunks(commit, deadline, {} if stats is None else stats)
         finally:
             if commit:
-                cr.execute("SELECT pg_advisory_unlock(%s)", [ENGINE_LOCK])
+                self._engine_unlock()
 
     @api.model
     def _engine_lock(self, commit):
@@ -821,6 +820,10 @@ class LeadScoreRule(models.Model):
         lock = "pg_try_advisory_lock" if commit else "pg_try_advisory_xact_lock"
         self.env.cr.execute(SQL("SELECT %s(%s)", SQL.identifier(lock), ENGINE_LOCK))
         return self.env.cr.fetchone()[0]
+
+    @api.model
+    def _engine_unlock(self):
+        self.env.cr.execute("SELECT pg_advisory_unlock(%s)", [ENGINE_LOCK])
 
     def _run_chunks(self, commit, deadline, stats):
         rules = self.filtered("active").sorted(lambda r: (r.sequence, r.id))
@@ -890,6 +893,14 @@ class LeadScoreRule(models.Model):
         is not their ledger's balance."""
         if not run_date:
             return set()
+        return self._scores_behind_lines(
+            SQL("o.date = %s AND o.rule_id IS NOT NULL", run_date)
+        )
+
+    @api.model
+    def _scores_behind_lines(self, condition):
+        """Contacts with a line ``o`` meeting ``condition`` whose stored score
+        is not their ledger's balance."""
         self.env["res.partner"].flush_model(["lead_score"])
         self.env.cr.execute(
             SQL(
@@ -897,13 +908,13 @@ class LeadScoreRule(models.Model):
                 SELECT p.id
                   FROM res_partner p
                  WHERE p.id IN (SELECT o.partner_id FROM lead_score_operation o
-                                 WHERE o.date = %s AND o.rule_id IS NOT NULL)
+                                 WHERE %s)
                    AND p.lead_score IS DISTINCT FROM COALESCE(
                         (SELECT o.balance FROM lead_score_operation o
                           WHERE o.partner_id = p.id
                           ORDER BY o.date DESC, o.id DESC LIMIT 1), 0)
                 """,
-                run_date,
+                condition,
             )
         )
         return {row[0] for row in self.env.cr.fetchall()}

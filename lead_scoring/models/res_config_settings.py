@@ -2,7 +2,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import _, api, fields, models
 
-from .lead_score_operation import COMPACT_DAYS_PARAM, COMPACT_LAST_PARAM
+from .lead_score_operation import (
+    COMPACT_DAYS_PARAM,
+    COMPACT_LAST_PARAM,
+    DECAY_HALF_LIFE_PARAM,
+)
 
 
 class ResConfigSettings(models.TransientModel):
@@ -14,6 +18,13 @@ class ResConfigSettings(models.TransientModel):
         help="Every day, a contact's score operations older than this are folded "
         "into one carried-forward line; the score does not change. Empty or 0: "
         "never.",
+    )
+    lead_score_half_life_days = fields.Integer(
+        string="Score half-life (days)",
+        config_parameter=DECAY_HALF_LIFE_PARAM,
+        help="Every day, positive scores lose points so that they halve every this "
+        "many days; each loss is a 'Decay' line of the score history. Empty or 0: "
+        "no decay.",
     )
     lead_score_compact_last_run = fields.Char(
         string="Last compaction", compute="_compute_lead_score_compact_last_run"

@@ -6,3 +6,4 @@ from . import test_ui
 from . import test_reliability
 from . import test_external_api
 from . import test_record_lines
+from . import test_decay

@@ -696,6 +696,18 @@ def main():
             )
         assert sum(part["points"] for part in parts) == somebody.lead_score
 
+        # The daily decay (half-life 30 days), run the day after the runs.
+        env["ir.config_parameter"].set_param(
+            "lead_scoring.decay_half_life_days", 30
+        )
+        cr.commit()
+        with timed("decay", figures):
+            figures["decay_contacts"] = len(
+                Operation._decay_scores(30, commit=True, now=now_plus(1))
+            )
+        cr.commit()
+        env.invalidate_all()
+
         # One contact with a ledger of 10,000 operations: replay and form.
         heavy = Partner.create({"name": "Heavy ledger"})
         cr.execute(
@@ -795,6 +807,10 @@ def main():
     print(
         f"  a contact's breakdown   {figures['breakdown'] * 1000:8.1f} ms"
         " (its parts and its score over time)"
+    )
+    print(
+        f"  daily decay             {figures['decay']:8.2f} s"
+        f"  {figures['decay_contacts']:,} contacts decayed (half-life 30 days)"
     )
     print(
         f"  10,000-line ledger      {figures['heavy_replay'] * 1000:8.1f} ms replay,"

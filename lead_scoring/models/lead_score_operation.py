@@ -900,28 +900,29 @@ class LeadScoreOperation(models.Model):
             )
 
     @api.model
-    def _decay_scores(self, half_life, commit=False):
+    def _decay_scores(self, half_life, commit=False, now=None):
         """Decay every positive score by half every ``half_life`` days: one
         *remove* line per contact and day, written set-based, of the points
         lost since the contact's last decay line (missed days are caught up)
         or, lacking one, since its score last was 0 or less or began; never
         before the day decay started. Rounded to whole points, a score never
-        goes below 0 and a loss of 0 is not written. Returns the contacts
-        decayed, or None when the rule engine is busy."""
+        goes below 0 and a loss of 0 is not written. ``now`` is the run's
+        time (default: now). Returns the contacts decayed, or None when the
+        rule engine is busy."""
         rules = self.env["lead.score.rule"].sudo()
         if not rules._engine_lock(commit):
             _logger.info("Lead scoring: rules are running, decay postponed")
             return None
         try:
-            return self._decay_locked(half_life, commit)
+            return self._decay_locked(half_life, commit, now or fields.Datetime.now())
         finally:
             if commit:
                 rules._engine_unlock()
 
     @api.model
-    def _decay_locked(self, half_life, commit):
+    def _decay_locked(self, half_life, commit, now):
         params = self.env["ir.config_parameter"].sudo()
-        today = fields.Datetime.now().date()
+        today = now.date()
         since = params.get_param(DECAY_SINCE_PARAM)
         if not since:
             since = fields.Date.to_string(today - timedelta(days=1))
@@ -950,6 +951,7 @@ class LeadScoreOperation(models.Model):
                 half_life=half_life,
             ),
             SQL("src.amount > 0"),
+            date=now,
             operation="remove",
             value=SQL("src.amount"),
             source="decay",

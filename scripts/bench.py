@@ -697,9 +697,7 @@ def main():
         assert sum(part["points"] for part in parts) == somebody.lead_score
 
         # The daily decay (half-life 30 days), run the day after the runs.
-        env["ir.config_parameter"].set_param(
-            "lead_scoring.decay_half_life_days", 30
-        )
+        env["ir.config_parameter"].set_param("lead_scoring.decay_half_life_days", 30)
         cr.commit()
         with timed("decay", figures):
             figures["decay_contacts"] = len(

@@ -832,10 +832,18 @@ class LeadScoreRule(models.Model):
             self._commit(commit)
         run_date = rules[:1].pass_date
         changed = set()
-        for rule in rules.filtered("pass_date"):
-            while rule.pass_date:
-                with rule._sizing_next_chunk():
-                    chunk_changed = rule._run_chunk_retrying(commit)
+        for group in rules._in_step():
+            for rule in group.filtered(lambda r: r.pass_date and not r.pass_max_id):
+                # Its pass starts at the first record it matches; no line yet.
+                rule._run_chunk_retrying(commit, until=0)
+            while running := group.filtered("pass_date"):
+                # One id range for the group's rules, in sequence order; then
+                # each contact that got lines is refreshed once.
+                with running._sizing_next_chunk() as span:
+                    until = min(running.mapped("pass_cursor")) + span
+                    chunk_changed = set()
+                    for rule in running:
+                        chunk_changed |= rule._run_chunk_retrying(commit, until)
                     rules._refresh_in_chunks(chunk_changed, commit)
                 changed |= chunk_changed
                 self._commit(commit)
@@ -852,6 +860,24 @@ class LeadScoreRule(models.Model):
         rules._end_run()
         self._commit(commit)
         return changed
+
+    def _in_step(self):
+        """These rules (in sequence order) in groups that run in step: each
+        run of consecutive rules on contacts goes through the contacts' ids
+        together, so that a contact several of them score has its score
+        refreshed once per chunk, not once per rule; a rule on other records
+        is a group of its own."""
+        groups = []
+        for rule in self:
+            if (
+                groups
+                and rule.condition_type == "contact"
+                and groups[-1][-1].condition_type == "contact"
+            ):
+                groups[-1] |= rule
+            else:
+                groups.append(rule)
+        return groups
 
     def _refresh_in_chunks(self, partner_ids, commit):
         """Replay these contacts' ledgers and store their scores, a batch at
@@ -947,11 +973,11 @@ class LeadScoreRule(models.Model):
             # Live runs commit each chunk on purpose (see _run_rules).
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
-    def _run_chunk_retrying(self, commit):
+    def _run_chunk_retrying(self, commit, until=None):
         """One chunk of this rule's run; a chunk that meets a busy contact is
         tried again a few times, then left for the next call."""
         self.ensure_one()
-        done, changed = self._retry_when_busy(self._run_chunk, commit)
+        done, changed = self._retry_when_busy(lambda: self._run_chunk(until), commit)
         if done:
             return changed
         self.write(
@@ -965,9 +991,10 @@ class LeadScoreRule(models.Model):
         self._commit(commit)
         raise RunPostponed()
 
-    def _run_chunk(self):
+    def _run_chunk(self, until=None):
         """Record the lines of the next id range of this rule's source
-        records; returns the contacts that got one."""
+        records (up to ``until`` when given); returns the contacts that got
+        one."""
         self.ensure_one()
         cr = self.env.cr
         started = time.monotonic()
@@ -979,10 +1006,14 @@ class LeadScoreRule(models.Model):
             ):
                 if not self.pass_max_id:
                     self._start_pass(now)
-                span = self._chunk_span()
                 low = self.pass_cursor
-                high = low + span
-                recorded = self._apply(now, (low, high))
+                high = until if until is not None else low + self._chunk_span()
+                recorded = (
+                    self._apply(now, (low, high))
+                    if low < min(high, self.pass_max_id)
+                    else []
+                )
+                high = max(low, high)
         except OperationalError as error:
             if error.pgcode in RETRYABLE:
                 raise
@@ -1033,11 +1064,11 @@ class LeadScoreRule(models.Model):
 
     @contextmanager
     def _sizing_next_chunk(self):
-        """Size the next chunk from this one, lines and scores, so that it
-        lasts about CHUNK_SECONDS."""
+        """Size these rules' next chunk from this one (whose span it gives),
+        lines and scores, so that it lasts about CHUNK_SECONDS."""
         started = time.monotonic()
-        span = self._chunk_span()
-        yield
+        span = self[0]._chunk_span()
+        yield span
         elapsed = time.monotonic() - started
         self.pass_span = int(
             span * min(8, max(0.25, self._chunk_seconds() / (elapsed or 1e-3)))

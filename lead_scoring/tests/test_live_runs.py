@@ -141,11 +141,11 @@ class TestLiveRuns(BaseCase):
         calls = []
         original = lead_score_rule.LeadScoreRule._run_chunk
 
-        def run_chunk(rule):
+        def run_chunk(rule, until=None):
             calls.append(rule.id)
             if len(calls) == 4:
                 raise KeyboardInterrupt("worker killed")
-            return original(rule)
+            return original(rule, until)
 
         with self.env_cursor() as env:
             rules = env["lead.score.rule"].search([])

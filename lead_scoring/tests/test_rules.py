@@ -444,6 +444,25 @@ class TestRules(LeadScoringCase):
         self.assertEqual(self.balances(partner)[-1], ("set", 1, 1))
         self.assertEqual(later.balance, 1)
 
+    def test_rules_on_contacts_run_in_step_and_refresh_each_contact_once(self):
+        """Consecutive rules on contacts go through the contacts together: a
+        contact that three of them score gets its score written once, with
+        the three lines in sequence order (a set then adds)."""
+        self.rule(name="Reset", operation="set", value=1, sequence=1)
+        self.rule(name="Plus ten", value=10, sequence=2)
+        self.rule(name="Plus five", value=5, sequence=3)
+        refreshed = []
+        original = type(self.Operation)._refresh_scores
+
+        def refresh_scores(operations, partner_ids, **kwargs):
+            refreshed.extend(partner_ids)
+            return original(operations, partner_ids, **kwargs)
+
+        with patch.object(type(self.Operation), "_refresh_scores", refresh_scores):
+            self.run_rules()
+        self.assertEqual(set(self.french.mapped("lead_score")), {16})
+        self.assertEqual(sorted(refreshed), sorted(self.french.ids))
+
     def test_runs_between_full_sweeps_look_at_what_changed(self):
         rule = self.rule()
         self.run_rules()

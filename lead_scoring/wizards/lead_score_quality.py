@@ -121,6 +121,15 @@ class LeadScoreQuality(models.TransientModel):
         ),
     ]
 
+    @api.depends("date_from", "date_to")
+    def _compute_display_name(self):
+        for report in self:
+            report.display_name = _(
+                "Score quality, %(start)s – %(end)s",
+                start=report.date_from,
+                end=report.date_to,
+            )
+
     @api.constrains("date_from", "date_to")
     def _check_period(self):
         for report in self:

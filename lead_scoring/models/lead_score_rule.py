@@ -689,7 +689,7 @@ class LeadScoreRule(models.Model):
                 # those rows keep the engine's write time (see
                 # res.partner._note_engine_write), and an index holds the others.
                 return SQL(
-                    "%s AND %s IS DISTINCT FROM %s",
+                    "%s AND (%s IS DISTINCT FROM %s)::int = 1",
                     condition,
                     SQL.identifier(table, "write_date"),
                     SQL.identifier(table, "lead_score_date"),
@@ -1003,6 +1003,8 @@ class LeadScoreRule(models.Model):
             with (
                 cr.savepoint(),
                 self._local_setting("statement_timeout", self._statement_timeout()),
+                # Compiling a chunk's query would take longer than running it.
+                self._local_setting("jit", "off"),
             ):
                 if not self.pass_max_id:
                     self._start_pass(now)

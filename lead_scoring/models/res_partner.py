@@ -87,12 +87,15 @@ class ResPartner(models.Model):
         # PostgreSQL cannot estimate a comparison of two columns: statistics
         # on it as a number let it see how few rows the index holds.
         self.env.cr.execute(
-            "DROP INDEX IF EXISTS res_partner_lead_scoring_write_date_idx,"
-            " res_partner_lead_scoring_changed_idx;"
-            f" CREATE INDEX IF NOT EXISTS res_partner_lead_scoring_written_idx"
-            f" ON res_partner (write_date) WHERE {CHANGED_BY_SOMEONE} = 1;"
-            " CREATE STATISTICS IF NOT EXISTS res_partner_lead_scoring_changed_stat"
-            f" ON (({CHANGED_BY_SOMEONE})) FROM res_partner"
+            SQL(
+                """DROP INDEX IF EXISTS res_partner_lead_scoring_write_date_idx,
+                                        res_partner_lead_scoring_changed_idx;
+                   CREATE INDEX IF NOT EXISTS res_partner_lead_scoring_written_idx
+                       ON res_partner (write_date) WHERE %(changed)s = 1;
+                   CREATE STATISTICS IF NOT EXISTS res_partner_lead_scoring_changed_stat
+                       ON ((%(changed)s)) FROM res_partner""",
+                changed=SQL(CHANGED_BY_SOMEONE),
+            )
         )
         # Website forms and mailing engagement find contacts by their email;
         # Odoo does not index it.

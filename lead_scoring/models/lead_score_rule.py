@@ -28,6 +28,7 @@ from odoo.tools.safe_eval import dateutil, safe_eval
 from odoo.tools.safe_eval import time as safe_time
 
 from .lead_score_operation import MAX_POINTS, OPERATIONS
+from .res_partner import changed_by_someone
 
 _logger = logging.getLogger(__name__)
 
@@ -688,12 +689,7 @@ class LeadScoreRule(models.Model):
                 # The scores written by the engine are no change to look at:
                 # those rows keep the engine's write time (see
                 # res.partner._note_engine_write), and an index holds the others.
-                return SQL(
-                    "%s AND (%s IS DISTINCT FROM %s)::int = 1",
-                    condition,
-                    SQL.identifier(table, "write_date"),
-                    SQL.identifier(table, "lead_score_date"),
-                )
+                return SQL("%s AND %s = 1", condition, changed_by_someone(table))
 
             return changed_since
         return lambda table: SQL(

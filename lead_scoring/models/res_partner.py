@@ -6,9 +6,19 @@ from odoo.tools import SQL
 from odoo.tools.sql import column_exists, create_column
 
 SCORE_GROUP = "lead_scoring.group_lead_scoring_user"
-# 1 for a contact written since by someone else than the rule engine (see
-# _note_engine_write); a number, so that PostgreSQL keeps statistics on it.
-CHANGED_BY_SOMEONE = "(write_date IS DISTINCT FROM lead_score_date)::int"
+
+
+def changed_by_someone(table=None):
+    """SQL: 1 for a contact written since by someone else than the rule engine
+    (see _note_engine_write); a number, so that PostgreSQL keeps statistics on
+    it. The index and the rules' queries must use this same expression."""
+    columns = [
+        SQL.identifier(table, name) if table else SQL.identifier(name)
+        for name in ("write_date", "lead_score_date")
+    ]
+    return SQL("(%s IS DISTINCT FROM %s)::int", *columns)
+
+
 # The contacts whose score a person changed by hand in this transaction.
 MANUAL_SCORE_KEY = "lead_scoring.manual_score"
 
@@ -94,7 +104,7 @@ class ResPartner(models.Model):
                        ON res_partner (write_date) WHERE %(changed)s = 1;
                    CREATE STATISTICS IF NOT EXISTS res_partner_lead_scoring_changed_stat
                        ON ((%(changed)s)) FROM res_partner""",
-                changed=SQL(CHANGED_BY_SOMEONE),
+                changed=changed_by_someone(),
             )
         )
         # Website forms and mailing engagement find contacts by their email;

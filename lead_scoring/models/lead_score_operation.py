@@ -761,27 +761,29 @@ class LeadScoreOperation(models.Model):
         return dict(self.env.cr.fetchall())
 
     @api.model
-    def _refresh_scores(self, partner_ids, flush=False, replay=None):
+    def _refresh_scores(self, partner_ids, flush=False, replay=None, engine_since=None):
         """Replay these contacts' ledgers, then have the ORM recompute their
         stored score (and what depends on it), batch by batch.
 
         ``replay`` limits the replay to those contacts, when the others' new
-        lines were written with their balance (see lead.score.rule._apply).
+        lines were written with their balance (see _record_lines).
         With ``flush``, each batch is written at once and the cache emptied, so
-        that a run over a million contacts keeps a small memory.
+        that a run over a million contacts keeps a small memory; the rule
+        engine gives ``engine_since`` (see res.partner._store_lead_scores).
         """
         partner_model = self.env["res.partner"]
         for batch in split_every(REFRESH_BATCH, sorted(set(partner_ids))):
             self._replay_ledger(
                 batch if replay is None else [pid for pid in batch if pid in replay]
             )
-            # As if the ORM had changed their ledger: the score, the tier and
-            # what depends on them (leads' copies ...) are recomputed.
-            partner_model.browse(batch).modified(["lead_score_operation_ids"])
             if flush:
-                partner_model.flush_model()
+                partner_model.browse(batch)._store_lead_scores(engine_since)
                 self.env.flush_all()
                 self.env.invalidate_all()
+            else:
+                # As if the ORM had changed their ledger: the score, the tier
+                # and what depends on them (leads' copies ...) are recomputed.
+                partner_model.browse(batch).modified(["lead_score_operation_ids"])
 
     @api.model
     def _merge_ledgers(self, src_partners, dst_partner):

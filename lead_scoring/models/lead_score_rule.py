@@ -696,7 +696,7 @@ class LeadScoreRule(models.Model):
             "%s > %s", SQL.identifier(table, "id"), self.last_seen_id
         )
 
-    def _build_query(self, incremental=None, id_range=None, user=None):
+    def _build_query(self, incremental=None, user=None):
         """The ORM's query of the records this rule scores, as SQL selecting
         (source record id, contact id); ``incremental`` restricts it to what
         changed (see _incremental_filter)."""
@@ -721,17 +721,6 @@ class LeadScoreRule(models.Model):
         query = model._search(domain)
         if incremental:
             query.add_where(incremental(query.table))
-        if id_range:
-            id_column = SQL.identifier(query.table, "id")
-            query.add_where(
-                SQL(
-                    "%s > %s AND %s <= %s",
-                    id_column,
-                    id_range[0],
-                    id_column,
-                    id_range[1],
-                )
-            )
         return query.select(
             SQL("%s AS res_id", SQL.identifier(query.table, "id")),
             SQL(
@@ -743,12 +732,21 @@ class LeadScoreRule(models.Model):
     # ------------------------------------------------------------------
     # The engine
     # ------------------------------------------------------------------
-    def _apply(self, now, id_range=None):
+    def _apply(self, now, id_range=None, query=None):
         """Score what this rule matches, among the source records whose id is
         in ``id_range`` (low, high]; returns (contact, needs a replay) for
-        each operation recorded."""
+        each operation recorded. ``query`` is this pass's _build_query, when
+        the caller keeps it from one chunk to the next."""
         self.ensure_one()
-        incremental = self._incremental_filter(now)
+        if query is None:
+            query = self._build_query(self._incremental_filter(now))
+        if id_range:
+            # PostgreSQL pulls the range up into the query (an index range).
+            query = SQL(
+                "SELECT * FROM (%s) src WHERE src.res_id > %s AND src.res_id <= %s",
+                query,
+                *id_range,
+            )
         conditions = []
         rule_since = None
         if self.condition_type == "event":
@@ -774,7 +772,7 @@ class LeadScoreRule(models.Model):
             self.env["lead.score.operation"]
             ._engine()
             ._record_lines(
-                self._build_query(incremental, id_range),
+                query,
                 SQL(" AND ").join(conditions) if conditions else None,
                 rule_since,
                 date=now,
@@ -829,17 +827,18 @@ class LeadScoreRule(models.Model):
         run_date = rules[:1].pass_date
         changed = set()
         for group in rules._in_step():
-            for rule in group.filtered(lambda r: r.pass_date and not r.pass_max_id):
-                # Its pass starts at the first record it matches; no line yet.
-                rule._run_chunk_retrying(commit, until=0)
+            # Each rule's query, built once for its pass.
+            queries = {}
+            # A pass starts at the first record its rule matches; no line yet.
+            group.filtered(lambda r: r.pass_date and not r.pass_max_id)._run_round(
+                commit, 0, queries
+            )
             while running := group.filtered("pass_date"):
                 # One id range for the group's rules, in sequence order; then
                 # each contact that got lines is refreshed once.
                 with running._sizing_next_chunk() as span:
                     until = min(running.mapped("pass_cursor")) + span
-                    chunk_changed = set()
-                    for rule in running:
-                        chunk_changed |= rule._run_chunk_retrying(commit, until)
+                    chunk_changed = running._run_round(commit, until, queries)
                     rules._refresh_in_chunks(chunk_changed, commit)
                 changed |= chunk_changed
                 self._commit(commit)
@@ -886,11 +885,17 @@ class LeadScoreRule(models.Model):
 
             def refresh(batch=batch):
                 with self._local_setting("lock_timeout", LOCK_TIMEOUT):
-                    operations._refresh_scores(batch, flush=True)
-                self.env["res.partner"].browse(batch)._note_engine_write()
+                    operations._refresh_scores(
+                        batch, flush=True, engine_since=self._engine_since()
+                    )
 
             # A batch still busy is left to the run's end (_scores_behind).
             self._retry_when_busy(refresh, commit)
+
+    def _engine_since(self):
+        """When the run of these rules started (see res.partner's
+        _store_lead_scores); the epoch outside a run (decay ...)."""
+        return min(filter(None, self.mapped("pass_start")), default="-infinity")
 
     def _retry_when_busy(self, work, commit):
         """Do ``work`` and commit it; when it meets a row that someone is
@@ -969,11 +974,19 @@ class LeadScoreRule(models.Model):
             # Live runs commit each chunk on purpose (see _run_rules).
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
-    def _run_chunk_retrying(self, commit, until=None):
-        """One chunk of this rule's run; a chunk that meets a busy contact is
-        tried again a few times, then left for the next call."""
-        self.ensure_one()
-        done, changed = self._retry_when_busy(lambda: self._run_chunk(until), commit)
+    def _run_round(self, commit, until, queries):
+        """One chunk of each of these rules' runs, up to ``until``, in one
+        transaction; a round that meets a busy contact is tried again a few
+        times, then left for the next call. Returns the contacts scored."""
+
+        def chunks():
+            changed = set()
+            with self._chunk_settings():
+                for rule in self:
+                    changed |= rule._run_chunk(until, queries)
+            return changed
+
+        done, changed = self._retry_when_busy(chunks, commit)
         if done:
             return changed
         self.write(
@@ -987,30 +1000,38 @@ class LeadScoreRule(models.Model):
         self._commit(commit)
         raise RunPostponed()
 
-    def _run_chunk(self, until=None):
+    @contextmanager
+    def _chunk_settings(self):
+        """The PostgreSQL settings of chunks: the rules' statement timeout,
+        and no JIT (compiling a chunk's query takes longer than running it)."""
+        with (
+            self._local_setting("statement_timeout", self._statement_timeout()),
+            self._local_setting("jit", "off"),
+        ):
+            yield
+
+    def _run_chunk(self, until=None, queries=None):
         """Record the lines of the next id range of this rule's source
         records (up to ``until`` when given); returns the contacts that got
-        one."""
+        one. ``queries`` keeps the rule's query for its next chunks."""
         self.ensure_one()
-        cr = self.env.cr
         started = time.monotonic()
         now = self.pass_date
+        queries = {} if queries is None else queries
         try:
-            with (
-                cr.savepoint(),
-                self._local_setting("statement_timeout", self._statement_timeout()),
-                # Compiling a chunk's query would take longer than running it.
-                self._local_setting("jit", "off"),
-            ):
+            with self.env.cr.savepoint():
                 if not self.pass_max_id:
                     self._start_pass(now)
                 low = self.pass_cursor
                 high = until if until is not None else low + self._chunk_span()
-                recorded = (
-                    self._apply(now, (low, high))
-                    if low < min(high, self.pass_max_id)
-                    else []
-                )
+                if low < min(high, self.pass_max_id):
+                    if self.id not in queries:
+                        queries[self.id] = self._build_query(
+                            self._incremental_filter(now)
+                        )
+                    recorded = self._apply(now, (low, high), queries[self.id])
+                else:
+                    recorded = []
                 high = max(low, high)
         except OperationalError as error:
             if error.pgcode in RETRYABLE:

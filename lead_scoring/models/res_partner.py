@@ -124,9 +124,10 @@ class ResPartner(models.Model):
         # (see lead.score.operation._refresh_scores). A form or a wizard
         # computes the score of a new record standing for a saved contact:
         # that contact's ledger is its origin's.
-        balances = self.env["lead.score.operation"]._latest_balances(
-            self._origin.filtered("id").ids
-        )
+        saved = self._origin.filtered("id")
+        balances = self.env["lead.score.operation"]._latest_balances(saved.ids)
+        # Only the objection: reading it would fetch every column of a batch.
+        saved.fetch(["lead_score_objection"])
         # A contact who objects to scoring has no score: their ledger is kept
         # (and counts again should they withdraw the objection).
         scores = {
@@ -203,19 +204,58 @@ class ResPartner(models.Model):
             tracking_value_ids=[Command.create(vals) for vals in values],
         )
 
-    def _note_engine_write(self):
-        """These contacts' scores were just written by the rule engine: mark
-        the rows it wrote (their write_date is this transaction's), so that
-        the next runs do not take them for contacts someone changed."""
+    def _store_lead_scores(self, engine_since=None):
+        """Have the ORM recompute and write these contacts' scores now, as
+        their ledgers stand (replayed already), skipping those unchanged.
+
+        Only a tier move is logged (see _mail_track): the contacts whose tier
+        stays are recomputed without the tracking's reads and comparisons.
+        With ``engine_since`` (a rule run's start), the rule engine marks the
+        rows it writes (see changed_by_someone), so that the next runs do not
+        take them for contacts someone changed; not those that someone else
+        wrote since the run started, whose change no rule has looked at yet.
+        """
+        self.env["res.partner"].flush_model(["lead_score", "lead_score_tier_id"])
         self.env.cr.execute(
             SQL(
-                """UPDATE res_partner SET lead_score_date = write_date
-                    WHERE id = ANY(%s) AND write_date = %s""",
-                self.ids,
-                self.env.cr.now(),
+                """SELECT p.id, p.lead_score, p.lead_score_tier_id,
+                          p.lead_score_objection IS TRUE,
+                          %(since)s::timestamp IS NOT NULL
+                          AND (%(changed)s = 0 OR p.write_date < %(since)s::timestamp)
+                     FROM res_partner p WHERE p.id = ANY(%(ids)s)""",
+                since=engine_since,
+                changed=changed_by_someone("p"),
+                ids=self.ids,
             )
         )
-        self.invalidate_recordset(["lead_score_date"])
+        rows = self.env.cr.fetchall()
+        balances = self.env["lead.score.operation"]._latest_balances(self.ids)
+        scores = {
+            pid: 0 if objects else balances.get(pid) or 0
+            for pid, _score, _tier, objects, _markable in rows
+        }
+        tiers = self.env["lead.score.tier"].sudo()._tier_for_scores(scores.values())
+        moved, quiet, marked = [], [], set()
+        for pid, score, tier_id, objects, markable in rows:
+            tier = False if objects else tiers[scores[pid]].id
+            if tier != (tier_id or False):
+                moved.append(pid)
+            elif scores[pid] != (score or 0):
+                quiet.append(pid)
+            else:
+                continue
+            if markable:
+                marked.add(pid)
+        date_field = self._fields["lead_score_date"]
+        now = self.env.cr.now()
+        for ids, context in ((moved, {}), (quiet, {"tracking_disable": True})):
+            partners = self.browse(ids).with_context(**context)
+            # Written by the same UPDATE as the score (with its write_date):
+            # a second UPDATE of the row would cost as much again.
+            mark = self.browse([pid for pid in ids if pid in marked])
+            self.env.cache.update(mark, date_field, [now] * len(mark), dirty=True)
+            partners.modified(["lead_score_operation_ids"])
+            partners.flush_model()
 
     def action_open_lead_score_adjust(self):
         return {

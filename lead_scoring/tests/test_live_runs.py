@@ -141,11 +141,11 @@ class TestLiveRuns(BaseCase):
         calls = []
         original = lead_score_rule.LeadScoreRule._run_chunk
 
-        def run_chunk(rule, until=None):
+        def run_chunk(rule, until=None, queries=None):
             calls.append(rule.id)
             if len(calls) == 4:
                 raise KeyboardInterrupt("worker killed")
-            return original(rule, until)
+            return original(rule, until, queries)
 
         with self.env_cursor() as env:
             rules = env["lead.score.rule"].search([])

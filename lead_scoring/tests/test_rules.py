@@ -7,7 +7,7 @@ from psycopg2 import IntegrityError
 from odoo import fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
-from odoo.tools import mute_logger
+from odoo.tools import SQL, mute_logger
 
 from .common import LeadScoringCase
 
@@ -191,10 +191,10 @@ class TestRules(LeadScoringCase):
         good = self.rule(name="Good", value=3, sequence=2)
         original = type(self.Rule)._apply
 
-        def apply(rule, now, id_range=None):
+        def apply(rule, now, id_range=None, query=None):
             if rule == failing:
                 rule.env.cr.execute("SELECT 1/0")
-            return original(rule, now, id_range)
+            return original(rule, now, id_range, query)
 
         with (
             patch.object(type(self.Rule), "_apply", apply),
@@ -211,10 +211,10 @@ class TestRules(LeadScoringCase):
         self.env["ir.config_parameter"].set_param("lead_scoring.rule_timeout", 1)
         original = type(self.Rule)._apply
 
-        def apply(rule, now, id_range=None):
+        def apply(rule, now, id_range=None, query=None):
             if rule == slow:
                 rule.env.cr.execute("SELECT pg_sleep(3)")
-            return original(rule, now, id_range)
+            return original(rule, now, id_range, query)
 
         with (
             patch.object(type(self.Rule), "_apply", apply),
@@ -513,6 +513,65 @@ class TestRules(LeadScoringCase):
         query = self.env["res.partner"]._search([("id", "in", self.french.ids)])
         query.add_where(incremental(query.table))
         self.assertEqual(list(query), self.french[:1].ids)
+
+    def test_a_contact_saved_during_a_run_stays_a_change_for_the_next(self):
+        """Someone saves a contact after a run started, and the run then
+        writes its score: the rules did not look at that person's change,
+        so the next run must (a contact only the engine wrote need not)."""
+        rule = self.rule()
+        self.run_rules()
+        edited, untouched = self.french[:2]
+        # That run was an earlier transaction (a test is one).
+        self.env.cr.execute(
+            """UPDATE res_partner SET write_date = write_date - interval '1 minute',
+                                      lead_score_date = write_date - interval '1 minute'
+                WHERE id = ANY(%s)""",
+            [self.french.ids],
+        )
+        self.french.invalidate_recordset()
+        self.env.cr.execute("SELECT clock_timestamp() AT TIME ZONE 'UTC'")
+        run_started = str(self.env.cr.fetchone()[0])
+        edited.write({"comment": "edited by a person"})
+        self.as_if_written_later(edited)
+        # A rule of that run gives both a line, then their scores are written.
+        operations = self.Operation._engine()
+        operations._record_lines(
+            SQL("SELECT unnest(%s::int[]) AS partner_id", (edited | untouched).ids),
+            value=3,
+            source="rule",
+        )
+        operations._refresh_scores(
+            (edited | untouched).ids, flush=True, engine_since=run_started
+        )
+        self.assertEqual((edited.lead_score, untouched.lead_score), (13, 13))
+        incremental = rule._incremental_filter(fields.Datetime.now())
+        query = self.env["res.partner"]._search([("id", "in", self.french.ids)])
+        query.add_where(incremental(query.table))
+        self.assertEqual(list(query), edited.ids)
+
+    def test_only_a_tier_move_is_tracked_in_a_run(self):
+        self.Tier.create({"name": "Warm", "min_score": 15})
+        self.rule(value=10)
+        self.run_rules()
+        self.rule(name="More", value=10)
+        self.rule(name="Even more", value=1)
+        moved, stayed = self.french[0], self.german
+        self.add(stayed, "add", 100)
+        stayed.message_ids.unlink()
+        self.rule(name="German", value=7, domain=f"[('id', '=', {stayed.id})]")
+        messages = (moved | stayed).message_ids
+        env = self.env(context={})  # tracking on
+        env["lead.score.rule"].search([])._run_rules()
+        env.flush_all()
+        self.env.cr.precommit.run()
+        self.assertEqual((moved.lead_score, stayed.lead_score), (21, 107))
+        logged = (moved | stayed).message_ids - messages
+        self.assertEqual(logged.mapped("model"), ["res.partner"])
+        self.assertEqual(logged.res_id, moved.id)
+        self.assertEqual(
+            sorted(logged.tracking_value_ids.mapped("field_id.name")),
+            ["lead_score", "lead_score_tier_id"],
+        )
 
 
 @tagged("post_install", "-at_install")

@@ -52,7 +52,7 @@ class LeadScoreRule(models.Model):
         if not self.active or not self.pass_date or not self._rule_lock():
             return False
         run_date = self.pass_date
-        with self._sizing_next_chunk():
+        with self._sizing_next_chunk(), self._chunk_settings():
             changed = self._run_chunk()
         self._queue_refresh(changed)
         if self.pass_date:
@@ -71,15 +71,14 @@ class LeadScoreRule(models.Model):
         for batch in split_every(REFRESH_CHUNK, sorted(partner_ids), list):
             self.with_delay(
                 channel=CHANNEL, description=_("Lead scoring: scores")
-            )._job_refresh_scores(batch)
+            )._job_refresh_scores(batch, self._engine_since())
 
     @api.model
-    def _job_refresh_scores(self, partner_ids):
+    def _job_refresh_scores(self, partner_ids, engine_since="-infinity"):
         with self._local_setting("lock_timeout", LOCK_TIMEOUT):
             self.env["lead.score.operation"].sudo()._refresh_scores(
-                partner_ids, flush=True
+                partner_ids, flush=True, engine_since=engine_since
             )
-        self.env["res.partner"].browse(partner_ids)._note_engine_write()
         return True
 
     def _rule_lock(self):

@@ -575,11 +575,12 @@ class LeadScoreOperation(models.Model):
                                                 ORDER BY date, id)))::int AS new_balance
                       FROM ordered
                 )
+                -- Only the lines whose balance changes are looked up again.
                 UPDATE lead_score_operation op
                    SET balance = folded.new_balance
-                  FROM folded
+                  FROM (SELECT * FROM folded
+                         WHERE balance IS DISTINCT FROM new_balance) folded
                  WHERE op.id = folded.id
-                   AND op.balance IS DISTINCT FROM folded.new_balance
                 """,
                 ids=list(partner_ids),
                 max=MAX_BALANCE,

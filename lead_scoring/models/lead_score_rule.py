@@ -826,7 +826,7 @@ class LeadScoreRule(models.Model):
             self._commit(commit)
         run_date = rules[:1].pass_date
         changed = set()
-        for group in rules._in_step():
+        for group, refresh_later in rules._in_step():
             # Each rule's query, built once for its pass.
             queries = {}
             # A pass starts at the first record its rule matches; no line yet.
@@ -837,9 +837,21 @@ class LeadScoreRule(models.Model):
                 # One id range for the group's rules, in sequence order; then
                 # each contact that got lines is refreshed once.
                 with running._sizing_next_chunk() as span:
-                    until = min(running.mapped("pass_cursor")) + span
-                    chunk_changed = running._run_round(commit, until, queries)
-                    rules._refresh_in_chunks(chunk_changed, commit)
+                    low = min(running.mapped("pass_cursor"))
+                    chunk_changed = running._run_round(commit, low + span, queries)
+                    refresh = set() if refresh_later else set(chunk_changed)
+                    if running[0].condition_type == "contact":
+                        # With those that the rules before scored in this range.
+                        refresh |= rules._scores_behind_lines(
+                            SQL(
+                                "o.date = %s AND o.rule_id IS NOT NULL"
+                                " AND o.partner_id > %s AND o.partner_id <= %s",
+                                run_date,
+                                low,
+                                low + span,
+                            )
+                        )
+                    rules._refresh_in_chunks(refresh, commit)
                 changed |= chunk_changed
                 self._commit(commit)
                 stats["chunks"] = stats.get("chunks", 0) + 1
@@ -857,21 +869,48 @@ class LeadScoreRule(models.Model):
         return changed
 
     def _in_step(self):
-        """These rules (in sequence order) in groups that run in step: each
-        run of consecutive rules on contacts goes through the contacts' ids
-        together, so that a contact several of them score has its score
-        refreshed once per chunk, not once per rule; a rule on other records
-        is a group of its own."""
-        groups = []
-        for rule in self:
-            if (
-                groups
-                and rule.condition_type == "contact"
-                and groups[-1][-1].condition_type == "contact"
-            ):
-                groups[-1] |= rule
+        """These rules (in sequence order) in groups that run one after the
+        other, each with whether its contacts' scores are left to a later
+        group: the rules on contacts go through the contacts' ids together,
+        in step, so that a contact several of them score has its score
+        written once per chunk, not once per rule; a rule on other records
+        is a group of its own.
+
+        Between two *set* rules, adds and removes give the same scores in
+        any order: there, the rules on other records run first and leave
+        their contacts' scores to the chunks of the rules on contacts, which
+        write them with their own (each contact once); no rule is moved
+        across a set rule.
+        """
+        groups, contacts, others = [], [], []
+
+        def close_stretch():
+            if contacts and not any(rule.operation == "set" for rule in contacts):
+                # The others first: the contacts' chunks then write the scores
+                # of the contacts they scored too, each contact once.
+                groups.extend((rule, True) for rule in others)
+                groups.append((self.browse([rule.id for rule in contacts]), False))
             else:
-                groups.append(rule)
+                if contacts:
+                    groups.append((self.browse([rule.id for rule in contacts]), False))
+                groups.extend((rule, False) for rule in others)
+            contacts.clear()
+            others.clear()
+
+        for rule in self:
+            is_set = rule.operation == "set"
+            if rule.condition_type != "contact":
+                if is_set:
+                    close_stretch()
+                    groups.append((rule, False))
+                else:
+                    others.append(rule)
+            else:
+                # Nothing moves across a set rule on contacts either.
+                if is_set and others:
+                    close_stretch()
+                contacts.append(rule)
+        close_stretch()
         return groups
 
     def _refresh_in_chunks(self, partner_ids, commit):

@@ -248,6 +248,9 @@ class ResPartner(models.Model):
                 marked.add(pid)
         date_field = self._fields["lead_score_date"]
         now = self.env.cr.now()
+        if quiet and not self._lead_score_watched():
+            self._write_quiet_scores({pid: scores[pid] for pid in quiet}, marked)
+            quiet = []
         for ids, context in ((moved, {}), (quiet, {"tracking_disable": True})):
             partners = self.browse(ids).with_context(**context)
             # Written by the same UPDATE as the score (with its write_date):
@@ -256,6 +259,46 @@ class ResPartner(models.Model):
             self.env.cache.update(mark, date_field, [now] * len(mark), dirty=True)
             partners.modified(["lead_score_operation_ids"])
             partners.flush_model()
+
+    @api.model
+    def _lead_score_watched(self):
+        """Whether an automation rule watches contacts: it must see their
+        scores change through the ORM."""
+        return "base.automation" in self.env and bool(
+            self.env["base.automation"]
+            .sudo()
+            .search_count([("model_name", "=", self._name)], limit=1)
+        )
+
+    @api.model
+    def _write_quiet_scores(self, scores, marked):
+        """Write the scores {contact: score} of contacts whose tier stays, as
+        the ORM's recompute would, in one UPDATE: nothing is logged for them
+        (see _mail_track), and the ORM's per-record compute and write cost
+        as much as the UPDATE itself. What depends on the score (leads'
+        copies ...) is then recomputed by the ORM."""
+        partners = self.browse(list(scores))
+        self.env.execute_query(
+            SQL(
+                """UPDATE res_partner p
+                      SET lead_score = v.score, write_uid = %(uid)s,
+                          write_date = %(now)s,
+                          lead_score_date = CASE WHEN v.mark THEN %(now)s
+                                                 ELSE p.lead_score_date END
+                     FROM unnest(%(ids)s::int[], %(scores)s::int[], %(marks)s::bool[])
+                          AS v(id, score, mark)
+                    WHERE p.id = v.id""",
+                uid=self.env.uid,
+                now=self.env.cr.now(),
+                ids=partners.ids,
+                scores=list(scores.values()),
+                marks=[pid in marked for pid in scores],
+            )
+        )
+        partners.invalidate_recordset(
+            ["lead_score", "lead_score_date", "write_date", "write_uid"]
+        )
+        partners.modified(["lead_score"])
 
     def action_open_lead_score_adjust(self):
         return {

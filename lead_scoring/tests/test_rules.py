@@ -404,6 +404,30 @@ class TestRules(LeadScoringCase):
         )
         self.assertEqual(self.env.cr.fetchone()[0], 10)
 
+    def test_scores_that_move_no_tier_are_written_in_one_update_with_their_copies(self):
+        lead = self.env["crm.lead"].create(
+            {"name": "Deal", "partner_id": self.french[0].id}
+        )
+        self.rule()
+        Partner = type(self.env["res.partner"])
+        with patch.object(
+            Partner,
+            "_write_quiet_scores",
+            autospec=True,
+            side_effect=(Partner._write_quiet_scores),
+        ) as quiet:
+            self.run_rules()
+        self.assertEqual(set(quiet.call_args.args[1]), set(self.french.ids))
+        self.env.flush_all()
+        self.env.cr.execute(
+            """SELECT p.lead_score, p.write_date = p.lead_score_date, l.partner_lead_score
+                 FROM res_partner p JOIN crm_lead l ON l.partner_id = p.id
+                WHERE l.id = %s""",
+            lead.ids,
+        )
+        self.assertEqual(self.env.cr.fetchone(), (10, True, 10))
+        self.assertEqual(lead.partner_lead_score, 10)
+
     def test_balances_written_by_a_run_equal_a_full_replay(self):
         partner = self.french[0]
         self.add(partner, "add", 7, days_ago=3)
@@ -462,6 +486,45 @@ class TestRules(LeadScoringCase):
             self.run_rules()
         self.assertEqual(set(self.french.mapped("lead_score")), {16})
         self.assertEqual(sorted(refreshed), sorted(self.french.ids))
+
+    def test_rules_between_two_set_rules_run_in_step_whatever_their_order(self):
+        """Rules on won deals between rules on contacts do not break the
+        step (adds give the same score in any order), but a set rule on
+        deals still comes before the rules that follow it."""
+        won = self.env["crm.stage"].search([("is_won", "=", True)], limit=1)
+        with_deal, without = self.french[:2]
+        self.env["crm.lead"].create(
+            {"name": "Won", "partner_id": with_deal.id, "stage_id": won.id}
+        )
+
+        def deal_rule(**vals):
+            return self.rule(
+                condition_type="event",
+                model_id=self.env.ref("crm.model_crm_lead").id,
+                partner_field_id=self.env.ref("crm.field_crm_lead__partner_id").id,
+                domain="[('stage_id.is_won', '=', True)]",
+                **vals,
+            )
+
+        self.rule(name="Plus ten", value=10, sequence=1)
+        deal_rule(name="Won deal", value=11, sequence=2)
+        self.rule(name="Plus five", value=5, sequence=3)
+        deal_rule(name="Won deal resets", operation="set", value=100, sequence=4)
+        self.rule(name="Plus one", value=1, sequence=5)
+        refreshed = []
+        original = type(self.Operation)._refresh_scores
+
+        def refresh_scores(operations, partner_ids, **kwargs):
+            refreshed.extend(partner_ids)
+            return original(operations, partner_ids, **kwargs)
+
+        with patch.object(type(self.Operation), "_refresh_scores", refresh_scores):
+            self.run_rules()
+        self.assertEqual((with_deal.lead_score, without.lead_score), (101, 16))
+        # Plus ten and plus five together, plus one after the deals' set.
+        self.assertEqual(refreshed.count(without.id), 2)
+        # The first deal rule's score written with the contacts' rules.
+        self.assertEqual(refreshed.count(with_deal.id), 3)
 
     def test_runs_between_full_sweeps_look_at_what_changed(self):
         rule = self.rule()

@@ -100,6 +100,14 @@ class LeadScoreRule(models.Model):
     )
     operation = fields.Selection(OPERATIONS, required=True, default="add")
     value = fields.Integer(string="Points", required=True, default=10)
+    group_id = fields.Many2one(
+        "lead.score.group",
+        string="Score group",
+        required=True,
+        ondelete="restrict",
+        default=lambda self: self.env["lead.score.group"]._default_group(),
+        help="The group whose score the rule's points count in.",
+    )
     condition_type = fields.Selection(
         [("contact", "Contact condition"), ("event", "Each matching record")],
         string="Condition on",
@@ -780,6 +788,7 @@ class LeadScoreRule(models.Model):
                 value=self.value,
                 source="rule",
                 rule_id=self.id,
+                group_id=self.group_id.id,
                 expiry_date=expiry,
                 user_id=self.env.uid,
                 **per_record,

@@ -1,0 +1,103 @@
+# Copyright 2026 Lead Scoring contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Score groups (Fit, Engagement ...): each ledger line counts in one group,
+and a contact has one score per group (lead.score.value). The default group
+holds every line that names no group: a database with no other group scores
+as before groups existed."""
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+# Empty: the total score is the sum of the active groups' scores; a group's
+# id: the total is that group's score.
+TOTAL_GROUP_PARAM = "lead_scoring.total_group_id"
+
+
+class LeadScoreGroup(models.Model):
+    _name = "lead.score.group"
+    _description = "Score Group"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    is_default = fields.Boolean(
+        string="Default",
+        readonly=True,
+        copy=False,
+        help="Points that name no group count in the default group.",
+    )
+    use_cap = fields.Boolean(
+        string="Capped",
+        help="Keep this group's score between a minimum and a maximum; the ledger "
+        "keeps every point, the breakdown shows what the cap took off.",
+    )
+    score_min = fields.Integer(string="Minimum")
+    score_max = fields.Integer(string="Maximum", default=100)
+
+    _sql_constraints = [
+        (
+            "cap_range",
+            "CHECK (NOT use_cap OR score_min <= score_max)",
+            "A group's minimum score cannot be above its maximum.",
+        ),
+    ]
+
+    def init(self):
+        # Exactly one default group (the data record).
+        self.env.cr.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS lead_score_group_default_uniq"
+            " ON lead_score_group (is_default) WHERE is_default"
+        )
+
+    @api.model
+    def _default_group(self):
+        return self.sudo().with_context(active_test=False).search(
+            [("is_default", "=", True)], limit=1
+        )
+
+    @api.model
+    def _set_ledger_default(self):
+        """Lines inserted in SQL that name no group (scripts, other addons)
+        count in the default group."""
+        self.env.cr.execute(
+            SQL(
+                "ALTER TABLE lead_score_operation ALTER COLUMN group_id SET DEFAULT %s",
+                self._default_group().id,
+            )
+        )
+
+    @api.model
+    def _total_group(self):
+        """The group whose score is the total, or an empty recordset when the
+        total is the sum of the active groups' scores."""
+        param = self.env["ir.config_parameter"].sudo().get_param(TOTAL_GROUP_PARAM)
+        group = self.sudo().browse(int(param)).exists() if param else self.browse()
+        return group.filtered("active")
+
+    @api.model
+    def _tier_group(self):
+        """Whose tiers rank the total score: the total's group, else the default."""
+        return self._total_group() or self._default_group()
+
+    @api.constrains("use_cap", "score_min", "score_max")
+    def _check_cap(self):
+        for group in self:
+            if group.use_cap and group.score_min > group.score_max:
+                raise ValidationError(
+                    _("A group's minimum score cannot be above its maximum.")
+                )
+
+    def write(self, vals):
+        if "active" in vals and not vals["active"] and self.filtered("is_default"):
+            raise UserError(_("The default score group cannot be archived."))
+        result = super().write(vals)
+        if {"active", "use_cap", "score_min", "score_max"} & set(vals):
+            self.env["lead.score.value"]._recompute_all()
+        return result
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_default(self):
+        if self.filtered("is_default"):
+            raise UserError(_("The default score group cannot be deleted."))

@@ -53,8 +53,10 @@ class LeadScoreGroup(models.Model):
 
     @api.model
     def _default_group(self):
-        return self.sudo().with_context(active_test=False).search(
-            [("is_default", "=", True)], limit=1
+        return (
+            self.sudo()
+            .with_context(active_test=False)
+            .search([("is_default", "=", True)], limit=1)
         )
 
     @api.model

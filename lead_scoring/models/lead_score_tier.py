@@ -67,7 +67,13 @@ class LeadScoreTier(models.Model):
         total_group = self.env["lead.score.group"]._tier_group()
         counts.update(
             self.env["lead.score.value"]._read_group(
-                [("tier_id", "in", self.filtered(lambda t: t.group_id != total_group).ids)],
+                [
+                    (
+                        "tier_id",
+                        "in",
+                        self.filtered(lambda t: t.group_id != total_group).ids,
+                    )
+                ],
                 ["tier_id"],
                 ["__count"],
             )

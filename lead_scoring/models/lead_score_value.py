@@ -50,8 +50,10 @@ class LeadScoreValue(models.Model):
     def _refresh(self, partner_ids=None):
         """Write the group scores of these contacts (of all, with None) from
         their ledgers' latest balances, in two statements."""
-        where = SQL("TRUE") if partner_ids is None else SQL(
-            "partner_id = ANY(%s)", list(partner_ids)
+        where = (
+            SQL("TRUE")
+            if partner_ids is None
+            else SQL("partner_id = ANY(%s)", list(partner_ids))
         )
         self.env["res.partner"].flush_model(["lead_score_objection"])
         self.env["lead.score.group"].flush_model()

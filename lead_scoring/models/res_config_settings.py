@@ -40,9 +40,9 @@ class ResConfigSettings(models.TransientModel):
     @api.model
     def get_values(self):
         res = super().get_values()
-        res["lead_score_total_group_id"] = self.env[
-            "lead.score.group"
-        ]._total_group().id
+        res["lead_score_total_group_id"] = (
+            self.env["lead.score.group"]._total_group().id
+        )
         return res
 
     def set_values(self):

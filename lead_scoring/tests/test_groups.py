@@ -2,12 +2,19 @@
 the total adds them up, or is one chosen group's."""
 
 import importlib.util
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from freezegun import freeze_time
+
+from odoo import fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.lead_scoring.models.lead_score_group import TOTAL_GROUP_PARAM
+from odoo.addons.lead_scoring.models.lead_score_operation import (
+    DECAY_HALF_LIFE_PARAM,
+)
 
 from .common import LeadScoringCase
 from .test_security import ApiCase
@@ -136,7 +143,12 @@ class TestGroups(GroupsCase):
         # Each line's balance is its group's.
         self.assertEqual(
             [(op.group_id, op.balance) for op in self.partner.lead_score_operation_ids],
-            [(self.fit, 31), (self.engagement, 5), (self.engagement, 20), (self.fit, 30)],
+            [
+                (self.fit, 31),
+                (self.engagement, 5),
+                (self.engagement, 20),
+                (self.fit, 30),
+            ],
         )
 
     def test_contacts_filter_by_a_group_score(self):
@@ -189,7 +201,9 @@ class TestGroups(GroupsCase):
             self.default.active = False
         with self.assertRaises(UserError):
             self.default.unlink()
-        self.assertEqual(self.Operation._fields["group_id"].default(self.Operation), self.default)
+        self.assertEqual(
+            self.Operation._fields["group_id"].default(self.Operation), self.default
+        )
 
     def test_each_group_has_its_own_tiers(self):
         warm = self.Tier.create({"name": "Warm", "min_score": 10})
@@ -205,6 +219,43 @@ class TestGroups(GroupsCase):
         value.invalidate_recordset()
         self.assertFalse(value.tier_id)
 
+    def test_each_group_decays_on_its_own(self):
+        day = datetime(2026, 3, 2, 8, 0)
+        with freeze_time(day):
+            self.add(self.partner, "add", 100, group_id=self.fit.id)
+            self.add(self.partner, "add", 40, group_id=self.engagement.id)
+        self.env["ir.config_parameter"].set_param(DECAY_HALF_LIFE_PARAM, 10)
+        with freeze_time(day + timedelta(days=10)):
+            self.Operation._cron_decay_scores()
+        # Decay starts the day before its first run: one day lost here.
+        self.assertEqual(
+            self.group_scores(self.partner), {self.fit: 93, self.engagement: 37}
+        )
+        decay = self.partner.lead_score_operation_ids.filtered(
+            lambda op: op.source == "decay"
+        )
+        self.assertEqual(decay.group_id, self.fit | self.engagement)
+        self.assertEqual(self.partner.lead_score, 130)
+
+    def test_compaction_carries_each_group_forward(self):
+        for days_ago, group, value in [
+            (90, self.fit, 10),
+            (80, self.engagement, 30),
+            (70, self.fit, 5),
+            (60, self.engagement, 2),
+        ]:
+            self.add(self.partner, "add", value, days_ago=days_ago, group_id=group.id)
+        before = self.group_scores(self.partner)
+        self.Operation._compact_ledger(fields.Datetime.now() - timedelta(days=30))
+        carried = self.partner.lead_score_operation_ids
+        self.assertEqual(
+            sorted((op.group_id.name, op.source, op.value) for op in carried),
+            [("Engagement", "carried", 32), ("Fit", "carried", 15)],
+        )
+        self.Operation._refresh_scores(self.partner.ids)
+        self.assertEqual(self.group_scores(self.partner), before)
+        self.assertEqual(self.partner.lead_score, 47)
+
 
 @tagged("post_install", "-at_install")
 class TestGroupsUpgrade(GroupsCase):
@@ -219,9 +270,12 @@ class TestGroupsUpgrade(GroupsCase):
         )
         self.add(self.partner, "add", 10, days_ago=2)
         self.add(self.partner, "add", 5, days_ago=1)
-        history = [(d.date, d.score) for d in self.env["lead.score.history"].search(
-            [("partner_id", "=", self.partner.id)]
-        )]
+        history = [
+            (d.date, d.score)
+            for d in self.env["lead.score.history"].search(
+                [("partner_id", "=", self.partner.id)]
+            )
+        ]
         self.env.flush_all()
         # Back to the previous version's shape: no group, no group scores.
         self.env.cr.execute(
@@ -245,9 +299,12 @@ class TestGroupsUpgrade(GroupsCase):
         self.assertEqual(self.partner.lead_score_value_ids.tier_id, tier)
         self.assertEqual(self.partner.lead_score, 15)
         self.assertEqual(
-            [(d.date, d.score) for d in self.env["lead.score.history"].search(
-                [("partner_id", "=", self.partner.id)]
-            )],
+            [
+                (d.date, d.score)
+                for d in self.env["lead.score.history"].search(
+                    [("partner_id", "=", self.partner.id)]
+                )
+            ],
             history,
         )
 

@@ -10,6 +10,7 @@ from freezegun import freeze_time
 from odoo import fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from odoo.addons.lead_scoring.models.lead_score_group import TOTAL_GROUP_PARAM
 from odoo.addons.lead_scoring.models.lead_score_operation import (
@@ -255,6 +256,61 @@ class TestGroups(GroupsCase):
         self.Operation._refresh_scores(self.partner.ids)
         self.assertEqual(self.group_scores(self.partner), before)
         self.assertEqual(self.partner.lead_score, 47)
+
+    def test_a_rule_previews_its_group_score_and_tiers(self):
+        self.Tier.create({"name": "Hot", "min_score": 10})
+        engaged = self.Tier.create(
+            {"name": "Engaged", "min_score": 30, "group_id": self.engagement.id}
+        )
+        self.add(self.partner, "add", 50)
+        self.add(self.partner, "add", 20, group_id=self.engagement.id)
+        rule = self.Rule.with_context(lang="en_US").new(
+            {
+                "name": "Webinar",
+                "value": 15,
+                "group_id": self.engagement.id,
+                "domain": f"[('id', '=', {self.partner.id})]",
+            }
+        )
+        self.assertEqual(rule.preview_tier_moves, f"1 No tier → {engaged.name}")
+        self.assertEqual(rule.preview_points, 15)
+
+    def test_scores_refreshed_by_group_are_not_behind(self):
+        self.add(self.partner, "add", 20, group_id=self.fit.id)
+        self.add(self.partner, "add", 7, group_id=self.engagement.id)
+        behind = self.Rule._scores_behind_lines(
+            SQL("o.partner_id = %s", self.partner.id)
+        )
+        self.assertFalse(behind)
+        self.env.cr.execute(
+            "UPDATE lead_score_value SET score = 3 WHERE partner_id = %s AND group_id = %s",
+            [self.partner.id, self.fit.id],
+        )
+        behind = self.Rule._scores_behind_lines(
+            SQL("o.partner_id = %s", self.partner.id)
+        )
+        self.assertEqual(behind, {self.partner.id})
+
+    def test_score_quality_adds_up_each_group_as_it_was(self):
+        self.env["crm.lead"].with_context(active_test=False).search([]).write(
+            {"type": "lead"}
+        )
+        self.add(self.partner, "add", 20, days_ago=30, group_id=self.fit.id)
+        self.add(self.partner, "add", 9, days_ago=25, group_id=self.engagement.id)
+        # A set in one group resets that group only.
+        self.add(self.partner, "set", 4, days_ago=20, group_id=self.engagement.id)
+        lead = self.env["crm.lead"].create(
+            {"name": "Deal", "type": "opportunity", "partner_id": self.partner.id}
+        )
+        lead.action_set_won()
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE crm_lead SET create_date = %s WHERE id = %s",
+            [fields.Datetime.now() - timedelta(days=10), lead.id],
+        )
+        self.add(self.partner, "add", 50, days_ago=5, group_id=self.fit.id)
+        report = self.env["lead.score.quality"].create({"band_width": 25})
+        self.assertEqual([row[3] for row in report._historical_scores()], [24])
 
 
 @tagged("post_install", "-at_install")

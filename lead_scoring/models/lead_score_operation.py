@@ -365,6 +365,9 @@ class LeadScoreOperation(models.Model):
     def create(self, vals_list):
         engine = self._is_engine()
         for vals in vals_list:
+            if "group_id" in vals and not vals["group_id"]:
+                # No group: the default one.
+                del vals["group_id"]
             if not engine:
                 self._check_public_vals(vals)
             self._check_vals(vals)

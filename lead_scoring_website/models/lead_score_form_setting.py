@@ -72,6 +72,13 @@ class LeadScoreFormSetting(models.Model):
     page_url = fields.Char(string="Page", help="The page where the form was set up.")
     operation = fields.Selection(OPERATIONS, required=True, default="add")
     value = fields.Integer(string="Points", required=True, default=10)
+    group_id = fields.Many2one(
+        "lead.score.group",
+        string="Score group",
+        required=True,
+        ondelete="restrict",
+        default=lambda self: self.env["lead.score.group"]._default_group(),
+    )
     note = fields.Char(
         string="Internal note",
         help="Recorded on each score operation; the form's name when empty.",
@@ -388,6 +395,7 @@ class LeadScoreFormSetting(models.Model):
                     "partner_id": partner.id,
                     "operation": self.operation,
                     "value": self.value,
+                    "group_id": self.group_id.id,
                     "note": self.note or _("Website form: %s", self.name),
                     "source": "website",
                     "res_model": record._name,

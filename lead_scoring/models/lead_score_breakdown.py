@@ -15,6 +15,7 @@ parts always add up to the stored score.
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
+from .lead_score_group import capped
 from .lead_score_operation import SOURCES
 
 STATES = [
@@ -82,9 +83,7 @@ class LeadScoreBreakdown(models.Model):
                             THEN 'replaced'
                             ELSE 'counting' END AS state,
                        -- The group's score: the balance of its last line, capped.
-                       FIRST_VALUE(CASE WHEN g.use_cap
-                                        THEN GREATEST(g.score_min, LEAST(g.score_max, o.balance))
-                                        ELSE o.balance END)
+                       FIRST_VALUE(%(capped)s)
                            OVER (PARTITION BY o.partner_id, o.group_id
                                  ORDER BY o.date DESC, o.id DESC) AS score
                   FROM lead_score_operation o
@@ -116,6 +115,7 @@ class LeadScoreBreakdown(models.Model):
             HAVING MAX(score) != SUM(points)
             """,
                 states=[state for state, _label in STATES],
+                capped=capped(SQL("o.balance")),
                 # A contact who objects to scoring: no line counts.
                 state=SQL(
                     "CASE WHEN p.lead_score_objection THEN 'objected' ELSE c.state END"

@@ -14,6 +14,30 @@ from odoo.tools import SQL
 TOTAL_GROUP_PARAM = "lead_scoring.total_group_id"
 
 
+def default_group(model):
+    """The default group, as a field's default."""
+    return model.env["lead.score.group"]._default_group()
+
+
+def capped(score):
+    """SQL: ``score`` kept within the cap of the score group ``g``."""
+    return SQL(
+        """CASE WHEN g.use_cap
+                THEN GREATEST(g.score_min, LEAST(g.score_max, %(score)s))
+                ELSE %(score)s END""",
+        score=score,
+    )
+
+
+def group_score(balance):
+    """SQL: the score in the score group ``g`` of the contact ``p`` whose
+    latest balance there is ``balance`` (0 for a contact who objects)."""
+    return SQL(
+        "CASE WHEN p.lead_score_objection THEN 0 ELSE %s END",
+        capped(SQL("COALESCE(%s, 0)", balance)),
+    )
+
+
 class LeadScoreGroup(models.Model):
     _name = "lead.score.group"
     _description = "Score Group"
@@ -35,14 +59,6 @@ class LeadScoreGroup(models.Model):
     )
     score_min = fields.Integer(string="Minimum")
     score_max = fields.Integer(string="Maximum", default=100)
-
-    _sql_constraints = [
-        (
-            "cap_range",
-            "CHECK (NOT use_cap OR score_min <= score_max)",
-            "A group's minimum score cannot be above its maximum.",
-        ),
-    ]
 
     def init(self):
         # Exactly one default group (the data record).

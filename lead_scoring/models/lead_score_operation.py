@@ -42,6 +42,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL, split_every
 
+from .lead_score_group import default_group
 from .res_partner import MANUAL_SCORE_KEY
 
 _logger = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ class LeadScoreOperation(models.Model):
         required=True,
         index=True,
         ondelete="restrict",
-        default=lambda self: self.env["lead.score.group"]._default_group(),
+        default=default_group,
     )
     rule_id = fields.Many2one(
         "lead.score.rule", ondelete="restrict", index="btree_not_null"

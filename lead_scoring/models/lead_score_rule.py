@@ -27,6 +27,7 @@ from odoo.tools.safe_eval import datetime as safe_datetime
 from odoo.tools.safe_eval import dateutil, safe_eval
 from odoo.tools.safe_eval import time as safe_time
 
+from .lead_score_group import default_group, group_score
 from .lead_score_operation import MAX_POINTS, OPERATIONS
 from .res_partner import changed_by_someone
 
@@ -105,7 +106,7 @@ class LeadScoreRule(models.Model):
         string="Score group",
         required=True,
         ondelete="restrict",
-        default=lambda self: self.env["lead.score.group"]._default_group(),
+        default=default_group,
         help="The group whose score the rule's points count in.",
     )
     condition_type = fields.Selection(
@@ -1002,13 +1003,10 @@ class LeadScoreRule(models.Model):
                                  ORDER BY o.date DESC, o.id DESC LIMIT 1) last ON TRUE
                           LEFT JOIN lead_score_value v
                                  ON v.partner_id = p.id AND v.group_id = g.id
-                         WHERE v.score IS DISTINCT FROM CASE
-                               WHEN p.lead_score_objection THEN 0
-                               WHEN g.use_cap THEN GREATEST(g.score_min,
-                                   LEAST(g.score_max, COALESCE(last.balance, 0)))
-                               ELSE COALESCE(last.balance, 0) END)
+                         WHERE v.score IS DISTINCT FROM %s)
                 """,
                 condition,
+                group_score(SQL("last.balance")),
             )
         )
         return {row[0] for row in self.env.cr.fetchall()}

@@ -9,6 +9,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from .lead_score_group import default_group
+
 
 class LeadScoreTier(models.Model):
     _name = "lead.score.tier"
@@ -29,7 +31,7 @@ class LeadScoreTier(models.Model):
         required=True,
         index=True,
         ondelete="cascade",
-        default=lambda self: self.env["lead.score.group"]._default_group(),
+        default=default_group,
     )
     active = fields.Boolean(default=True)
     partner_count = fields.Integer(compute="_compute_partner_count", string="Contacts")

@@ -9,6 +9,8 @@ the ledger's scores are refreshed; stored and indexed so that "Engagement
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .lead_score_group import group_score
+
 
 class LeadScoreValue(models.Model):
     _name = "lead.score.value"
@@ -69,11 +71,7 @@ class LeadScoreValue(models.Model):
                      WHERE %(where)s
                      ORDER BY partner_id, group_id, date DESC, id DESC
                 ), scored AS (
-                    SELECT l.partner_id, l.group_id,
-                           CASE WHEN p.lead_score_objection THEN 0
-                                WHEN g.use_cap THEN GREATEST(g.score_min,
-                                    LEAST(g.score_max, COALESCE(l.balance, 0)))
-                                ELSE COALESCE(l.balance, 0) END AS score,
+                    SELECT l.partner_id, l.group_id, %(score)s AS score,
                            p.lead_score_objection IS TRUE AS objects
                       FROM latest l
                       JOIN res_partner p ON p.id = l.partner_id
@@ -99,6 +97,7 @@ class LeadScoreValue(models.Model):
                        IS DISTINCT FROM (EXCLUDED.score, EXCLUDED.tier_id)
                 """,
                 where=where,
+                score=group_score(SQL("l.balance")),
                 where_v=SQL("TRUE")
                 if partner_ids is None
                 else SQL("v.partner_id = ANY(%s)", list(partner_ids)),

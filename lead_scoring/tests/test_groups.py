@@ -343,6 +343,12 @@ class TestGroupsUpgrade(GroupsCase):
             "UPDATE lead_score_tier SET group_id = NULL;"
             "DELETE FROM lead_score_value;"
         )
+        self.env.invalidate_all()
+        # Data loaded by the upgrade before the migration (as the demo's new
+        # tiers are): the old tiers have no group yet.
+        self.Tier.create(
+            {"name": "Engaged", "min_score": 20, "group_id": self.engagement.id}
+        )
         migration.migrate(self.env.cr, "18.0.1.0.0")
         self.env.invalidate_all()
         self.env.cr.execute(
@@ -354,6 +360,7 @@ class TestGroupsUpgrade(GroupsCase):
         self.assertEqual(self.group_scores(self.partner), {self.default: 15})
         self.assertEqual(self.partner.lead_score_value_ids.tier_id, tier)
         self.assertEqual(self.partner.lead_score, 15)
+        self.assertEqual(self.partner.lead_score_tier_id, tier)
         self.assertEqual(
             [
                 (d.date, d.score)

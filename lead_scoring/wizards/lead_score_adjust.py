@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 
+from ..models.lead_score_group import default_group
 from ..models.lead_score_operation import OPERATIONS
 
 
@@ -19,7 +20,7 @@ class LeadScoreAdjust(models.TransientModel):
         "lead.score.group",
         string="Score group",
         required=True,
-        default=lambda self: self.env["lead.score.group"]._default_group(),
+        default=default_group,
     )
     group_count = fields.Integer(compute="_compute_group_count")
     partner_count = fields.Integer(compute="_compute_current_score")

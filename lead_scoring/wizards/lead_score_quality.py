@@ -17,6 +17,7 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from ..models.lead_score_group import capped
 from ..models.lead_score_operation import MAX_BALANCE
 
 
@@ -183,10 +184,7 @@ class LeadScoreQuality(models.TransientModel):
                        GREATEST(-%(max)s, LEAST(%(max)s, COALESCE(total.score, 0)))::int
                   FROM crm_lead l
                   LEFT JOIN LATERAL (
-                        SELECT SUM(CASE WHEN g.use_cap
-                                        THEN GREATEST(g.score_min, LEAST(g.score_max,
-                                            GREATEST(-%(max)s, LEAST(%(max)s, score.total))))
-                                        ELSE score.total END) AS score
+                        SELECT SUM(%(capped)s) AS score
                           FROM lead_score_group g
                           LEFT JOIN LATERAL (
                                 SELECT o.date, o.id FROM lead_score_operation o
@@ -208,6 +206,13 @@ class LeadScoreQuality(models.TransientModel):
                 """,
                 max=MAX_BALANCE,
                 alive=alive,
+                capped=capped(
+                    SQL(
+                        "GREATEST(-%s, LEAST(%s, score.total))",
+                        MAX_BALANCE,
+                        MAX_BALANCE,
+                    )
+                ),
                 total_group=SQL("g.id = %s", total_group.id)
                 if total_group
                 else SQL("TRUE"),

@@ -16,6 +16,7 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import email_normalize
 
 from odoo.addons.lead_scoring.models.lead_score_contact import DEFAULT_CONTACT_FIELD
+from odoo.addons.lead_scoring.models.lead_score_group import default_group
 from odoo.addons.lead_scoring.models.lead_score_operation import (
     MAX_POINTS,
     OPERATIONS,
@@ -77,7 +78,7 @@ class LeadScoreFormSetting(models.Model):
         string="Score group",
         required=True,
         ondelete="restrict",
-        default=lambda self: self.env["lead.score.group"]._default_group(),
+        default=default_group,
     )
     note = fields.Char(
         string="Internal note",

@@ -69,11 +69,9 @@ class LeadScoreGroup(models.Model):
 
     @api.model
     def _default_group(self):
-        return (
-            self.sudo()
-            .with_context(active_test=False)
-            .search([("is_default", "=", True)], limit=1)
-        )
+        # The data record (its id is cached), which cannot change.
+        group = self.env.ref("lead_scoring.score_group_default", False)
+        return (group or self.browse()).sudo()
 
     @api.model
     def _set_ledger_default(self):
@@ -110,6 +108,10 @@ class LeadScoreGroup(models.Model):
     def write(self, vals):
         if "active" in vals and not vals["active"] and self.filtered("is_default"):
             raise UserError(_("The default score group cannot be archived."))
+        if "is_default" in vals and self.filtered(
+            lambda group: group.is_default != vals["is_default"]
+        ):
+            raise UserError(_("The default score group cannot change."))
         result = super().write(vals)
         if {"active", "use_cap", "score_min", "score_max"} & set(vals):
             self.env["lead.score.value"]._recompute_all()

@@ -15,7 +15,8 @@ from .lead_score_group import group_score
 class LeadScoreValue(models.Model):
     _name = "lead.score.value"
     _description = "Group Score"
-    _order = "partner_id, group_sequence, group_id"
+    # By contact, then in the groups' order.
+    _order = "partner_id, group_id"
     _log_access = False
     _rec_name = "group_id"
 
@@ -29,7 +30,6 @@ class LeadScoreValue(models.Model):
     group_id = fields.Many2one(
         "lead.score.group", required=True, readonly=True, ondelete="cascade"
     )
-    group_sequence = fields.Integer(related="group_id.sequence")
     score = fields.Integer(readonly=True, aggregator="avg")
     tier_id = fields.Many2one("lead.score.tier", string="Tier", readonly=True)
     tier_color = fields.Integer(related="tier_id.color")

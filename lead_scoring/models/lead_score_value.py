@@ -51,7 +51,8 @@ class LeadScoreValue(models.Model):
     @api.model
     def _refresh(self, partner_ids=None):
         """Write the group scores of these contacts (of all, with None) from
-        their ledgers' latest balances, in two statements."""
+        their ledgers' latest balances, in one statement (the rows of groups
+        they no longer have a line in go)."""
         where = (
             SQL("TRUE")
             if partner_ids is None

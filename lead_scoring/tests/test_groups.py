@@ -7,7 +7,7 @@ from pathlib import Path
 
 from freezegun import freeze_time
 
-from odoo import Command, fields
+from odoo import fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import SQL
@@ -420,19 +420,3 @@ class TestGroupsApi(ApiCase):
             "search_read",
             [("partner_id", "=", self.partner.id)],
         )
-
-    def test_another_company_s_group_scores_stay_hidden(self):
-        other_company = self.env["res.company"].create({"name": "Company B"})
-        outsider = self.new_user(
-            "ls_sec_groups_b",
-            "lead_scoring.group_lead_scoring_user",
-            company_id=other_company.id,
-            company_ids=[Command.set(other_company.ids)],
-        )
-        self.partner.company_id = self.env.company
-        self.Operation.create({"partner_id": self.partner.id, "value": 9})
-        domain = [("partner_id", "=", self.partner.id)]
-        self.assertEqual(
-            len(self.call(self.user, "lead.score.value", "search", domain)), 1
-        )
-        self.assertFalse(self.call(outsider, "lead.score.value", "search", domain))

@@ -3,7 +3,7 @@
 {
     "name": "Lead Scoring",
     "summary": "Score contacts from a ledger of points: manual, rules and a 5-minute job",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Sales/CRM",
     "website": "https://github.com/lead-scoring/odoo-lead-scoring",
     "author": "Lead Scoring contributors",
@@ -14,6 +14,8 @@
     "data": [
         "security/lead_scoring_security.xml",
         "security/ir.model.access.csv",
+        "data/lead_score_group_data.xml",
+        "views/lead_score_group_views.xml",
         "views/lead_score_operation_views.xml",
         "views/lead_score_tier_views.xml",
         "views/lead_score_rule_views.xml",

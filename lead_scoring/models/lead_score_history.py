@@ -4,8 +4,8 @@ from odoo import fields, models, tools
 
 
 class LeadScoreHistory(models.Model):
-    """A contact's score at the end of each day it changed, from the
-    balances of its ledger (what the score over time chart draws)."""
+    """A contact's score in each group at the end of each day it changed,
+    from the balances of its ledger (what the score over time chart draws)."""
 
     _name = "lead.score.history"
     _description = "Lead Score History"
@@ -13,11 +13,12 @@ class LeadScoreHistory(models.Model):
     _order = "partner_id, date"
     _rec_name = "date"
     _depends = {
-        "lead.score.operation": ["partner_id", "date", "balance"],
+        "lead.score.operation": ["partner_id", "date", "balance", "group_id"],
         "res.partner": ["company_id"],
     }
 
     partner_id = fields.Many2one("res.partner", string="Contact", readonly=True)
+    group_id = fields.Many2one("lead.score.group", string="Score group", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     date = fields.Date(readonly=True)
     score = fields.Integer(readonly=True, aggregator="avg")
@@ -29,11 +30,11 @@ class LeadScoreHistory(models.Model):
         self.env.cr.execute(
             """
             CREATE VIEW lead_score_history AS
-            SELECT DISTINCT ON (o.partner_id, o.date::date)
-                   o.id, o.partner_id, p.company_id, o.date::date AS date,
+            SELECT DISTINCT ON (o.partner_id, o.group_id, o.date::date)
+                   o.id, o.partner_id, o.group_id, p.company_id, o.date::date AS date,
                    o.balance AS score
               FROM lead_score_operation o
               JOIN res_partner p ON p.id = o.partner_id
-             ORDER BY o.partner_id, o.date::date, o.date DESC, o.id DESC
+             ORDER BY o.partner_id, o.group_id, o.date::date, o.date DESC, o.id DESC
             """
         )

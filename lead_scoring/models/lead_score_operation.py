@@ -42,6 +42,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL, split_every
 
+from .lead_score_group import default_group
 from .res_partner import MANUAL_SCORE_KEY
 
 _logger = logging.getLogger(__name__)
@@ -113,6 +114,7 @@ LINE_COLUMNS = {
     "expiry_date": "timestamp",
     "idempotency_key": "varchar",
     "user_id": "int4",
+    "group_id": "int4",
 }
 # A client's clock may be a little ahead of the server's.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -159,6 +161,14 @@ class LeadScoreOperation(models.Model):
         ondelete="set null",
     )
     source = fields.Selection(SOURCES, required=True, default="api", index=True)
+    group_id = fields.Many2one(
+        "lead.score.group",
+        string="Score group",
+        required=True,
+        index=True,
+        ondelete="restrict",
+        default=default_group,
+    )
     rule_id = fields.Many2one(
         "lead.score.rule", ondelete="restrict", index="btree_not_null"
     )
@@ -195,10 +205,11 @@ class LeadScoreOperation(models.Model):
 
     def init(self):
         cr = self.env.cr
-        # Folding a ledger reads it in this order.
+        # Folding a ledger reads it in this order, one score group at a time.
+        cr.execute("DROP INDEX IF EXISTS lead_score_operation_fold_idx")
         cr.execute(
-            "CREATE INDEX IF NOT EXISTS lead_score_operation_fold_idx"
-            " ON lead_score_operation (partner_id, date, id)"
+            "CREATE INDEX IF NOT EXISTS lead_score_operation_group_fold_idx"
+            " ON lead_score_operation (partner_id, group_id, date, id)"
         )
         # The database, not only Python, guarantees that a rule never scores
         # a contact twice for the same key and that an API retry is harmless.
@@ -355,6 +366,9 @@ class LeadScoreOperation(models.Model):
     def create(self, vals_list):
         engine = self._is_engine()
         for vals in vals_list:
+            if "group_id" in vals and not vals["group_id"]:
+                # No group: the default one.
+                del vals["group_id"]
             if not engine:
                 self._check_public_vals(vals)
             self._check_vals(vals)
@@ -560,18 +574,19 @@ class LeadScoreOperation(models.Model):
             SQL(
                 """
                 WITH ordered AS (
-                    SELECT id, partner_id, date, balance,
+                    SELECT id, partner_id, group_id, date, balance,
                            CASE WHEN expired THEN 0
                                 WHEN operation = 'remove' THEN -value
                                 ELSE value END AS delta,
                            COUNT(*) FILTER (WHERE operation = 'set' AND NOT expired)
-                               OVER (PARTITION BY partner_id ORDER BY date, id) AS segment
+                               OVER (PARTITION BY partner_id, group_id
+                                     ORDER BY date, id) AS segment
                       FROM lead_score_operation
                      WHERE partner_id = ANY(%(ids)s)
                 ), folded AS (
                     SELECT id, balance,
                            GREATEST(-%(max)s, LEAST(%(max)s,
-                               SUM(delta) OVER (PARTITION BY partner_id, segment
+                               SUM(delta) OVER (PARTITION BY partner_id, group_id, segment
                                                 ORDER BY date, id)))::int AS new_balance
                       FROM ordered
                 )
@@ -619,6 +634,7 @@ class LeadScoreOperation(models.Model):
             "date": fields.Datetime.now(),
             "operation": "add",
             "user_id": self.env.uid,
+            "group_id": self.env["lead.score.group"]._default_group().id,
             **fixed,
         }
         # Typed, as a VALUES list or NULL would otherwise be text.
@@ -673,6 +689,7 @@ class LeadScoreOperation(models.Model):
                       LEFT JOIN LATERAL (
                             SELECT o.id, o.date, o.balance FROM lead_score_operation o
                              WHERE o.partner_id = src.partner_id
+                               AND o.group_id = %(group_id)s
                              ORDER BY o.date DESC, o.id DESC LIMIT 1) last ON TRUE
                      WHERE %(condition)s
                 ), new AS (
@@ -681,7 +698,7 @@ class LeadScoreOperation(models.Model):
                                 ELSE value END AS signed_value,
                            -- A set starts a new segment, as in _replay_ledger.
                            COUNT(*) FILTER (WHERE operation = 'set') OVER (
-                               PARTITION BY partner_id ORDER BY %(order)s
+                               PARTITION BY partner_id, group_id ORDER BY %(order)s
                                ROWS UNBOUNDED PRECEDING) AS segment
                       FROM line
                      WHERE NOT EXISTS (SELECT 1 FROM lead_score_operation o
@@ -698,7 +715,8 @@ class LeadScoreOperation(models.Model):
                                      ELSE 0 END
                                 + SUM(CASE WHEN operation = 'set' THEN value
                                            ELSE signed_value END) OVER (
-                                    PARTITION BY partner_id, segment ORDER BY %(order)s
+                                    PARTITION BY partner_id, group_id, segment
+                                    ORDER BY %(order)s
                                     ROWS UNBOUNDED PRECEDING)))
                        END,
                        FALSE, %(uid)s, date, %(uid)s, date
@@ -713,6 +731,7 @@ class LeadScoreOperation(models.Model):
                 ),
                 names=SQL(", ").join(SQL.identifier(name) for name in columns),
                 rule_id=columns["rule_id"],
+                group_id=columns["group_id"],
                 select=select,
                 condition=condition or SQL("TRUE"),
                 duplicate=duplicate,
@@ -743,25 +762,6 @@ class LeadScoreOperation(models.Model):
         return self._refresh_recorded(self._record_lines(select, condition, **fixed))
 
     @api.model
-    def _latest_balances(self, partner_ids):
-        """The score of each contact: the balance of its latest operation."""
-        if not partner_ids:
-            return {}
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT p.id, last.balance
-                  FROM unnest(%s::int[]) AS p(id)
-                  JOIN LATERAL (SELECT balance FROM lead_score_operation o
-                                 WHERE o.partner_id = p.id
-                                 ORDER BY o.date DESC, o.id DESC LIMIT 1) last ON TRUE
-                """,
-                list(partner_ids),
-            )
-        )
-        return dict(self.env.cr.fetchall())
-
-    @api.model
     def _refresh_scores(self, partner_ids, flush=False, replay=None, engine_since=None):
         """Replay these contacts' ledgers, then have the ORM recompute their
         stored score (and what depends on it), batch by batch.
@@ -777,6 +777,8 @@ class LeadScoreOperation(models.Model):
             self._replay_ledger(
                 batch if replay is None else [pid for pid in batch if pid in replay]
             )
+            # Each group's score, which the total score adds up.
+            self.env["lead.score.value"]._refresh(batch)
             if flush:
                 partner_model.browse(batch)._store_lead_scores(engine_since)
                 self.env.flush_all()
@@ -931,23 +933,28 @@ class LeadScoreOperation(models.Model):
             since = fields.Date.to_string(today - timedelta(days=1))
             params.set_param(DECAY_SINCE_PARAM, since)
         key = f"{DECAY_KEY_PREFIX}{fields.Date.to_string(today)}"
-        self.env["res.partner"].flush_model(["lead_score"])
+        self.env["res.partner"].flush_model(["active", "lead_score_objection"])
+        # Each score group's balance decays on its own (one line per group).
         recorded = self._engine()._record_lines(
             SQL(
                 """
-                SELECT p.id AS partner_id,
-                       p.lead_score - round(p.lead_score * power(0.5,
+                SELECT v.partner_id, v.group_id,
+                       d.balance - round(d.balance * power(0.5,
                            GREATEST(0, %(today)s::date
                                        - GREATEST(%(since)s::date, d.since::date))
                            / %(half_life)s::float8))::int AS amount
-                  FROM res_partner p
+                  FROM lead_score_value v
+                  JOIN res_partner p ON p.id = v.partner_id AND p.active
                   JOIN LATERAL (
                         SELECT GREATEST(MIN(o.date), MAX(o.date) FILTER (
                                    WHERE o.source IN ('decay', 'carried')
-                                      OR o.balance <= 0)) AS since
+                                      OR o.balance <= 0)) AS since,
+                               (array_agg(o.balance ORDER BY o.date DESC, o.id DESC))[1]
+                                   AS balance
                           FROM lead_score_operation o
-                         WHERE o.partner_id = p.id) d ON TRUE
-                 WHERE p.lead_score > 0 AND p.active
+                         WHERE o.partner_id = v.partner_id
+                           AND o.group_id = v.group_id) d ON TRUE
+                 WHERE v.score > 0 AND d.balance > 0
                 """,
                 today=today,
                 since=since,
@@ -958,7 +965,8 @@ class LeadScoreOperation(models.Model):
             operation="remove",
             value=SQL("src.amount"),
             source="decay",
-            idempotency_key=key,
+            group_id=SQL("src.group_id"),
+            idempotency_key=SQL("%s || src.group_id", f"{key}:"),
         )
         rules = self.env["lead.score.rule"].sudo()
         rules._commit(commit)
@@ -966,9 +974,9 @@ class LeadScoreOperation(models.Model):
         # With those whose scores a run earlier today left behind.
         behind = rules._scores_behind_lines(
             SQL(
-                "o.date >= %s AND o.source = 'decay' AND o.idempotency_key = %s",
+                "o.date >= %s AND o.source = 'decay' AND o.idempotency_key LIKE %s",
                 today,
-                key,
+                f"{key}:%",
             )
         )
         rules._refresh_in_chunks(decayed | behind, commit)
@@ -1039,15 +1047,15 @@ class LeadScoreOperation(models.Model):
                 WITH boundary AS (
                     -- A contact's lines fold up to the cut-off, or to its
                     -- first line still pending.
-                    SELECT partner_id,
+                    SELECT partner_id, group_id,
                            LEAST(%(cutoff)s, MIN(date) FILTER (
                                WHERE balance IS NULL
                                   OR (expiry_date IS NOT NULL AND NOT expired))) AS until
                       FROM lead_score_operation
                      WHERE partner_id = ANY(%(ids)s) AND date < %(cutoff)s
-                     GROUP BY partner_id
+                     GROUP BY partner_id, group_id
                 ), old AS (
-                    SELECT o.id, o.partner_id, o.date, o.balance,
+                    SELECT o.id, o.partner_id, o.group_id, o.date, o.balance,
                            -- No key that still keeps the line from being recorded again.
                            (o.idempotency_key IS NULL
                             -- A decay line's key only matters on its day.
@@ -1058,17 +1066,18 @@ class LeadScoreOperation(models.Model):
                                     AND o.date < %(now)s
                                         - make_interval(days => COALESCE(r.repeat_days, 0))))
                                AS foldable,
-                           ROW_NUMBER() OVER (PARTITION BY o.partner_id
+                           ROW_NUMBER() OVER (PARTITION BY o.partner_id, o.group_id
                                               ORDER BY o.date DESC, o.id DESC) AS recent
                       FROM lead_score_operation o
-                      JOIN boundary b ON b.partner_id = o.partner_id AND o.date < b.until
+                      JOIN boundary b ON b.partner_id = o.partner_id
+                                     AND b.group_id = o.group_id AND o.date < b.until
                       LEFT JOIN lead_score_rule r ON r.id = o.rule_id
                 ), carried AS (
-                    SELECT partner_id, MAX(date) AS date,
+                    SELECT partner_id, group_id, MAX(date) AS date,
                            MAX(balance) FILTER (WHERE recent = 1) AS balance,
                            COUNT(*) FILTER (WHERE foldable) AS folded
                       FROM old
-                     GROUP BY partner_id
+                     GROUP BY partner_id, group_id
                     HAVING COUNT(*) FILTER (WHERE foldable) >= 2
                        -- A set holds at most MAX_POINTS.
                        AND MAX(balance) FILTER (WHERE recent = 1)
@@ -1076,19 +1085,22 @@ class LeadScoreOperation(models.Model):
                 ), deleted AS (
                     DELETE FROM lead_score_operation o
                      USING old JOIN carried c ON c.partner_id = old.partner_id
+                                             AND c.group_id = old.group_id
                      WHERE o.id = old.id AND old.foldable
                 )
                 INSERT INTO lead_score_operation (
-                    partner_id, company_id, date, operation, value, signed_value,
+                    partner_id, group_id, company_id, date, operation, value, signed_value,
                     balance, note, source, expired, user_id,
                     create_uid, create_date, write_uid, write_date)
-                SELECT c.partner_id, p.company_id, c.date, 'set', c.balance, c.balance,
+                SELECT c.partner_id, c.group_id, p.company_id, c.date, 'set', c.balance,
+                       c.balance,
                        c.balance, format(%(note)s, c.folded), 'carried', FALSE,
                        %(uid)s, %(uid)s, %(now)s, %(uid)s, %(now)s
                   FROM carried c
                   JOIN res_partner p ON p.id = c.partner_id
                 RETURNING partner_id, (SELECT folded FROM carried c
-                                        WHERE c.partner_id = lead_score_operation.partner_id)
+                                        WHERE c.partner_id = lead_score_operation.partner_id
+                                          AND c.group_id = lead_score_operation.group_id)
                 """,
                 ids=partner_ids,
                 cutoff=cutoff,

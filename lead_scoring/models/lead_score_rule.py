@@ -27,6 +27,7 @@ from odoo.tools.safe_eval import datetime as safe_datetime
 from odoo.tools.safe_eval import dateutil, safe_eval
 from odoo.tools.safe_eval import time as safe_time
 
+from .lead_score_group import default_group, group_score
 from .lead_score_operation import MAX_POINTS, OPERATIONS
 from .res_partner import changed_by_someone
 
@@ -100,6 +101,14 @@ class LeadScoreRule(models.Model):
     )
     operation = fields.Selection(OPERATIONS, required=True, default="add")
     value = fields.Integer(string="Points", required=True, default=10)
+    group_id = fields.Many2one(
+        "lead.score.group",
+        string="Score group",
+        required=True,
+        ondelete="restrict",
+        default=default_group,
+        help="The group whose score the rule's points count in.",
+    )
     condition_type = fields.Selection(
         [("contact", "Contact condition"), ("event", "Each matching record")],
         string="Condition on",
@@ -318,25 +327,33 @@ class LeadScoreRule(models.Model):
         else:
             company = SQL("TRUE")
         value = self.value or 0
+        # The score and tiers of the rule's group.
+        group_id = self.group_id.id or None
+        old_score = SQL(
+            """COALESCE((SELECT v.score FROM lead_score_value v
+                          WHERE v.partner_id = p.id AND v.group_id = %s), 0)""",
+            group_id,
+        )
         new_score = {
             "set": SQL("%s", value),
-            "add": SQL("p.lead_score + COUNT(*) * %s", value),
-            "remove": SQL("p.lead_score - COUNT(*) * %s", value),
+            "add": SQL("%s + COUNT(*) * %s", old_score, value),
+            "remove": SQL("%s - COUNT(*) * %s", old_score, value),
         }[self.operation or "add"]
 
         def tier_of(score):
             return SQL(
                 """(SELECT t.id FROM lead_score_tier t
-                     WHERE t.active AND t.min_score <= %s
+                     WHERE t.active AND t.min_score <= %s AND t.group_id = %s
                      ORDER BY t.min_score DESC LIMIT 1)""",
                 score,
+                group_id,
             )
 
         return SQL(
             """
             SELECT scored.id, scored.old_score, scored.new_score,
                    %(old_tier)s AS old_tier, %(new_tier)s AS new_tier
-              FROM (SELECT p.id, p.lead_score AS old_score, %(new_score)s AS new_score
+              FROM (SELECT p.id, %(old_score)s AS old_score, %(new_score)s AS new_score
                       FROM (%(select)s) src
                       JOIN res_partner p ON p.id = src.partner_id AND p.active
                                         AND p.lead_score_objection IS NOT TRUE
@@ -348,6 +365,7 @@ class LeadScoreRule(models.Model):
             """,
             old_tier=tier_of(SQL("scored.old_score")),
             new_tier=tier_of(SQL("scored.new_score")),
+            old_score=old_score,
             new_score=new_score,
             select=select,
             company=company,
@@ -780,6 +798,7 @@ class LeadScoreRule(models.Model):
                 value=self.value,
                 source="rule",
                 rule_id=self.id,
+                group_id=self.group_id.id,
                 expiry_date=expiry,
                 user_id=self.env.uid,
                 **per_record,
@@ -967,7 +986,7 @@ class LeadScoreRule(models.Model):
     def _scores_behind_lines(self, condition):
         """Contacts with a line ``o`` meeting ``condition`` whose stored score
         is not their ledger's balance."""
-        self.env["res.partner"].flush_model(["lead_score"])
+        self.env["res.partner"].flush_model(["lead_score", "lead_score_objection"])
         self.env.cr.execute(
             SQL(
                 """
@@ -975,12 +994,19 @@ class LeadScoreRule(models.Model):
                   FROM res_partner p
                  WHERE p.id IN (SELECT o.partner_id FROM lead_score_operation o
                                  WHERE %s)
-                   AND p.lead_score IS DISTINCT FROM COALESCE(
-                        (SELECT o.balance FROM lead_score_operation o
-                          WHERE o.partner_id = p.id
-                          ORDER BY o.date DESC, o.id DESC LIMIT 1), 0)
+                   -- Per score group: the stored score, the ledger's balance.
+                   AND EXISTS (
+                        SELECT 1 FROM lead_score_group g
+                          JOIN LATERAL (
+                                SELECT o.balance FROM lead_score_operation o
+                                 WHERE o.partner_id = p.id AND o.group_id = g.id
+                                 ORDER BY o.date DESC, o.id DESC LIMIT 1) last ON TRUE
+                          LEFT JOIN lead_score_value v
+                                 ON v.partner_id = p.id AND v.group_id = g.id
+                         WHERE v.score IS DISTINCT FROM %s)
                 """,
                 condition,
+                group_score(SQL("last.balance")),
             )
         )
         return {row[0] for row in self.env.cr.fetchall()}

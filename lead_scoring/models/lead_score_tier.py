@@ -1,10 +1,15 @@
 # Copyright 2026 Lead Scoring contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Score bands (Cold, Warm, Hot ...): a contact is in the band with the
-highest minimum score that its score reaches."""
+highest minimum score that its score reaches. Each score group has its own
+bands; the total score is ranked by the bands of the group chosen as the
+total, else by those of the default group."""
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+from .lead_score_group import default_group
 
 
 class LeadScoreTier(models.Model):
@@ -20,6 +25,14 @@ class LeadScoreTier(models.Model):
         "up to the next tier's minimum.",
     )
     color = fields.Integer(default=0)
+    group_id = fields.Many2one(
+        "lead.score.group",
+        string="Score group",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        default=default_group,
+    )
     active = fields.Boolean(default=True)
     partner_count = fields.Integer(compute="_compute_partner_count", string="Contacts")
 
@@ -31,11 +44,12 @@ class LeadScoreTier(models.Model):
         ),
     ]
 
-    @api.constrains("min_score", "name", "active")
+    @api.constrains("min_score", "name", "active", "group_id")
     def _check_bands(self):
         tiers = self.search([])
         for tier in self.filtered("active"):
-            twins = tiers - tier
+            twins = tiers.filtered(lambda t, tier=tier: t.group_id == tier.group_id)
+            twins -= tier
             if twins.filtered(lambda t, tier=tier: t.min_score == tier.min_score):
                 raise ValidationError(
                     _("Two tiers cannot start at the same score (%s).", tier.min_score)
@@ -44,10 +58,25 @@ class LeadScoreTier(models.Model):
                 raise ValidationError(_("A tier named %s already exists.", tier.name))
 
     def _compute_partner_count(self):
+        # The total's tiers count the contacts' total; the others, a group's.
         counts = dict(
             self.env["res.partner"]._read_group(
                 [("lead_score_tier_id", "in", self.ids)],
                 ["lead_score_tier_id"],
+                ["__count"],
+            )
+        )
+        total_group = self.env["lead.score.group"]._tier_group()
+        counts.update(
+            self.env["lead.score.value"]._read_group(
+                [
+                    (
+                        "tier_id",
+                        "in",
+                        self.filtered(lambda t: t.group_id != total_group).ids,
+                    )
+                ],
+                ["tier_id"],
                 ["__count"],
             )
         )
@@ -60,14 +89,17 @@ class LeadScoreTier(models.Model):
             "lead_scoring.res_partner_action_by_tier"
         )
         action["domain"] = [("lead_score_tier_id", "=", self.id)]
+        if self.group_id != self.env["lead.score.group"]._tier_group():
+            action["domain"] = [("lead_score_value_ids.tier_id", "=", self.id)]
         action["context"] = {"default_is_company": False}
         action["name"] = self.name
         return action
 
     @api.model
     def _tier_for_scores(self, scores):
-        """{score: tier} for the given scores, with one read of the tiers."""
-        tiers = self.search([], order="min_score desc")
+        """{score: tier} for the given (total) scores, with one read of the tiers."""
+        group = self.env["lead.score.group"]._tier_group()
+        tiers = self.search([("group_id", "=", group.id)], order="min_score desc")
         return {
             score: next((t for t in tiers if t.min_score <= score), self.browse())
             for score in set(scores)
@@ -81,7 +113,7 @@ class LeadScoreTier(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
-        if {"min_score", "active"} & set(vals):
+        if {"min_score", "active", "group_id"} & set(vals):
             self._reassign_partners()
         return result
 
@@ -93,23 +125,47 @@ class LeadScoreTier(models.Model):
     @api.model
     def _reassign_partners(self):
         """Put every contact in its band after the bands changed: one UPDATE,
-        since a change of configuration is not a change of the contacts."""
+        since a change of configuration is not a change of the contacts (and
+        one for the group scores' bands)."""
         self.flush_model()
-        self.env["res.partner"].flush_model(["lead_score", "lead_score_tier_id"])
+        self.env["res.partner"].flush_model(
+            ["lead_score", "lead_score_tier_id", "lead_score_objection"]
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE res_partner p
+                   SET lead_score_tier_id = band.id
+                  FROM res_partner p2
+                  LEFT JOIN LATERAL (
+                        SELECT t.id FROM lead_score_tier t
+                         WHERE t.active AND t.min_score <= p2.lead_score
+                           AND t.group_id = %s AND p2.lead_score_objection IS NOT TRUE
+                         ORDER BY t.min_score DESC LIMIT 1
+                  ) band ON TRUE
+                 WHERE p.id = p2.id
+                   AND p.lead_score_tier_id IS DISTINCT FROM band.id
+                """,
+                self.env["lead.score.group"]._tier_group().id or None,
+            )
+        )
         self.env.cr.execute(
             """
-            UPDATE res_partner p
-               SET lead_score_tier_id = band.id
-              FROM res_partner p2
+            UPDATE lead_score_value v
+               SET tier_id = band.id
+              FROM lead_score_value v2
+              JOIN res_partner p ON p.id = v2.partner_id
               LEFT JOIN LATERAL (
                     SELECT t.id FROM lead_score_tier t
-                     WHERE t.active AND t.min_score <= p2.lead_score
+                     WHERE t.active AND t.min_score <= v2.score
+                       AND t.group_id = v2.group_id
+                       AND p.lead_score_objection IS NOT TRUE
                      ORDER BY t.min_score DESC LIMIT 1
               ) band ON TRUE
-             WHERE p.id = p2.id
-               AND p.lead_score_tier_id IS DISTINCT FROM band.id
+             WHERE v.id = v2.id AND v.tier_id IS DISTINCT FROM band.id
             """
         )
+        self.env["lead.score.value"].invalidate_model(["tier_id"])
         self.env["res.partner"].invalidate_model(["lead_score_tier_id"])
         self.env["crm.lead"].invalidate_model()
         self.env.cr.execute(

@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import _, api, fields, models
 
+from .lead_score_group import TOTAL_GROUP_PARAM
 from .lead_score_operation import (
     COMPACT_DAYS_PARAM,
     COMPACT_LAST_PARAM,
@@ -26,9 +27,33 @@ class ResConfigSettings(models.TransientModel):
         "many days; each loss is a 'Decay' line of the score history. Empty or 0: "
         "no decay.",
     )
+    lead_score_total_group_id = fields.Many2one(
+        "lead.score.group",
+        string="Total score",
+        help="Empty: a contact's score is the sum of its groups' scores. A group: "
+        "the score is that group's.",
+    )
     lead_score_compact_last_run = fields.Char(
         string="Last compaction", compute="_compute_lead_score_compact_last_run"
     )
+
+    @api.model
+    def get_values(self):
+        res = super().get_values()
+        res["lead_score_total_group_id"] = (
+            self.env["lead.score.group"]._total_group().id
+        )
+        return res
+
+    def set_values(self):
+        result = super().set_values()
+        total_group = self.env["lead.score.group"]._total_group()
+        if self.lead_score_total_group_id != total_group:
+            self.env["ir.config_parameter"].sudo().set_param(
+                TOTAL_GROUP_PARAM, self.lead_score_total_group_id.id or False
+            )
+            self.env["lead.score.value"]._recompute_all()
+        return result
 
     @api.depends("lead_score_compact_days")
     def _compute_lead_score_compact_last_run(self):

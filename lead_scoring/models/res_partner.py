@@ -62,6 +62,21 @@ class ResPartner(models.Model):
         string="Score history",
         groups=SCORE_GROUP,
     )
+    lead_score_value_ids = fields.One2many(
+        "lead.score.value",
+        "partner_id",
+        string="Group scores",
+        readonly=True,
+        groups=SCORE_GROUP,
+    )
+    lead_score_summary = fields.Char(
+        string="Group scores summary",
+        compute="_compute_lead_score_summary",
+        groups=SCORE_GROUP,
+    )
+    lead_score_grouped = fields.Boolean(
+        compute="_compute_lead_score_summary", groups=SCORE_GROUP
+    )
     lead_score_breakdown_ids = fields.One2many(
         "lead.score.breakdown",
         "partner_id",
@@ -125,7 +140,7 @@ class ResPartner(models.Model):
         # computes the score of a new record standing for a saved contact:
         # that contact's ledger is its origin's.
         saved = self._origin.filtered("id")
-        balances = self.env["lead.score.operation"]._latest_balances(saved.ids)
+        balances = self.env["lead.score.value"]._totals(saved.ids)
         # Only the objection: reading it would fetch every column of a batch.
         saved.fetch(["lead_score_objection"])
         # A contact who objects to scoring has no score: their ledger is kept
@@ -143,6 +158,17 @@ class ResPartner(models.Model):
                 not partner.lead_score_objection and tiers[score]
             )
 
+    @api.depends("lead_score_value_ids.score")
+    def _compute_lead_score_summary(self):
+        grouped = self.env["lead.score.group"].search_count([]) > 1
+        for partner in self:
+            partner.lead_score_grouped = grouped
+            partner.lead_score_summary = " · ".join(
+                f"{value.group_id.name} {value.score}"
+                for value in partner.lead_score_value_ids
+                if value.group_id.active
+            )
+
     def write(self, vals):
         if "lead_score_objection" in vals:
             vals = dict(
@@ -150,7 +176,11 @@ class ResPartner(models.Model):
                 lead_score_objection_date=vals["lead_score_objection"]
                 and fields.Datetime.now(),
             )
-        return super().write(vals)
+        result = super().write(vals)
+        if "lead_score_objection" in vals:
+            # Their group scores count as 0, or again as their ledger says.
+            self.env["lead.score.value"]._refresh(self.ids)
+        return result
 
     def _mail_track(self, tracked_fields, initial_values):
         # A score moves with every rule run, website form and email opened: a
@@ -229,7 +259,7 @@ class ResPartner(models.Model):
             )
         )
         rows = self.env.cr.fetchall()
-        balances = self.env["lead.score.operation"]._latest_balances(self.ids)
+        balances = self.env["lead.score.value"]._totals(self.ids)
         scores = {
             pid: 0 if objects else balances.get(pid) or 0
             for pid, _score, _tier, objects, _markable in rows

@@ -7,3 +7,4 @@ from . import test_reliability
 from . import test_external_api
 from . import test_record_lines
 from . import test_decay
+from . import test_groups

@@ -93,6 +93,15 @@ class TestAccessMatrix(LeadScoringCase):
         ("lead.score.tier", "create"): {"manager"},
         ("lead.score.tier", "write"): {"manager"},
         ("lead.score.tier", "unlink"): {"manager"},
+        ("lead.score.group", "read"): {"user", "manager"},
+        ("lead.score.group", "create"): {"manager"},
+        ("lead.score.group", "write"): {"manager"},
+        ("lead.score.group", "unlink"): {"manager"},
+        # Written by the engine only.
+        ("lead.score.value", "read"): {"user", "manager"},
+        ("lead.score.value", "create"): set(),
+        ("lead.score.value", "write"): set(),
+        ("lead.score.value", "unlink"): set(),
         ("lead.score.adjust", "create"): {"user", "manager"},
         ("lead.score.quality", "create"): {"user", "manager"},
         ("res.partner", "read score"): {"user", "manager"},
@@ -114,6 +123,7 @@ class TestAccessMatrix(LeadScoringCase):
             "user": cls.user,
             "manager": cls.manager,
         }
+        cls.group = cls.env["lead.score.group"].create({"name": "Fit"})
 
     def _attempt(self, model, action, user):
         env = self.env(user=user)
@@ -151,6 +161,11 @@ class TestAccessMatrix(LeadScoringCase):
             "lead.score.operation": {"partner_id": self.partner.id, "value": 1},
             "lead.score.rule": {"name": "New", "value": 1, "match_all": True},
             "lead.score.tier": {"name": "New tier", "min_score": 7},
+            "lead.score.group": {"name": "New group"},
+            "lead.score.value": {
+                "partner_id": self.partner.id,
+                "group_id": self.group.id,
+            },
             "lead.score.quality": {"band_width": 10},
         }[model]
 
@@ -163,6 +178,13 @@ class TestAccessMatrix(LeadScoringCase):
                 {"name": "Sample", "value": 1, "domain": "[('id', '=', 0)]"}
             )
         self.samples = getattr(self, "samples", 0) + 1
+        if model == "lead.score.group":
+            return sudo_model.create({"name": f"Sample {self.samples}"})
+        if model == "lead.score.value":
+            partner = self.partner.sudo().copy()
+            return sudo_model.create(
+                {"partner_id": partner.id, "group_id": self.group.id}
+            )
         return sudo_model.create(
             {"name": f"Sample {self.samples}", "min_score": 1000 + self.samples}
         )

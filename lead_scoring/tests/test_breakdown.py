@@ -110,7 +110,7 @@ class TestBreakdown(LeadScoringCase):
 
 @tagged("post_install", "-at_install")
 class TestBreakdownAccess(ApiCase):
-    def test_another_company_s_parts_stay_hidden(self):
+    def test_another_company_s_parts_and_group_scores_stay_hidden(self):
         other_company = self.env["res.company"].create({"name": "Company B"})
         outsider = self.new_user(
             "ls_sec_breakdown_b",
@@ -121,11 +121,11 @@ class TestBreakdownAccess(ApiCase):
         self.partner.company_id = self.env.company
         self.Operation.create({"partner_id": self.partner.id, "value": 9})
         domain = [("partner_id", "=", self.partner.id)]
-        self.assertEqual(
-            len(self.call(self.user, "lead.score.breakdown", "search", domain)), 1
-        )
-        self.assertFalse(self.call(outsider, "lead.score.breakdown", "search", domain))
-        self.assertRefused(self.internal, "lead.score.breakdown", "search", domain)
+        for model in ("lead.score.breakdown", "lead.score.value"):
+            with self.subTest(model=model):
+                self.assertEqual(len(self.call(self.user, model, "search", domain)), 1)
+                self.assertFalse(self.call(outsider, model, "search", domain))
+                self.assertRefused(self.internal, model, "search", domain)
 
 
 class TestScoreOverTime(LeadScoringCase):

@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
 
+from ..models.lead_score_group import default_group
 from ..models.lead_score_operation import OPERATIONS
 
 
@@ -15,14 +16,31 @@ class LeadScoreAdjust(models.TransientModel):
     operation = fields.Selection(OPERATIONS, required=True, default="add")
     value = fields.Integer(string="Points", required=True, default=10)
     note = fields.Text(string="Internal note", required=True)
+    group_id = fields.Many2one(
+        "lead.score.group",
+        string="Score group",
+        required=True,
+        default=default_group,
+    )
+    group_count = fields.Integer(compute="_compute_group_count")
     partner_count = fields.Integer(compute="_compute_current_score")
     current_score = fields.Integer(compute="_compute_current_score")
 
-    @api.depends("partner_ids")
+    @api.depends("partner_ids", "group_id")
     def _compute_current_score(self):
         for wizard in self:
             wizard.partner_count = len(wizard.partner_ids)
-            wizard.current_score = wizard.partner_ids[:1].lead_score
+            # The score in the group that the points go to.
+            wizard.current_score = sum(
+                wizard.partner_ids[:1]
+                .lead_score_value_ids.filtered(
+                    lambda v, wizard=wizard: v.group_id == wizard.group_id
+                )
+                .mapped("score")
+            )
+
+    def _compute_group_count(self):
+        self.group_count = self.env["lead.score.group"].search_count([])
 
     def action_apply(self):
         self.ensure_one()
@@ -34,6 +52,7 @@ class LeadScoreAdjust(models.TransientModel):
                     "value": self.value,
                     "note": self.note,
                     "source": "manual",
+                    "group_id": self.group_id.id,
                 }
                 for partner in self.partner_ids
             ]

@@ -17,6 +17,7 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from ..models.lead_score_group import capped
 from ..models.lead_score_operation import MAX_BALANCE
 
 
@@ -166,10 +167,13 @@ class LeadScoreQuality(models.TransientModel):
         """[(team id, expected revenue, won, score)] of the opportunities that
         the user may read, each with its contact's score when it was created:
         the ledger up to that date, from its last set line, each line counting
-        if it had not expired by then (as _replay_ledger folds it)."""
+        if it had not expired by then (as _replay_ledger folds it), per score
+        group (capped), added up as the total score is today."""
         leads = self.env["crm.lead"].with_context(active_test=False)
         query = leads._search(self._opportunity_domain())
         self.env["lead.score.operation"].flush_model()
+        self.env["lead.score.group"].flush_model()
+        total_group = self.env["lead.score.group"]._total_group()
         alive = SQL(
             "((o.expiry_date IS NULL AND NOT o.expired) OR o.expiry_date > l.create_date)"
         )
@@ -177,25 +181,41 @@ class LeadScoreQuality(models.TransientModel):
             SQL(
                 """
                 SELECT l.team_id, COALESCE(l.expected_revenue, 0), l.active,
-                       GREATEST(-%(max)s, LEAST(%(max)s, COALESCE(score.total, 0)))::int
+                       GREATEST(-%(max)s, LEAST(%(max)s, COALESCE(total.score, 0)))::int
                   FROM crm_lead l
                   LEFT JOIN LATERAL (
-                        SELECT o.date, o.id FROM lead_score_operation o
-                         WHERE o.partner_id = l.partner_id AND o.operation = 'set'
-                           AND o.date <= l.create_date AND %(alive)s
-                         ORDER BY o.date DESC, o.id DESC LIMIT 1) reset ON TRUE
-                  LEFT JOIN LATERAL (
-                        SELECT SUM(CASE WHEN o.operation = 'remove' THEN -o.value
-                                        ELSE o.value END) AS total
-                          FROM lead_score_operation o
-                         WHERE o.partner_id = l.partner_id
-                           AND o.date <= l.create_date AND %(alive)s
-                           AND (reset.id IS NULL
-                                OR (o.date, o.id) >= (reset.date, reset.id))) score ON TRUE
+                        SELECT SUM(%(capped)s) AS score
+                          FROM lead_score_group g
+                          LEFT JOIN LATERAL (
+                                SELECT o.date, o.id FROM lead_score_operation o
+                                 WHERE o.partner_id = l.partner_id AND o.group_id = g.id
+                                   AND o.operation = 'set'
+                                   AND o.date <= l.create_date AND %(alive)s
+                                 ORDER BY o.date DESC, o.id DESC LIMIT 1) reset ON TRUE
+                          JOIN LATERAL (
+                                SELECT SUM(CASE WHEN o.operation = 'remove' THEN -o.value
+                                                ELSE o.value END) AS total
+                                  FROM lead_score_operation o
+                                 WHERE o.partner_id = l.partner_id AND o.group_id = g.id
+                                   AND o.date <= l.create_date AND %(alive)s
+                                   AND (reset.id IS NULL
+                                        OR (o.date, o.id) >= (reset.date, reset.id))
+                               ) score ON score.total IS NOT NULL
+                         WHERE g.active AND %(total_group)s) total ON TRUE
                  WHERE l.id IN %(leads)s
                 """,
                 max=MAX_BALANCE,
                 alive=alive,
+                capped=capped(
+                    SQL(
+                        "GREATEST(-%s, LEAST(%s, score.total))",
+                        MAX_BALANCE,
+                        MAX_BALANCE,
+                    )
+                ),
+                total_group=SQL("g.id = %s", total_group.id)
+                if total_group
+                else SQL("TRUE"),
                 leads=query.subselect(),
             )
         )
@@ -203,7 +223,11 @@ class LeadScoreQuality(models.TransientModel):
     def action_compute(self):
         self.ensure_one()
         rows = self._historical_scores()
-        tiers = self.env["lead.score.tier"].search([], order="min_score")
+        # The tiers that rank the total score.
+        tiers = self.env["lead.score.tier"].search(
+            [("group_id", "=", self.env["lead.score.group"]._tier_group().id)],
+            order="min_score",
+        )
         scored = [(score, won) for _team, _revenue, won, score in rows]
         won = sum(1 for _score, is_won in scored if is_won)
         auc = roc_auc(scored)

@@ -15,6 +15,11 @@ class AutomationConfiguration(models.Model):
         vals["lead_score_partner_field_id"] = (
             field_xmlid and self.env.ref(field_xmlid).id
         )
+        # A group unknown here: the default group.
+        group_xmlid = data.get("lead_score_group_id")
+        group = group_xmlid and self.env.ref(group_xmlid, raise_if_not_found=False)
+        if group:
+            vals["lead_score_group_id"] = group.id
         return vals
 
     def _create_server_action_vals(self, server_action_data):

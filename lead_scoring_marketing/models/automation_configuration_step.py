@@ -41,6 +41,11 @@ class AutomationConfigurationStep(models.Model):
                             self.lead_score_partner_field_id
                         )
                     ),
+                    "lead_score_group_id": (
+                        self.configuration_id._get_external_xmlid(
+                            self.lead_score_group_id
+                        )
+                    ),
                 }
             )
         return data
@@ -56,6 +61,11 @@ class AutomationConfigurationStep(models.Model):
                     "lead_score_partner_field_id": (
                         self.configuration_id._get_external_xmlid(
                             server_action.lead_score_partner_field_id
+                        )
+                    ),
+                    "lead_score_group_id": (
+                        self.configuration_id._get_external_xmlid(
+                            server_action.lead_score_group_id
                         )
                     ),
                 }

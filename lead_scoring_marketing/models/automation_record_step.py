@@ -41,6 +41,7 @@ class AutomationRecordStep(models.Model):
                 "partner_id": partner.id,
                 "operation": step.lead_score_operation,
                 "value": step.lead_score_value,
+                "group_id": step.lead_score_group_id.id,
                 "note": note,
                 "source": "automation",
                 "res_model": self._name,

@@ -99,6 +99,7 @@ class IrActionsServer(models.Model):
                     "partner_id": partner.id,
                     "operation": self.lead_score_operation,
                     "value": self.lead_score_value,
+                    "group_id": self.lead_score_group_id.id,
                     "note": note,
                     "source": "automation",
                     "res_model": record._name,

@@ -31,6 +31,14 @@ class LeadScoreActionMixin(models.AbstractModel):
         readonly=False,
         store=True,
     )
+    lead_score_group_id = fields.Many2one(
+        "lead.score.group",
+        string="Score group",
+        compute="_compute_lead_score_group_id",
+        readonly=False,
+        store=True,
+        ondelete="restrict",
+    )
     lead_score_note = fields.Char(
         string="Score note",
         compute="_compute_lead_score_note",
@@ -71,6 +79,15 @@ class LeadScoreActionMixin(models.AbstractModel):
                 record.lead_score_value = 0
             elif not record.lead_score_value:
                 record.lead_score_value = 10
+
+    @api.depends(lambda self: [self._lead_score_type_field])
+    def _compute_lead_score_group_id(self):
+        default = self.env["lead.score.group"]._default_group()
+        for record in self:
+            if not record._is_lead_score():
+                record.lead_score_group_id = False
+            elif not record.lead_score_group_id:
+                record.lead_score_group_id = default
 
     @api.depends(lambda self: [self._lead_score_type_field])
     def _compute_lead_score_note(self):

@@ -35,6 +35,8 @@ ENGAGEMENT = {
     "unsubscribe": ("remove", 10),
 }
 POINTS_PARAM = "lead_scoring_marketing.mailing_%s_points"
+# The score group that engagement points count in (empty: the default group).
+GROUP_PARAM = "lead_scoring_marketing.mailing_group_id"
 # Traces written by transactions still running when the job last scored are
 # caught by the next runs: each run looks this far behind the watermark.
 OVERLAP = timedelta(hours=1)
@@ -279,6 +281,7 @@ class MailingTrace(models.Model):
                 value=SQL("src.points"),
                 note=SQL("src.note"),
                 idempotency_key=SQL("src.key"),
+                group_id=self._lead_score_group().id,
             )
         )
         # Committed with the lines, or rolled back with them.
@@ -287,6 +290,14 @@ class MailingTrace(models.Model):
         else:
             Watermark.create({"scored_until": scored_until})
         return changed
+
+    @api.model
+    def _lead_score_group(self):
+        """The score group of engagement points (Settings), else the default."""
+        groups = self.env["lead.score.group"].sudo()
+        param = self.env["ir.config_parameter"].sudo().get_param(GROUP_PARAM)
+        group = groups.browse(int(param)).exists() if param else groups
+        return group or groups._default_group()
 
     @api.model
     def _cron_lead_score_engagement(self):

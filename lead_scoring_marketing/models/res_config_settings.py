@@ -5,7 +5,7 @@ from odoo.exceptions import ValidationError
 
 from odoo.addons.lead_scoring.models.lead_score_operation import MAX_POINTS
 
-from .mailing_trace import ENGAGEMENT, POINTS_PARAM
+from .mailing_trace import ENGAGEMENT, GROUP_PARAM, POINTS_PARAM
 
 POINT_FIELDS = {f"lead_score_mailing_{kind}_points": kind for kind in ENGAGEMENT}
 
@@ -37,6 +37,14 @@ class ResConfigSettings(models.TransientModel):
         string="Points removed per unsubscription",
         config_parameter=POINTS_PARAM % "unsubscribe",
         default=ENGAGEMENT["unsubscribe"][1],
+    )
+
+    lead_score_mailing_group_id = fields.Many2one(
+        "lead.score.group",
+        string="Engagement score group",
+        config_parameter=GROUP_PARAM,
+        help="The score group that email engagement points count in; empty: the "
+        "default group.",
     )
 
     @api.constrains(*POINT_FIELDS)

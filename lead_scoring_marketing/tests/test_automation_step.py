@@ -56,10 +56,12 @@ class TestAutomationStep(MarketingCase, MockEmail):
         mail = self.step(
             name="Offer", step_type="mail", mail_template_id=self.template.id
         )
+        engagement = self.env["lead.score.group"].create({"name": "Engagement"})
         score = self.step(
             name="Clicked the offer",
             step_type="lead_score",
             lead_score_value=25,
+            lead_score_group_id=engagement.id,
             parent_id=mail.id,
             trigger_type="mail_click",
         )
@@ -80,6 +82,7 @@ class TestAutomationStep(MarketingCase, MockEmail):
             (operation.source, operation.res_model, operation.res_id),
             ("automation", "automation.record.step", scored.id),
         )
+        self.assertEqual(operation.group_id, engagement)
         self.assertIn("Nurture", operation.note)
         self.assertIn("Clicked the offer", operation.note)
         # A step run again (retried by hand, or a crash after scoring) scores once.
@@ -176,11 +179,22 @@ class TestAutomationStep(MarketingCase, MockEmail):
             )
 
     def test_export_and_import_keep_the_score_settings(self):
-        self.step(step_type="lead_score", lead_score_value=33, lead_score_note="Hi")
+        fit = self.env["lead.score.group"].create({"name": "Fit"})
+        self.step(
+            step_type="lead_score",
+            lead_score_value=33,
+            lead_score_note="Hi",
+            lead_score_group_id=fit.id,
+        )
         data = self.configuration._export_configuration()
         copy = self.env["automation.configuration"]._create_document_from_data(data)
         step = copy.automation_step_ids
         self.assertEqual(
-            (step.step_type, step.lead_score_value, step.lead_score_note),
-            ("lead_score", 33, "Hi"),
+            (
+                step.step_type,
+                step.lead_score_value,
+                step.lead_score_note,
+                step.lead_score_group_id,
+            ),
+            ("lead_score", 33, "Hi", fit),
         )

@@ -85,6 +85,19 @@ class TestMailingEngagement(EngagementCase):
         self.assertEqual(self.Trace._lead_score_engagement(), set())
         return first
 
+    def test_engagement_counts_in_the_group_of_the_settings(self):
+        engagement = self.env["lead.score.group"].create({"name": "Engagement"})
+        self.env["res.config.settings"].create(
+            {"lead_score_mailing_group_id": engagement.id}
+        ).execute()
+        self.trace(self.partner).set_opened()
+        self.score_engagement()
+        self.assertEqual(self.partner.lead_score_operation_ids.group_id, engagement)
+        self.assertEqual(
+            [(v.group_id, v.score) for v in self.partner.lead_score_value_ids],
+            [(engagement, 2)],
+        )
+
     def test_open_click_and_reply_score_once_per_trace(self):
         trace = self.trace(self.partner)
         trace.set_opened()

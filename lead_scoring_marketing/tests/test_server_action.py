@@ -19,6 +19,19 @@ class TestServerAction(MarketingCase):
             {"name": "Compiler project", "partner_id": cls.grace.id}
         )
 
+    def test_action_scores_its_score_group(self):
+        engagement = self.env["lead.score.group"].create({"name": "Engagement"})
+        action = self.score_action()
+        self.assertEqual(
+            action.lead_score_group_id, self.env["lead.score.group"]._default_group()
+        )
+        action.lead_score_group_id = engagement
+        self.run_on(action, self.partner)
+        self.assertEqual(self.partner.lead_score_operation_ids.group_id, engagement)
+        self.assertEqual(
+            self.partner.lead_score_value_ids.mapped("group_id"), engagement
+        )
+
     def test_action_on_contacts_scores_them(self):
         action = self.score_action(lead_score_note="Asked for a demo")
         self.run_on(action, self.partner)

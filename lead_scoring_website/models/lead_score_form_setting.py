@@ -16,6 +16,7 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import email_normalize
 
 from odoo.addons.lead_scoring.models.lead_score_contact import DEFAULT_CONTACT_FIELD
+from odoo.addons.lead_scoring.models.lead_score_group import default_group
 from odoo.addons.lead_scoring.models.lead_score_operation import (
     MAX_POINTS,
     OPERATIONS,
@@ -72,6 +73,13 @@ class LeadScoreFormSetting(models.Model):
     page_url = fields.Char(string="Page", help="The page where the form was set up.")
     operation = fields.Selection(OPERATIONS, required=True, default="add")
     value = fields.Integer(string="Points", required=True, default=10)
+    group_id = fields.Many2one(
+        "lead.score.group",
+        string="Score group",
+        required=True,
+        ondelete="restrict",
+        default=default_group,
+    )
     note = fields.Char(
         string="Internal note",
         help="Recorded on each score operation; the form's name when empty.",
@@ -388,6 +396,7 @@ class LeadScoreFormSetting(models.Model):
                     "partner_id": partner.id,
                     "operation": self.operation,
                     "value": self.value,
+                    "group_id": self.group_id.id,
                     "note": self.note or _("Website form: %s", self.name),
                     "source": "website",
                     "res_model": record._name,

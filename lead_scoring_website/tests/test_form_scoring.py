@@ -55,6 +55,21 @@ class TestFormScoring(FormScoringCase):
         # A contact found by its email is not renamed by the form.
         self.assertEqual(partner.name, "Ada")
 
+    def test_a_form_scores_its_score_group(self):
+        engagement = self.env["lead.score.group"].create({"name": "Engagement"})
+        self.assertEqual(
+            self.setting.group_id, self.env["lead.score.group"]._default_group()
+        )
+        self.setting.group_id = engagement
+        self.authenticate(None, None)
+        self.submit(email_from="grace@example.com")
+        operation = self.operations()
+        self.assertEqual(operation.group_id, engagement)
+        self.assertEqual(
+            [(v.group_id, v.score) for v in operation.partner_id.lead_score_value_ids],
+            [(engagement, 10)],
+        )
+
     def test_typed_email_cannot_lower_or_reset_a_score(self):
         partner = self.env["res.partner"].create(
             {"name": "Ada", "email": "ada.lovelace@example.com"}

@@ -1,0 +1,27 @@
+# Copyright 2026 Lead Scoring contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Score groups: every existing line, rule and tier counts in the default
+group, and each contact's score in it is stored (lead_score_value). One
+statement each, so that a ledger of millions of lines upgrades quickly."""
+
+from odoo import SUPERUSER_ID, api
+from odoo.tools import SQL
+
+
+def migrate(cr, version):
+    if not version:
+        return
+    env = api.Environment(cr, SUPERUSER_ID, {})
+    default = env["lead.score.group"]._default_group()
+    for table in ("lead_score_operation", "lead_score_rule", "lead_score_tier"):
+        cr.execute(
+            SQL(
+                "UPDATE %s SET group_id = %s WHERE group_id IS NULL",
+                SQL.identifier(table),
+                default.id,
+            )
+        )
+    env["lead.score.value"]._refresh()
+    # Tiers created by the upgrade's data (a tier of no group yet counted for
+    # nothing) may have moved contacts: every contact back in its tier.
+    env["lead.score.tier"]._reassign_partners()

@@ -1,0 +1,123 @@
+# Copyright 2026 Lead Scoring contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""Score groups (Fit, Engagement ...): each ledger line counts in one group,
+and a contact has one score per group (lead.score.value). The default group
+holds every line that names no group: a database with no other group scores
+as before groups existed."""
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
+
+# Empty: the total score is the sum of the active groups' scores; a group's
+# id: the total is that group's score.
+TOTAL_GROUP_PARAM = "lead_scoring.total_group_id"
+
+
+def default_group(model):
+    """The default group, as a field's default."""
+    return model.env["lead.score.group"]._default_group()
+
+
+def capped(score):
+    """SQL: ``score`` kept within the cap of the score group ``g``."""
+    return SQL(
+        """CASE WHEN g.use_cap
+                THEN GREATEST(g.score_min, LEAST(g.score_max, %(score)s))
+                ELSE %(score)s END""",
+        score=score,
+    )
+
+
+def group_score(balance):
+    """SQL: the score in the score group ``g`` of the contact ``p`` whose
+    latest balance there is ``balance`` (0 for a contact who objects)."""
+    return SQL(
+        "CASE WHEN p.lead_score_objection THEN 0 ELSE %s END",
+        capped(SQL("COALESCE(%s, 0)", balance)),
+    )
+
+
+class LeadScoreGroup(models.Model):
+    _name = "lead.score.group"
+    _description = "Score Group"
+    _order = "sequence, id"
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    is_default = fields.Boolean(
+        string="Default",
+        readonly=True,
+        copy=False,
+        help="Points that name no group count in the default group.",
+    )
+    use_cap = fields.Boolean(
+        string="Capped",
+        help="Keep this group's score between a minimum and a maximum; the ledger "
+        "keeps every point, the breakdown shows what the cap took off.",
+    )
+    score_min = fields.Integer(string="Minimum")
+    score_max = fields.Integer(string="Maximum", default=100)
+
+    def init(self):
+        # Exactly one default group (the data record).
+        self.env.cr.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS lead_score_group_default_uniq"
+            " ON lead_score_group (is_default) WHERE is_default"
+        )
+
+    @api.model
+    def _default_group(self):
+        # The data record (its id is cached), which cannot change.
+        group = self.env.ref("lead_scoring.score_group_default", False)
+        return (group or self.browse()).sudo()
+
+    @api.model
+    def _set_ledger_default(self):
+        """Lines inserted in SQL that name no group (scripts, other addons)
+        count in the default group."""
+        self.env.cr.execute(
+            SQL(
+                "ALTER TABLE lead_score_operation ALTER COLUMN group_id SET DEFAULT %s",
+                self._default_group().id,
+            )
+        )
+
+    @api.model
+    def _total_group(self):
+        """The group whose score is the total, or an empty recordset when the
+        total is the sum of the active groups' scores."""
+        param = self.env["ir.config_parameter"].sudo().get_param(TOTAL_GROUP_PARAM)
+        group = self.sudo().browse(int(param)).exists() if param else self.browse()
+        return group.filtered("active")
+
+    @api.model
+    def _tier_group(self):
+        """Whose tiers rank the total score: the total's group, else the default."""
+        return self._total_group() or self._default_group()
+
+    @api.constrains("use_cap", "score_min", "score_max")
+    def _check_cap(self):
+        for group in self:
+            if group.use_cap and group.score_min > group.score_max:
+                raise ValidationError(
+                    _("A group's minimum score cannot be above its maximum.")
+                )
+
+    def write(self, vals):
+        if "active" in vals and not vals["active"] and self.filtered("is_default"):
+            raise UserError(_("The default score group cannot be archived."))
+        if "is_default" in vals and self.filtered(
+            lambda group: group.is_default != vals["is_default"]
+        ):
+            raise UserError(_("The default score group cannot change."))
+        result = super().write(vals)
+        if {"active", "use_cap", "score_min", "score_max"} & set(vals):
+            self.env["lead.score.value"]._recompute_all()
+        return result
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_default(self):
+        if self.filtered("is_default"):
+            raise UserError(_("The default score group cannot be deleted."))

@@ -610,7 +610,8 @@ class LeadScoreOperation(models.Model):
         ``select`` gives at least ``partner_id``, one row per line; each keyword
         (a column of LINE_COLUMNS) is either one value for every line or an
         ``SQL`` expression over the selected row ``src`` (``SQL("src.res_id")``).
-        ``condition`` is an extra SQL filter on ``src`` and its contact ``p``.
+        ``condition`` is an extra SQL filter on ``src`` and its contact's
+        company ``p.company_id``.
         Archived contacts and those who object to scoring get nothing, and a line whose rule key (rule_id,
         partner_id, rule_key) or idempotency key (partner_id, idempotency_key)
         is recorded already is left out; with ``rule_since``, so is a line
@@ -684,8 +685,13 @@ class LeadScoreOperation(models.Model):
                            last.id IS NOT NULL AS has_last
                       FROM (%(select)s) src
                       -- Nor contacts who object to scoring (GDPR Art. 21).
-                      JOIN res_partner p ON p.id = src.partner_id AND p.active
-                                        AND p.lead_score_objection IS NOT TRUE
+                      -- LIMIT: one index lookup per line (a join would read
+                      -- every contact for a chunk of a thousand).
+                      JOIN LATERAL (
+                            SELECT p.company_id FROM res_partner p
+                             WHERE p.id = src.partner_id AND p.active
+                               AND p.lead_score_objection IS NOT TRUE
+                             LIMIT 1) p ON TRUE
                       LEFT JOIN LATERAL (
                             SELECT o.id, o.date, o.balance FROM lead_score_operation o
                              WHERE o.partner_id = src.partner_id

@@ -23,6 +23,12 @@ class CrmLead(models.Model):
         store=True,
         groups=SCORE_GROUP,
     )
+    partner_lead_score_grade = fields.Char(
+        related="partner_id.lead_score_grade",
+        string="Contact Grade",
+        store=True,
+        groups=SCORE_GROUP,
+    )
     partner_lead_score_tier_color = fields.Integer(
         related="partner_id.lead_score_tier_id.color", groups=SCORE_GROUP
     )

@@ -12,6 +12,10 @@ from odoo.tools import SQL
 # Empty: the total score is the sum of the active groups' scores; a group's
 # id: the total is that group's score.
 TOTAL_GROUP_PARAM = "lead_scoring.total_group_id"
+# The grade (A1, B3 ...): a letter from the contact's tier in the fit group, a
+# digit from its tier in the engagement group; both empty: no grade.
+GRADE_FIT_PARAM = "lead_scoring.grade_fit_group_id"
+GRADE_ENGAGEMENT_PARAM = "lead_scoring.grade_engagement_group_id"
 
 
 def default_group(model):
@@ -36,6 +40,27 @@ def group_score(balance):
         "CASE WHEN p.lead_score_objection THEN 0 ELSE %s END",
         capped(SQL("COALESCE(%s, 0)", balance)),
     )
+
+
+def grade(fit, engagement, partner_id):
+    """SQL: the grade of the contact whose id is ``partner_id``, from its
+    scores in the groups ``fit`` and ``engagement``: the group's highest tier
+    is A (1), the next B (2) ..., no tier the letter (digit) after the last.
+    The rank of the tier a score reaches is the number of tiers above it."""
+
+    def rank(group):
+        return SQL(
+            """(SELECT count(*)::int FROM lead_score_tier t
+                 WHERE t.group_id = %(group)s AND t.active
+                   AND t.min_score > COALESCE(
+                        (SELECT v.score FROM lead_score_value v
+                          WHERE v.partner_id = %(partner)s
+                            AND v.group_id = %(group)s), 0))""",
+            group=group.id,
+            partner=partner_id,
+        )
+
+    return SQL("chr(65 + %s) || (1 + %s)::text", rank(fit), rank(engagement))
 
 
 class LeadScoreGroup(models.Model):
@@ -93,6 +118,32 @@ class LeadScoreGroup(models.Model):
         return group.filtered("active")
 
     @api.model
+    def _grade_groups(self):
+        """(fit group, engagement group) of the grade; empty recordsets when
+        contacts have no grade (not set, or a group archived or deleted)."""
+        params = self.env["ir.config_parameter"].sudo()
+        fit, engagement = (
+            self.sudo().browse(int(params.get_param(key) or 0)).exists()
+            for key in (GRADE_FIT_PARAM, GRADE_ENGAGEMENT_PARAM)
+        )
+        if fit.active and engagement.active and fit != engagement:
+            return fit, engagement
+        return self.browse(), self.browse()
+
+    @api.model
+    def _set_grade_groups(self, fit_id, engagement_id):
+        """Grade contacts from these groups (both False: no grade), and
+        recompute every contact's grade."""
+        if bool(fit_id) != bool(engagement_id) or (fit_id and fit_id == engagement_id):
+            raise ValidationError(
+                _("A grade needs two different groups: a fit and an engagement group.")
+            )
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param(GRADE_FIT_PARAM, fit_id or False)
+        params.set_param(GRADE_ENGAGEMENT_PARAM, engagement_id or False)
+        self.env["res.partner"]._recompute_lead_score_grades()
+
+    @api.model
     def _tier_group(self):
         """Whose tiers rank the total score: the total's group, else the default."""
         return self._total_group() or self._default_group()
@@ -121,3 +172,11 @@ class LeadScoreGroup(models.Model):
     def _unlink_except_default(self):
         if self.filtered("is_default"):
             raise UserError(_("The default score group cannot be deleted."))
+
+    def unlink(self):
+        fit, engagement = self._grade_groups()
+        graded = (fit | engagement) & self
+        result = super().unlink()
+        if graded:
+            self.env["res.partner"]._recompute_lead_score_grades()
+        return result

@@ -176,3 +176,5 @@ class LeadScoreTier(models.Model):
                AND l.partner_lead_score_tier_id IS DISTINCT FROM p.lead_score_tier_id
             """
         )
+        # The grade ranks contacts by their group tiers.
+        self.env["res.partner"]._recompute_lead_score_grades()

@@ -9,7 +9,7 @@ the ledger's scores are refreshed; stored and indexed so that "Engagement
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .lead_score_group import group_score
+from .lead_score_group import grade, group_score
 
 
 class LeadScoreValue(models.Model):
@@ -125,6 +125,25 @@ class LeadScoreValue(models.Model):
                 """,
                 list(partner_ids),
                 SQL("g.id = %s", total_group.id) if total_group else SQL("TRUE"),
+            )
+        )
+        return dict(self.env.cr.fetchall())
+
+    @api.model
+    def _grades(self, partner_ids):
+        """{contact: grade} (see lead.score.group._grade_groups), and under
+        None the grade of a contact with no score; {} when there is no grade.
+        A contact who objects to scoring has no grade: the caller's to say."""
+        fit, engagement = self.env["lead.score.group"]._grade_groups()
+        if not fit:
+            return {}
+        self.env["lead.score.tier"].flush_model()
+        self.flush_model()
+        self.env.cr.execute(
+            SQL(
+                "SELECT p.id, %s FROM unnest(%s::int[]) AS p(id)",
+                grade(fit, engagement, SQL("p.id")),
+                [*partner_ids, None],
             )
         )
         return dict(self.env.cr.fetchall())

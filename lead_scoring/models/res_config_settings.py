@@ -33,6 +33,18 @@ class ResConfigSettings(models.TransientModel):
         help="Empty: a contact's score is the sum of its groups' scores. A group: "
         "the score is that group's.",
     )
+    lead_score_grade_fit_group_id = fields.Many2one(
+        "lead.score.group",
+        string="Fit group (letter)",
+        help="The group whose tiers give the grade's letter: its highest tier is A, "
+        "the next B ...; a contact in none of its tiers gets the letter after.",
+    )
+    lead_score_grade_engagement_group_id = fields.Many2one(
+        "lead.score.group",
+        string="Engagement group (digit)",
+        help="The group whose tiers give the grade's digit: its highest tier is 1, "
+        "the next 2 ...; a contact in none of its tiers gets the digit after.",
+    )
     lead_score_compact_last_run = fields.Char(
         string="Last compaction", compute="_compute_lead_score_compact_last_run"
     )
@@ -40,9 +52,11 @@ class ResConfigSettings(models.TransientModel):
     @api.model
     def get_values(self):
         res = super().get_values()
-        res["lead_score_total_group_id"] = (
-            self.env["lead.score.group"]._total_group().id
-        )
+        groups = self.env["lead.score.group"]
+        res["lead_score_total_group_id"] = groups._total_group().id
+        fit, engagement = groups._grade_groups()
+        res["lead_score_grade_fit_group_id"] = fit.id
+        res["lead_score_grade_engagement_group_id"] = engagement.id
         return res
 
     def set_values(self):
@@ -53,6 +67,10 @@ class ResConfigSettings(models.TransientModel):
                 TOTAL_GROUP_PARAM, self.lead_score_total_group_id.id or False
             )
             self.env["lead.score.value"]._recompute_all()
+        fit = self.lead_score_grade_fit_group_id
+        engagement = self.lead_score_grade_engagement_group_id
+        if (fit, engagement) != self.env["lead.score.group"]._grade_groups():
+            self.env["lead.score.group"]._set_grade_groups(fit.id, engagement.id)
         return result
 
     @api.depends("lead_score_compact_days")

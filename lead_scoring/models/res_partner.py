@@ -5,6 +5,8 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL
 from odoo.tools.sql import column_exists, create_column
 
+from .lead_score_group import grade
+
 SCORE_GROUP = "lead_scoring.group_lead_scoring_user"
 
 
@@ -51,6 +53,18 @@ class ResPartner(models.Model):
     )
     lead_score_tier_color = fields.Integer(
         related="lead_score_tier_id.color", groups=SCORE_GROUP
+    )
+    lead_score_grade = fields.Char(
+        string="Lead Grade",
+        compute="_compute_lead_score",
+        store=True,
+        index=True,
+        readonly=True,
+        tracking=True,
+        groups=SCORE_GROUP,
+        help="A letter for the contact's tier in the fit group (A: its highest "
+        "tier) and a digit for its tier in the engagement group (1: its highest), "
+        "as set in the settings.",
     )
     # The transaction time at which the rule engine last wrote the score (its
     # write_date then): rule runs look at the contacts written since, but not
@@ -103,6 +117,9 @@ class ResPartner(models.Model):
             create_column(self.env.cr, "res_partner", "lead_score", "int4")
             self.env.cr.execute("UPDATE res_partner SET lead_score = 0")
             create_column(self.env.cr, "res_partner", "lead_score_tier_id", "int4")
+        # No grade until one is set (see lead.score.group._set_grade_groups).
+        if not column_exists(self.env.cr, "res_partner", "lead_score_grade"):
+            create_column(self.env.cr, "res_partner", "lead_score_grade", "varchar")
         return super()._auto_init()
 
     def init(self):
@@ -152,10 +169,14 @@ class ResPartner(models.Model):
             for partner in self
         }
         tiers = self.env["lead.score.tier"].sudo()._tier_for_scores(scores.values())
+        grades = self.env["lead.score.value"]._grades(saved.ids)
         for partner, score in scores.items():
             partner.lead_score = score
             partner.lead_score_tier_id = (
                 not partner.lead_score_objection and tiers[score]
+            )
+            partner.lead_score_grade = not partner.lead_score_objection and grades.get(
+                partner._origin.id, grades.get(None)
             )
 
     @api.depends("lead_score_value_ids.score")
@@ -245,11 +266,13 @@ class ResPartner(models.Model):
         take them for contacts someone changed; not those that someone else
         wrote since the run started, whose change no rule has looked at yet.
         """
-        self.env["res.partner"].flush_model(["lead_score", "lead_score_tier_id"])
+        self.env["res.partner"].flush_model(
+            ["lead_score", "lead_score_tier_id", "lead_score_grade"]
+        )
         self.env.cr.execute(
             SQL(
                 """SELECT p.id, p.lead_score, p.lead_score_tier_id,
-                          p.lead_score_objection IS TRUE,
+                          p.lead_score_grade, p.lead_score_objection IS TRUE,
                           %(since)s::timestamp IS NOT NULL
                           AND (%(changed)s = 0 OR p.write_date < %(since)s::timestamp)
                      FROM res_partner p WHERE p.id = ANY(%(ids)s)""",
@@ -262,13 +285,16 @@ class ResPartner(models.Model):
         balances = self.env["lead.score.value"]._totals(self.ids)
         scores = {
             pid: 0 if objects else balances.get(pid) or 0
-            for pid, _score, _tier, objects, _markable in rows
+            for pid, _score, _tier, _grade, objects, _markable in rows
         }
         tiers = self.env["lead.score.tier"].sudo()._tier_for_scores(scores.values())
+        grades = self.env["lead.score.value"]._grades(self.ids)
         moved, quiet, marked = [], [], set()
-        for pid, score, tier_id, objects, markable in rows:
+        for pid, score, tier_id, old_grade, objects, markable in rows:
             tier = False if objects else tiers[scores[pid]].id
-            if tier != (tier_id or False):
+            # A grade's change is written and logged as a tier move.
+            new_grade = None if objects else grades.get(pid)
+            if tier != (tier_id or False) or new_grade != old_grade:
                 moved.append(pid)
             elif scores[pid] != (score or 0):
                 quiet.append(pid)
@@ -289,6 +315,44 @@ class ResPartner(models.Model):
             self.env.cache.update(mark, date_field, [now] * len(mark), dirty=True)
             partners.modified(["lead_score_operation_ids"])
             partners.flush_model()
+
+    @api.model
+    def _recompute_lead_score_grades(self):
+        """Every contact's grade after the grade's settings or a grade
+        group's tiers changed: one UPDATE, as for the tiers (see
+        lead.score.tier._reassign_partners), and one of the leads' copies."""
+        fit, engagement = self.env["lead.score.group"]._grade_groups()
+        self.env["lead.score.tier"].flush_model()
+        self.env["lead.score.value"].flush_model()
+        self.flush_model(["lead_score_grade", "lead_score_objection"])
+        new_grade = (
+            SQL(
+                "CASE WHEN p2.lead_score_objection THEN NULL ELSE %s END",
+                grade(fit, engagement, SQL("p2.id")),
+            )
+            if fit
+            else SQL("NULL::varchar")
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE res_partner p SET lead_score_grade = n.grade
+                  FROM (SELECT p2.id, %s AS grade FROM res_partner p2) n
+                 WHERE p.id = n.id AND p.lead_score_grade IS DISTINCT FROM n.grade
+                """,
+                new_grade,
+            )
+        )
+        self.invalidate_model(["lead_score_grade"])
+        self.env["crm.lead"].invalidate_model(["partner_lead_score_grade"])
+        self.env.cr.execute(
+            """
+            UPDATE crm_lead l SET partner_lead_score_grade = p.lead_score_grade
+              FROM res_partner p
+             WHERE l.partner_id = p.id
+               AND l.partner_lead_score_grade IS DISTINCT FROM p.lead_score_grade
+            """
+        )
 
     @api.model
     def _lead_score_watched(self):

@@ -8,3 +8,4 @@ from . import test_external_api
 from . import test_record_lines
 from . import test_decay
 from . import test_groups
+from . import test_grade

@@ -64,6 +64,52 @@ class TestActOnScore(MarketingCase):
         )
         self.assertFalse(self.outsider.category_id)
 
+    def test_automation_rule_on_the_grade_fires_after_a_run(self):
+        Group = self.env["lead.score.group"]
+        fit, engagement = Group.create([{"name": "Fit"}, {"name": "Engagement"}])
+        self.Tier.create(
+            [
+                {"name": "Fits", "min_score": 10, "group_id": fit.id},
+                {"name": "Engaged", "min_score": 10, "group_id": engagement.id},
+            ]
+        )
+        Group._set_grade_groups(fit.id, engagement.id)
+        action = self.env["ir.actions.server"].create(
+            {
+                "name": "Note the A1 grade",
+                "model_id": self.model_partner.id,
+                "state": "object_write",
+                "update_path": "ref",
+                "value": "Grade A1",
+            }
+        )
+        self.env["base.automation"].create(
+            {
+                "name": "Grade A1",
+                "model_id": self.model_partner.id,
+                "trigger": "on_create_or_write",
+                "trigger_field_ids": [
+                    (
+                        6,
+                        0,
+                        self.env.ref(
+                            "lead_scoring.field_res_partner__lead_score_grade"
+                        ).ids,
+                    )
+                ],
+                "filter_domain": "[('lead_score_grade', '=', 'A1')]",
+                "action_server_ids": [(6, 0, action.ids)],
+            }
+        )
+        for group in fit | engagement:
+            self.rule(self.members, 10).group_id = group
+        self.rule(self.outsider, 10).group_id = fit
+        self.scheduled_run()
+        self.assertEqual(self.members.mapped("lead_score_grade"), ["A1", "A1"])
+        self.assertEqual(self.outsider.lead_score_grade, "A2")
+        self.assertEqual(self.members.mapped("ref"), ["Grade A1"] * 2)
+        self.assertFalse(self.outsider.ref)
+
     def test_hot_notification_fires_once_per_crossing(self):
         tiers = self.Tier.create(
             [

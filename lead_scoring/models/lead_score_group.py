@@ -42,27 +42,6 @@ def group_score(balance):
     )
 
 
-def grade(fit, engagement, partner_id):
-    """SQL: the grade of the contact whose id is ``partner_id``, from its
-    scores in the groups ``fit`` and ``engagement``: the group's highest tier
-    is A (1), the next B (2) ..., no tier the letter (digit) after the last.
-    The rank of the tier a score reaches is the number of tiers above it."""
-
-    def rank(group):
-        return SQL(
-            """(SELECT count(*)::int FROM lead_score_tier t
-                 WHERE t.group_id = %(group)s AND t.active
-                   AND t.min_score > COALESCE(
-                        (SELECT v.score FROM lead_score_value v
-                          WHERE v.partner_id = %(partner)s
-                            AND v.group_id = %(group)s), 0))""",
-            group=group.id,
-            partner=partner_id,
-        )
-
-    return SQL("chr(65 + %s) || (1 + %s)::text", rank(fit), rank(engagement))
-
-
 class LeadScoreGroup(models.Model):
     _name = "lead.score.group"
     _description = "Score Group"
@@ -129,6 +108,52 @@ class LeadScoreGroup(models.Model):
         if fit.active and engagement.active and fit != engagement:
             return fit, engagement
         return self.browse(), self.browse()
+
+    @api.model
+    def _grade_query(self, partners, objects=None):
+        """SQL: ``(id, grade)`` of the contacts ``p`` (id) of the FROM item
+        ``partners``, from their scores in the fit and engagement groups
+        (no score there: 0); no grade where ``objects`` (SQL, on ``p``) holds.
+        The group's highest tier is A (1), the next B (2) ...; no tier, the
+        letter (digit) after the last. None when contacts have no grade."""
+        fit, engagement = self._grade_groups()
+        if not fit:
+            return None
+
+        def rank(group, score):
+            minimums = (
+                self.env["lead.score.tier"]
+                .sudo()
+                .search([("group_id", "=", group.id)], order="min_score desc")
+                .mapped("min_score")
+            )
+            cases = [
+                SQL("WHEN COALESCE(%s, 0) >= %s THEN %s", score, minimum, rank)
+                for rank, minimum in enumerate(minimums)
+            ]
+            if not cases:
+                return SQL("0")
+            return SQL("CASE %s ELSE %s END", SQL(" ").join(cases), len(cases))
+
+        grade = SQL(
+            "chr(65 + %s) || (1 + %s)::text",
+            rank(fit, SQL("f.score")),
+            rank(engagement, SQL("e.score")),
+        )
+        self.env["lead.score.value"].flush_model()
+        return SQL(
+            """SELECT p.id, CASE WHEN %(objects)s THEN NULL ELSE %(grade)s END
+                 FROM %(partners)s
+                 LEFT JOIN lead_score_value f
+                        ON f.partner_id = p.id AND f.group_id = %(fit)s
+                 LEFT JOIN lead_score_value e
+                        ON e.partner_id = p.id AND e.group_id = %(engagement)s""",
+            objects=objects or SQL("FALSE"),
+            grade=grade,
+            partners=partners,
+            fit=fit.id,
+            engagement=engagement.id,
+        )
 
     @api.model
     def _set_grade_groups(self, fit_id, engagement_id):

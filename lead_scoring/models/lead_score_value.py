@@ -9,7 +9,7 @@ the ledger's scores are refreshed; stored and indexed so that "Engagement
 from odoo import api, fields, models
 from odoo.tools import SQL
 
-from .lead_score_group import grade, group_score
+from .lead_score_group import group_score
 
 
 class LeadScoreValue(models.Model):
@@ -131,21 +131,15 @@ class LeadScoreValue(models.Model):
 
     @api.model
     def _grades(self, partner_ids):
-        """{contact: grade} (see lead.score.group._grade_groups), and under
+        """{contact: grade} (see lead.score.group._grade_query), and under
         None the grade of a contact with no score; {} when there is no grade.
         A contact who objects to scoring has no grade: the caller's to say."""
-        fit, engagement = self.env["lead.score.group"]._grade_groups()
-        if not fit:
-            return {}
-        self.env["lead.score.tier"].flush_model()
-        self.flush_model()
-        self.env.cr.execute(
-            SQL(
-                "SELECT p.id, %s FROM unnest(%s::int[]) AS p(id)",
-                grade(fit, engagement, SQL("p.id")),
-                [*partner_ids, None],
-            )
+        query = self.env["lead.score.group"]._grade_query(
+            SQL("unnest(%s::int[]) AS p(id)", [*partner_ids, None])
         )
+        if query is None:
+            return {}
+        self.env.cr.execute(query)
         return dict(self.env.cr.fetchall())
 
     @api.model

@@ -5,8 +5,6 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL
 from odoo.tools.sql import column_exists, create_column
 
-from .lead_score_group import grade
-
 SCORE_GROUP = "lead_scoring.group_lead_scoring_user"
 
 
@@ -321,28 +319,27 @@ class ResPartner(models.Model):
         """Every contact's grade after the grade's settings or a grade
         group's tiers changed: one UPDATE, as for the tiers (see
         lead.score.tier._reassign_partners), and one of the leads' copies."""
-        fit, engagement = self.env["lead.score.group"]._grade_groups()
-        self.env["lead.score.tier"].flush_model()
-        self.env["lead.score.value"].flush_model()
         self.flush_model(["lead_score_grade", "lead_score_objection"])
-        new_grade = (
-            SQL(
-                "CASE WHEN p2.lead_score_objection THEN NULL ELSE %s END",
-                grade(fit, engagement, SQL("p2.id")),
-            )
-            if fit
-            else SQL("NULL::varchar")
+        query = self.env["lead.score.group"]._grade_query(
+            SQL("res_partner p"), SQL("p.lead_score_objection")
         )
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE res_partner p SET lead_score_grade = n.grade
-                  FROM (SELECT p2.id, %s AS grade FROM res_partner p2) n
-                 WHERE p.id = n.id AND p.lead_score_grade IS DISTINCT FROM n.grade
-                """,
-                new_grade,
+        if query is None:
+            self.env.cr.execute(
+                "UPDATE res_partner SET lead_score_grade = NULL"
+                " WHERE lead_score_grade IS NOT NULL"
             )
-        )
+        else:
+            self.env.cr.execute(
+                SQL(
+                    """UPDATE res_partner p SET lead_score_grade = n.grade
+                         FROM (%s) AS n(id, grade)
+                        WHERE p.id = n.id
+                          AND p.lead_score_grade IS DISTINCT FROM n.grade""",
+                    query,
+                )
+            )
+        if not self.env.cr.rowcount:
+            return
         self.invalidate_model(["lead_score_grade"])
         self.env["crm.lead"].invalidate_model(["partner_lead_score_grade"])
         self.env.cr.execute(

@@ -257,8 +257,9 @@ class ResPartner(models.Model):
         """Have the ORM recompute and write these contacts' scores now, as
         their ledgers stand (replayed already), skipping those unchanged.
 
-        Only a tier move is logged (see _mail_track): the contacts whose tier
-        stays are recomputed without the tracking's reads and comparisons.
+        Only a tier or grade move is logged (see _mail_track): the contacts
+        whose tier and grade stay are recomputed without the tracking's reads
+        and comparisons.
         With ``engine_since`` (a rule run's start), the rule engine marks the
         rows it writes (see changed_by_someone), so that the next runs do not
         take them for contacts someone changed; not those that someone else

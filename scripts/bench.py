@@ -495,8 +495,10 @@ def main():
         cr.commit()
         rule_records = Rule.search([])
 
-        # The floor: one INSERT ... SELECT per rule and one UPDATE of the scores,
-        # writing what our run writes (every column, each line's balance).
+        # The floor: one INSERT ... SELECT per rule, the group scores and one
+        # UPDATE of the scores, writing what our run writes (every column, each
+        # line's balance, in the default score group).
+        group = env["lead.score.group"]._default_group().id
         with timed("raw_sql", figures):
             for rule, (_values, raw) in zip(
                 rule_records.sorted("sequence"), specs, strict=True
@@ -507,8 +509,10 @@ def main():
                     if rule.operation == "set"
                     else SQL(
                         "COALESCE((SELECT balance FROM lead_score_operation o"
-                        " WHERE o.partner_id = src.pid ORDER BY date DESC, id DESC LIMIT 1), 0)"
+                        " WHERE o.partner_id = src.pid AND o.group_id = %s"
+                        " ORDER BY date DESC, id DESC LIMIT 1), 0)"
                         " + %s * row_number() OVER (PARTITION BY src.pid ORDER BY src.rid)",
+                        group,
                         sign * rule.value,
                     )
                 )
@@ -517,9 +521,9 @@ def main():
                         """INSERT INTO lead_score_operation (partner_id, company_id, date, operation,
                            value, signed_value, balance, source, rule_id, rule_name, rule_key,
                            res_model, res_id, expiry_date, expired, user_id, create_uid,
-                           create_date, write_uid, write_date)
+                           create_date, write_uid, write_date, group_id)
                        SELECT src.pid, NULL, now(), %s, %s, %s, %s, 'rule', %s, %s,
-                              src.rid::text, %s, src.rid, %s, FALSE, 1, 1, now(), 1, now()
+                              src.rid::text, %s, src.rid, %s, FALSE, 1, 1, now(), 1, now(), %s
                          FROM (%s) AS src(rid, pid) ORDER BY src.pid, src.rid""",
                         rule.operation,
                         rule.value,
@@ -529,14 +533,16 @@ def main():
                         json.dumps({"en_US": rule.name}),
                         rule.model_id.model or None,
                         now_plus(rule.expiry_days),
+                        group,
                         SQL(raw.replace("%", "%%")),
                     )
                 )
-            cr.execute("""UPDATE res_partner p SET lead_score = last.balance
-                            FROM (SELECT DISTINCT ON (partner_id) partner_id, balance
-                                    FROM lead_score_operation
-                                   ORDER BY partner_id, date DESC, id DESC) last
-                           WHERE p.id = last.partner_id""")
+            cr.execute("""INSERT INTO lead_score_value (partner_id, group_id, score)
+                          SELECT DISTINCT ON (partner_id) partner_id, group_id, balance
+                            FROM lead_score_operation
+                           ORDER BY partner_id, date DESC, id DESC""")
+            cr.execute("""UPDATE res_partner p SET lead_score = v.score
+                            FROM lead_score_value v WHERE p.id = v.partner_id""")
             cr.execute("SELECT count(*) FROM lead_score_operation")
             raw_operations = cr.fetchone()[0]
         cr.rollback()

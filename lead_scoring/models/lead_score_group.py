@@ -209,7 +209,8 @@ class LeadScoreGroup(models.Model):
         if {"active", "use_cap", "score_min", "score_max"} & set(vals):
             self.env["lead.score.value"]._recompute_all()
         elif "rollup" in vals:
-            self.env["lead.score.value"]._refresh_companies()
+            self.env["lead.score.value"]._refresh_company_scores()
+            self.env["res.partner"]._store_lead_score_companies()
         return result
 
     @api.ondelete(at_uninstall=False)

@@ -150,6 +150,8 @@ class LeadScoreValue(models.Model):
         self.env["res.partner"].flush_model(
             ["active", "commercial_partner_id", "is_company", "lead_score_objection"]
         )
+        for model in ("lead.score.group", "lead.score.tier", "lead.score.operation"):
+            self.env[model].flush_model()
         self.flush_model()
         where = (
             SQL("TRUE")

@@ -378,6 +378,7 @@ class ResPartner(models.Model):
                 "write_date",
             ]
         )
+        self.env["lead.score.group"].flush_model()
         self.env["lead.score.value"].flush_model()
         now = self.env.cr.now()
         self.env.cr.execute(

@@ -63,9 +63,7 @@ class TestRollup(RollupCase):
         self.assertEqual(
             self.company_scores(self.acme), {self.fit: 4}, "roll-up rows are gone"
         )
-        self.assertEqual(
-            (self.acme | self.bob).mapped("lead_score_company"), [4, 4]
-        )
+        self.assertEqual((self.acme | self.bob).mapped("lead_score_company"), [4, 4])
         # The total's group only.
         self.fit.rollup = "sum"
         self.env["res.config.settings"].create(
@@ -165,7 +163,10 @@ class TestRollup(RollupCase):
         )
         self.assertEqual(
             self.env["crm.lead"].search(
-                [("partner_company_score", ">=", 40), ("id", "in", (lead_ann | lead_alone).ids)]
+                [
+                    ("partner_company_score", ">=", 40),
+                    ("id", "in", (lead_ann | lead_alone).ids),
+                ]
             ),
             lead_ann,
         )
@@ -195,7 +196,9 @@ class TestRollupApi(ApiCase):
     def test_api_reads_and_filters_the_company_score(self):
         group = self.env["lead.score.group"]._default_group()
         group.rollup = "sum"
-        company = self.env["res.partner"].create({"name": "Initech", "is_company": True})
+        company = self.env["res.partner"].create(
+            {"name": "Initech", "is_company": True}
+        )
         self.partner.parent_id = company
         self.call(
             self.user,

@@ -12,7 +12,7 @@ with no line in a group but contacts to roll up there gets a row (score 0)."""
 
 from odoo import api, fields, models
 from odoo.tools import SQL
-from odoo.tools.sql import column_exists, create_column
+from odoo.tools.sql import column_exists, create_column, table_exists
 
 from .lead_score_group import capped, group_score
 
@@ -56,7 +56,9 @@ class LeadScoreValue(models.Model):
     def _auto_init(self):
         # Every group rolls up nothing until set to: the company score of an
         # existing row is its score, in one statement.
-        if not column_exists(self.env.cr, self._table, "company_score"):
+        if table_exists(self.env.cr, self._table) and not column_exists(
+            self.env.cr, self._table, "company_score"
+        ):
             create_column(self.env.cr, self._table, "company_score", "int4")
             self.env.cr.execute("UPDATE lead_score_value SET company_score = score")
         return super()._auto_init()

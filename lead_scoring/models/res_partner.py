@@ -401,7 +401,7 @@ class ResPartner(models.Model):
                                               ELSE p.lead_score_date END
                   FROM heads h
                  WHERE p.commercial_partner_id = h.id
-                   AND p.lead_score_company IS DISTINCT FROM h.score
+                   AND COALESCE(p.lead_score_company, 0) != h.score
              RETURNING p.id
                 """,
                 total=self.env["lead.score.value"]._total_condition(),

@@ -29,6 +29,15 @@ class CrmLead(models.Model):
         store=True,
         groups=SCORE_GROUP,
     )
+    # A lead of a person shows their company's score.
+    partner_company_score = fields.Integer(
+        related="partner_id.lead_score_company",
+        string="Company Score",
+        store=True,
+        index=True,
+        aggregator="avg",
+        groups=SCORE_GROUP,
+    )
     partner_lead_score_tier_color = fields.Integer(
         related="partner_id.lead_score_tier_id.color", groups=SCORE_GROUP
     )

@@ -16,6 +16,13 @@ TOTAL_GROUP_PARAM = "lead_scoring.total_group_id"
 # digit from its tier in the engagement group; both empty: no grade.
 GRADE_FIT_PARAM = "lead_scoring.grade_fit_group_id"
 GRADE_ENGAGEMENT_PARAM = "lead_scoring.grade_engagement_group_id"
+# What a company's score in a group adds to its own: its contacts' scores there.
+ROLLUPS = [
+    ("own", "Own score only"),
+    ("sum", "Plus the sum of its contacts'"),
+    ("max", "Plus the highest of its contacts'"),
+    ("avg", "Plus the average of its contacts'"),
+]
 
 
 def default_group(model):
@@ -63,6 +70,16 @@ class LeadScoreGroup(models.Model):
     )
     score_min = fields.Integer(string="Minimum")
     score_max = fields.Integer(string="Maximum", default=100)
+    rollup = fields.Selection(
+        ROLLUPS,
+        string="Company score",
+        required=True,
+        default="own",
+        help="A company's score in this group: its own, or its own plus the sum, "
+        "highest or average of its active contacts' scores in the group (contacts "
+        "who object to scoring left out; the average of those with a score here), "
+        "within the group's cap.",
+    )
 
     def init(self):
         # Exactly one default group (the data record).
@@ -191,6 +208,9 @@ class LeadScoreGroup(models.Model):
         result = super().write(vals)
         if {"active", "use_cap", "score_min", "score_max"} & set(vals):
             self.env["lead.score.value"]._recompute_all()
+        elif "rollup" in vals:
+            self.env["lead.score.value"]._refresh_company_scores()
+            self.env["res.partner"]._store_lead_score_companies()
         return result
 
     @api.ondelete(at_uninstall=False)

@@ -783,16 +783,19 @@ class LeadScoreOperation(models.Model):
             self._replay_ledger(
                 batch if replay is None else [pid for pid in batch if pid in replay]
             )
-            # Each group's score, which the total score adds up.
+            # Each group's score, which the total score adds up, and the
+            # company scores of their companies.
             self.env["lead.score.value"]._refresh(batch)
             if flush:
                 partner_model.browse(batch)._store_lead_scores(engine_since)
+                partner_model._store_lead_score_companies(batch)
                 self.env.flush_all()
                 self.env.invalidate_all()
             else:
                 # As if the ORM had changed their ledger: the score, the tier
                 # and what depends on them (leads' copies ...) are recomputed.
                 partner_model.browse(batch).modified(["lead_score_operation_ids"])
+                partner_model._store_lead_score_companies(batch)
 
     @api.model
     def _merge_ledgers(self, src_partners, dst_partner):

@@ -4,12 +4,17 @@
 group, kept within the group's cap (0 for a contact who objects to scoring),
 and the group's tier it reaches. Written in SQL, from the ledger, whenever
 the ledger's scores are refreshed; stored and indexed so that "Engagement
->= 50" filters as fast as the total score. No row: a score of 0."""
+>= 50" filters as fast as the total score. No row: a score of 0.
+
+A company's row also holds its company score: its own score plus the roll-up
+of its contacts' scores in the group (see lead.score.group.rollup); a company
+with no line in a group but contacts to roll up there gets a row (score 0)."""
 
 from odoo import api, fields, models
 from odoo.tools import SQL
+from odoo.tools.sql import column_exists, create_column, table_exists
 
-from .lead_score_group import group_score
+from .lead_score_group import capped, group_score
 
 
 class LeadScoreValue(models.Model):
@@ -33,6 +38,12 @@ class LeadScoreValue(models.Model):
     score = fields.Integer(readonly=True, aggregator="avg")
     tier_id = fields.Many2one("lead.score.tier", string="Tier", readonly=True)
     tier_color = fields.Integer(related="tier_id.color")
+    company_score = fields.Integer(
+        readonly=True,
+        aggregator="avg",
+        help="For a company, its own score plus its contacts' as the group rolls "
+        "them up; for a person, their score.",
+    )
 
     _sql_constraints = [
         (
@@ -42,23 +53,37 @@ class LeadScoreValue(models.Model):
         ),
     ]
 
+    def _auto_init(self):
+        # Every group rolls up nothing until set to: the company score of an
+        # existing row is its score, in one statement.
+        if table_exists(self.env.cr, self._table) and not column_exists(
+            self.env.cr, self._table, "company_score"
+        ):
+            create_column(self.env.cr, self._table, "company_score", "int4")
+            self.env.cr.execute("UPDATE lead_score_value SET company_score = score")
+        return super()._auto_init()
+
     def init(self):
         self.env.cr.execute(
             "CREATE INDEX IF NOT EXISTS lead_score_value_group_score_idx"
             " ON lead_score_value (group_id, score)"
+        )
+        self.env.cr.execute(
+            "CREATE INDEX IF NOT EXISTS lead_score_value_group_company_score_idx"
+            " ON lead_score_value (group_id, company_score)"
         )
 
     @api.model
     def _refresh(self, partner_ids=None):
         """Write the group scores of these contacts (of all, with None) from
         their ledgers' latest balances, in one statement (the rows of groups
-        they no longer have a line in go)."""
+        they no longer have a line in go), then their companies' scores."""
         where = (
             SQL("TRUE")
             if partner_ids is None
             else SQL("partner_id = ANY(%s)", list(partner_ids))
         )
-        self.env["res.partner"].flush_model(["lead_score_objection"])
+        self.env["res.partner"].flush_model(["lead_score_objection", "is_company"])
         self.env["lead.score.group"].flush_model()
         self.env["lead.score.tier"].flush_model()
         self.env["lead.score.operation"].flush_model()
@@ -73,7 +98,8 @@ class LeadScoreValue(models.Model):
                      ORDER BY partner_id, group_id, date DESC, id DESC
                 ), scored AS (
                     SELECT l.partner_id, l.group_id, %(score)s AS score,
-                           p.lead_score_objection IS TRUE AS objects
+                           p.lead_score_objection IS TRUE AS objects,
+                           p.is_company IS TRUE AS company
                       FROM latest l
                       JOIN res_partner p ON p.id = l.partner_id
                       JOIN lead_score_group g ON g.id = l.group_id
@@ -83,9 +109,14 @@ class LeadScoreValue(models.Model):
                        AND NOT EXISTS (SELECT 1 FROM latest l
                                         WHERE l.partner_id = v.partner_id
                                           AND l.group_id = v.group_id)
+                       -- A company's rows: see _refresh_company_scores.
+                       AND NOT EXISTS (SELECT 1 FROM res_partner c
+                                        WHERE c.id = v.partner_id AND c.is_company)
                 )
-                INSERT INTO lead_score_value (partner_id, group_id, score, tier_id)
-                SELECT s.partner_id, s.group_id, s.score, tier.id
+                INSERT INTO lead_score_value
+                       (partner_id, group_id, score, tier_id, company_score)
+                SELECT s.partner_id, s.group_id, s.score, tier.id,
+                       CASE WHEN s.company THEN NULL ELSE s.score END
                   FROM scored s
                   LEFT JOIN LATERAL (
                         SELECT t.id FROM lead_score_tier t
@@ -93,9 +124,14 @@ class LeadScoreValue(models.Model):
                            AND t.min_score <= s.score AND NOT s.objects
                          ORDER BY t.min_score DESC LIMIT 1) tier ON TRUE
                 ON CONFLICT (partner_id, group_id) DO UPDATE
-                   SET score = EXCLUDED.score, tier_id = EXCLUDED.tier_id
-                 WHERE (lead_score_value.score, lead_score_value.tier_id)
-                       IS DISTINCT FROM (EXCLUDED.score, EXCLUDED.tier_id)
+                   SET score = EXCLUDED.score, tier_id = EXCLUDED.tier_id,
+                       company_score = COALESCE(EXCLUDED.company_score,
+                                                lead_score_value.company_score)
+                 WHERE (lead_score_value.score, lead_score_value.tier_id,
+                        lead_score_value.company_score)
+                       IS DISTINCT FROM (EXCLUDED.score, EXCLUDED.tier_id,
+                                         COALESCE(EXCLUDED.company_score,
+                                                  lead_score_value.company_score))
                 """,
                 where=where,
                 score=group_score(SQL("l.balance")),
@@ -104,8 +140,107 @@ class LeadScoreValue(models.Model):
                 else SQL("v.partner_id = ANY(%s)", list(partner_ids)),
             )
         )
+        self._refresh_company_scores(partner_ids)
+
+    @api.model
+    def _refresh_company_scores(self, partner_ids=None):
+        """Write the rows of the companies of these contacts (of all, with
+        None): each group's own score (0 without a line there) and company
+        score, the own score plus the contacts' as the group rolls them up,
+        within its cap. A company who objects to scoring has a company score
+        of 0; its contacts who object, or archived, do not count."""
+        self.env["res.partner"].flush_model(
+            ["active", "commercial_partner_id", "is_company", "lead_score_objection"]
+        )
+        for model in ("lead.score.group", "lead.score.tier", "lead.score.operation"):
+            self.env[model].flush_model()
+        self.flush_model()
+        where = (
+            SQL("TRUE")
+            if partner_ids is None
+            else SQL(
+                "c.id IN (SELECT commercial_partner_id FROM res_partner"
+                " WHERE id = ANY(%s))",
+                list(partner_ids),
+            )
+        )
+        own = SQL("CASE WHEN own.line THEN v.score ELSE 0 END")
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH companies AS (
+                    SELECT c.id, c.lead_score_objection IS TRUE AS objects
+                      FROM res_partner c
+                     WHERE c.is_company AND %(where)s
+                ), members AS (
+                    SELECT m.commercial_partner_id AS company_id, v.group_id,
+                           SUM(v.score) AS total, MAX(v.score) AS highest,
+                           round(AVG(v.score)) AS average
+                      FROM res_partner m
+                      JOIN lead_score_value v ON v.partner_id = m.id
+                     WHERE m.commercial_partner_id IN (SELECT id FROM companies)
+                       AND m.id != m.commercial_partner_id
+                       AND m.active AND m.lead_score_objection IS NOT TRUE
+                     GROUP BY 1, 2
+                ), rolled AS (
+                    SELECT c.id AS partner_id, g.id AS group_id, %(own)s AS score,
+                           CASE WHEN own.line THEN v.tier_id ELSE (
+                                SELECT t.id FROM lead_score_tier t
+                                 WHERE t.group_id = g.id AND t.active
+                                   AND t.min_score <= 0 AND NOT c.objects
+                                 ORDER BY t.min_score DESC LIMIT 1) END AS tier_id,
+                           CASE WHEN c.objects THEN 0 ELSE %(company_score)s
+                           END AS company_score
+                      FROM companies c
+                     CROSS JOIN lead_score_group g
+                      LEFT JOIN members m ON m.company_id = c.id AND m.group_id = g.id
+                      LEFT JOIN lead_score_value v
+                             ON v.partner_id = c.id AND v.group_id = g.id
+                     CROSS JOIN LATERAL (
+                           SELECT EXISTS (SELECT 1 FROM lead_score_operation o
+                                           WHERE o.partner_id = c.id
+                                             AND o.group_id = g.id) AS line) own
+                     WHERE own.line OR (m.company_id IS NOT NULL AND g.rollup != 'own')
+                ), gone AS (
+                    DELETE FROM lead_score_value v USING companies c
+                     WHERE v.partner_id = c.id
+                       AND NOT EXISTS (SELECT 1 FROM rolled r
+                                        WHERE r.partner_id = v.partner_id
+                                          AND r.group_id = v.group_id)
+                )
+                INSERT INTO lead_score_value
+                       (partner_id, group_id, score, tier_id, company_score)
+                SELECT partner_id, group_id, score, tier_id, company_score FROM rolled
+                ON CONFLICT (partner_id, group_id) DO UPDATE
+                   SET score = EXCLUDED.score, tier_id = EXCLUDED.tier_id,
+                       company_score = EXCLUDED.company_score
+                 WHERE (lead_score_value.score, lead_score_value.tier_id,
+                        lead_score_value.company_score)
+                       IS DISTINCT FROM (EXCLUDED.score, EXCLUDED.tier_id,
+                                         EXCLUDED.company_score)
+                """,
+                where=where,
+                own=own,
+                company_score=capped(
+                    SQL(
+                        """%s + COALESCE(CASE g.rollup WHEN 'sum' THEN m.total
+                                                       WHEN 'max' THEN m.highest
+                                                       WHEN 'avg' THEN m.average
+                                         END, 0)::int""",
+                        own,
+                    )
+                ),
+            )
+        )
         self.invalidate_model()
         self.env["res.partner"].invalidate_model(["lead_score_value_ids"])
+
+    @api.model
+    def _total_condition(self):
+        """SQL: whether the group ``g`` counts in the total score: any active
+        group, or the one chosen as the total (see lead.score.group)."""
+        total_group = self.env["lead.score.group"]._total_group()
+        return SQL("g.id = %s", total_group.id) if total_group else SQL("TRUE")
 
     @api.model
     def _totals(self, partner_ids):
@@ -113,7 +248,6 @@ class LeadScoreValue(models.Model):
         score in the group chosen as the total (see lead.score.group)."""
         if not partner_ids:
             return {}
-        total_group = self.env["lead.score.group"]._total_group()
         self.env.cr.execute(
             SQL(
                 """
@@ -124,7 +258,7 @@ class LeadScoreValue(models.Model):
                  GROUP BY v.partner_id
                 """,
                 list(partner_ids),
-                SQL("g.id = %s", total_group.id) if total_group else SQL("TRUE"),
+                self._total_condition(),
             )
         )
         return dict(self.env.cr.fetchall())
@@ -148,7 +282,6 @@ class LeadScoreValue(models.Model):
         definition): every group score, total score and tier, in SQL."""
         self.env.flush_all()
         self._refresh()
-        total_group = self.env["lead.score.group"]._total_group()
         self.env.cr.execute(
             SQL(
                 """
@@ -160,7 +293,7 @@ class LeadScoreValue(models.Model):
                          WHERE v.partner_id = p2.id AND %s) t ON TRUE
                  WHERE p.id = p2.id AND p.lead_score IS DISTINCT FROM COALESCE(t.total, 0)
                 """,
-                SQL("g.id = %s", total_group.id) if total_group else SQL("TRUE"),
+                self._total_condition(),
             )
         )
         self.env.cr.execute(
@@ -172,4 +305,5 @@ class LeadScoreValue(models.Model):
             """
         )
         self.env["res.partner"].invalidate_model(["lead_score"])
+        self.env["res.partner"]._store_lead_score_companies()
         self.env["lead.score.tier"]._reassign_partners()

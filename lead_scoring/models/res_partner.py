@@ -21,6 +21,8 @@ def changed_by_someone(table=None):
 
 # The contacts whose score a person changed by hand in this transaction.
 MANUAL_SCORE_KEY = "lead_scoring.manual_score"
+# What moves a contact's score to another company's, or out of its company's.
+COMPANY_FIELDS = {"parent_id", "is_company", "active", "lead_score_objection"}
 
 
 class ResPartner(models.Model):
@@ -107,6 +109,18 @@ class ResPartner(models.Model):
     lead_score_objection_date = fields.Datetime(
         string="Objected on", readonly=True, groups=SCORE_GROUP
     )
+    # Written in SQL with the group scores (see _store_lead_score_companies).
+    lead_score_company = fields.Integer(
+        string="Company Score",
+        index=True,
+        readonly=True,
+        default=0,
+        copy=False,
+        aggregator="avg",
+        groups=SCORE_GROUP,
+        help="A company's score with its contacts' rolled up as each score group "
+        "says, added up as the total score; a person's company's (0 without one).",
+    )
 
     def _auto_init(self):
         # On a large database, creating the columns by hand skips the ORM's
@@ -118,6 +132,16 @@ class ResPartner(models.Model):
         # No grade until one is set (see lead.score.group._set_grade_groups).
         if not column_exists(self.env.cr, "res_partner", "lead_score_grade"):
             create_column(self.env.cr, "res_partner", "lead_score_grade", "varchar")
+        # No group rolls contacts up yet: a company's score, in one statement.
+        if not column_exists(self.env.cr, "res_partner", "lead_score_company"):
+            create_column(self.env.cr, "res_partner", "lead_score_company", "int4")
+            self.env.cr.execute(
+                """UPDATE res_partner p
+                      SET lead_score_company = CASE WHEN c.is_company
+                                                    THEN COALESCE(c.lead_score, 0)
+                                                    ELSE 0 END
+                     FROM res_partner c WHERE c.id = p.commercial_partner_id"""
+            )
         return super()._auto_init()
 
     def init(self):
@@ -188,6 +212,14 @@ class ResPartner(models.Model):
                 if value.group_id.active
             )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        partners = super().create(vals_list)
+        # A new contact of a company shows the company's score.
+        if partners.filtered("parent_id"):
+            self._store_lead_score_companies(partners.filtered("parent_id").ids)
+        return partners
+
     def write(self, vals):
         if "lead_score_objection" in vals:
             vals = dict(
@@ -195,10 +227,25 @@ class ResPartner(models.Model):
                 lead_score_objection_date=vals["lead_score_objection"]
                 and fields.Datetime.now(),
             )
+        moved = COMPANY_FIELDS & set(vals)
+        # Their companies before, whose roll-up they may leave.
+        before = self.commercial_partner_id if moved else self.browse()
         result = super().write(vals)
-        if "lead_score_objection" in vals:
-            # Their group scores count as 0, or again as their ledger says.
-            self.env["lead.score.value"]._refresh(self.ids)
+        if moved:
+            # Their group scores count as 0, or again as their ledger says;
+            # their companies' (old and new) roll up their contacts again.
+            partner_ids = (self | before).ids
+            self.env["lead.score.value"]._refresh(partner_ids)
+            self._store_lead_score_companies(partner_ids)
+        return result
+
+    def unlink(self):
+        # Their companies roll up the contacts that stay.
+        companies = (self.commercial_partner_id - self).ids
+        result = super().unlink()
+        if companies:
+            self.env["lead.score.value"]._refresh_company_scores(companies)
+            self._store_lead_score_companies(companies)
         return result
 
     def _mail_track(self, tracked_fields, initial_values):
@@ -314,6 +361,79 @@ class ResPartner(models.Model):
             self.env.cache.update(mark, date_field, [now] * len(mark), dirty=True)
             partners.modified(["lead_score_operation_ids"])
             partners.flush_model()
+
+    @api.model
+    def _store_lead_score_companies(self, partner_ids=None):
+        """Write the company score of the companies of these contacts (of
+        all, with None) and of all their contacts, from the companies' group
+        rows (see lead.score.value._refresh_company_scores): one UPDATE of
+        the rows that change, as _write_quiet_scores does (a row that only
+        the engine wrote stays so), and one of their leads' copies."""
+        self.flush_model(
+            [
+                "commercial_partner_id",
+                "is_company",
+                "lead_score_company",
+                "lead_score_date",
+                "write_date",
+            ]
+        )
+        self.env["lead.score.group"].flush_model()
+        self.env["lead.score.value"].flush_model()
+        now = self.env.cr.now()
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH heads AS (
+                    SELECT c.id, CASE WHEN c.is_company THEN COALESCE((
+                               SELECT SUM(v.company_score) FROM lead_score_value v
+                                 JOIN lead_score_group g
+                                   ON g.id = v.group_id AND g.active
+                                WHERE v.partner_id = c.id AND %(total)s), 0)
+                           ELSE 0 END::int AS score
+                      FROM res_partner c
+                     WHERE %(where)s
+                )
+                UPDATE res_partner p
+                   SET lead_score_company = h.score, write_uid = %(uid)s,
+                       write_date = %(now)s,
+                       lead_score_date = CASE WHEN %(changed)s = 0 THEN %(now)s
+                                              ELSE p.lead_score_date END
+                  FROM heads h
+                 WHERE p.commercial_partner_id = h.id
+                   AND COALESCE(p.lead_score_company, 0) != h.score
+             RETURNING p.id
+                """,
+                total=self.env["lead.score.value"]._total_condition(),
+                where=SQL("c.id = c.commercial_partner_id")
+                if partner_ids is None
+                else SQL(
+                    "c.id IN (SELECT commercial_partner_id FROM res_partner"
+                    " WHERE id = ANY(%s))",
+                    list(partner_ids),
+                ),
+                uid=self.env.uid,
+                now=now,
+                changed=changed_by_someone("p"),
+            )
+        )
+        changed = [row[0] for row in self.env.cr.fetchall()]
+        if not changed:
+            return
+        self.browse(changed).invalidate_recordset(
+            ["lead_score_company", "lead_score_date", "write_date", "write_uid"]
+        )
+        self.env["crm.lead"].flush_model(["partner_id", "partner_company_score"])
+        self.env.cr.execute(
+            """
+            UPDATE crm_lead l SET partner_company_score = p.lead_score_company
+              FROM res_partner p
+             WHERE l.partner_id = p.id AND p.id = ANY(%s)
+               AND l.partner_company_score IS DISTINCT FROM p.lead_score_company
+            """,
+            [changed],
+        )
+        self.env["crm.lead"].invalidate_model(["partner_company_score"])
 
     @api.model
     def _recompute_lead_score_grades(self):

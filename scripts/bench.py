@@ -500,6 +500,10 @@ def main():
         # line's balance, in the default score group).
         group = env["lead.score.group"]._default_group().id
         with timed("raw_sql", figures):
+            # Each line's previous balance looked up in the ledger's index: an
+            # empty table's statistics make PostgreSQL plan a scan of the
+            # ledger for every line, which the lines inserted make ever longer.
+            cr.execute("SET LOCAL enable_seqscan = off")
             for rule, (_values, raw) in zip(
                 rule_records.sorted("sequence"), specs, strict=True
             ):
@@ -537,6 +541,7 @@ def main():
                         SQL(raw.replace("%", "%%")),
                     )
                 )
+            cr.execute("RESET enable_seqscan")
             cr.execute("""INSERT INTO lead_score_value (partner_id, group_id, score)
                           SELECT DISTINCT ON (partner_id) partner_id, group_id, balance
                             FROM lead_score_operation

@@ -23,6 +23,18 @@ def changed_by_someone(table=None):
 MANUAL_SCORE_KEY = "lead_scoring.manual_score"
 # What moves a contact's score to another company's, or out of its company's.
 COMPANY_FIELDS = {"parent_id", "is_company", "active", "lead_score_objection"}
+# Kept from the ledger by the engine, never written by a person or an API
+# caller: a score changes through a score operation, which is recorded.
+LEDGER_FIELDS = {
+    "lead_score",
+    "lead_score_tier_id",
+    "lead_score_grade",
+    "lead_score_company",
+    "lead_score_date",
+    "lead_score_objection_date",
+}
+# In the context: leave those fields out instead (a merge copies them).
+DROP_LEDGER_FIELDS = "lead_scoring_drop_ledger_fields"
 
 
 class ResPartner(models.Model):
@@ -212,8 +224,26 @@ class ResPartner(models.Model):
                 if value.group_id.active
             )
 
+    def _check_ledger_fields(self, vals, new=False):
+        """Refuse a score written by hand: it would not be in the ledger. A
+        new contact may come with the empty values it starts with (a user's
+        creation passes every default of its contact)."""
+        written = {name for name in LEDGER_FIELDS & set(vals) if vals[name] or not new}
+        if not written or self.env.context.get(DROP_LEDGER_FIELDS):
+            return {
+                name: value for name, value in vals.items() if name not in LEDGER_FIELDS
+            }
+        raise AccessError(
+            _(
+                "%s follow the score history: add, remove or set points with a "
+                "score operation instead.",
+                ", ".join(sorted(written)),
+            )
+        )
+
     @api.model_create_multi
     def create(self, vals_list):
+        vals_list = [self._check_ledger_fields(vals, new=True) for vals in vals_list]
         partners = super().create(vals_list)
         # A new contact of a company shows the company's score.
         if partners.filtered("parent_id"):
@@ -221,6 +251,7 @@ class ResPartner(models.Model):
         return partners
 
     def write(self, vals):
+        vals = self._check_ledger_fields(vals)
         if "lead_score_objection" in vals:
             vals = dict(
                 vals,

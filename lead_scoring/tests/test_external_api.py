@@ -64,3 +64,43 @@ class TestExternalApi(HttpCase):
             )
         self.assertIn("whole number", error.exception.faultString)
         self.assertFalse(self.partner.lead_score_operation_ids)
+
+    def test_a_score_cannot_be_written_by_hand_over_the_api(self):
+        """The stored score, tier, grade and company score follow the ledger:
+        a Lead Scoring user who may edit contacts cannot set them, on a
+        contact or on a new one (the score would have no history)."""
+        self.api_user.groups_id += self.env.ref("base.group_partner_manager")
+        uid = self.xmlrpc_common.authenticate(
+            self.env.cr.dbname, "ls_api", "ls_api_password", {}
+        )
+
+        def call(method, *args):
+            return self.xmlrpc_object.execute_kw(
+                self.env.cr.dbname,
+                uid,
+                "ls_api_password",
+                "res.partner",
+                method,
+                list(args),
+            )
+
+        for field, value in [
+            ("lead_score", 999),
+            ("lead_score_company", 999),
+            ("lead_score_grade", "A1"),
+            ("lead_score_date", "2000-01-01 00:00:00"),
+        ]:
+            with self.subTest(field=field):
+                with self.assertRaises(xmlrpc.client.Fault) as error:
+                    call("write", [self.partner.id], {field: value, "comment": "x"})
+                self.assertIn("score history", error.exception.faultString)
+                with self.assertRaises(xmlrpc.client.Fault):
+                    call("create", {"name": "Forged", field: value})
+        self.partner.invalidate_recordset()
+        self.assertEqual(
+            (self.partner.lead_score, self.partner.lead_score_company), (0, 0)
+        )
+        self.assertFalse(self.partner.comment)
+        # Editing the contact itself is still allowed.
+        call("write", [self.partner.id], {"comment": "called back"})
+        self.assertEqual(self.partner.comment, "<p>called back</p>")

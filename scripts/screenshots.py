@@ -230,6 +230,22 @@ def main():
         page.wait_for(".o_graph_renderer canvas")
         page.shot("contact_score_over_time")
 
+        # A company with a grade, its scores per group and its contacts' roll-up.
+        graded = record_id(
+            session_id,
+            "res.partner",
+            [["is_company", "=", True], ["lead_score_grade", "!=", False]],
+        )
+        open_url(f"/odoo/contacts/{graded}", ".o_form_view")
+        page.evaluate(
+            "[...document.querySelectorAll('.o_notebook a.nav-link')]"
+            ".find(a => a.textContent.includes('Lead Scoring')).click()"
+        )
+        page.wait_for("div[name='lead_score_value_ids'] .o_data_row")
+        page.shot("contact_score_groups")
+        open_url("/odoo/action-lead_scoring.lead_score_group_action", ".o_list_view")
+        page.shot("score_groups")
+
         open_url("/odoo/action-lead_scoring.lead_score_rule_action", ".o_list_view")
         page.shot("rules_list")
         page.click(".o_data_row td.o_data_cell[name='name']")

@@ -48,6 +48,19 @@ class TestRules(LeadScoringCase):
     def run_rules(self):
         return self.Rule.search([])._run_rules()
 
+    def run_rules_counting_refreshes(self):
+        """Run the rules; the contacts whose scores were written, once per write."""
+        refreshed = []
+        original = type(self.Operation)._refresh_scores
+
+        def refresh_scores(operations, partner_ids, **kwargs):
+            refreshed.extend(partner_ids)
+            return original(operations, partner_ids, **kwargs)
+
+        with patch.object(type(self.Operation), "_refresh_scores", refresh_scores):
+            self.run_rules()
+        return refreshed
+
     def test_first_run_is_retroactive_and_scores_every_match(self):
         rule = self.rule()
         changed = self.run_rules()
@@ -475,15 +488,7 @@ class TestRules(LeadScoringCase):
         self.rule(name="Reset", operation="set", value=1, sequence=1)
         self.rule(name="Plus ten", value=10, sequence=2)
         self.rule(name="Plus five", value=5, sequence=3)
-        refreshed = []
-        original = type(self.Operation)._refresh_scores
-
-        def refresh_scores(operations, partner_ids, **kwargs):
-            refreshed.extend(partner_ids)
-            return original(operations, partner_ids, **kwargs)
-
-        with patch.object(type(self.Operation), "_refresh_scores", refresh_scores):
-            self.run_rules()
+        refreshed = self.run_rules_counting_refreshes()
         self.assertEqual(set(self.french.mapped("lead_score")), {16})
         self.assertEqual(sorted(refreshed), sorted(self.french.ids))
 
@@ -511,15 +516,7 @@ class TestRules(LeadScoringCase):
         self.rule(name="Plus five", value=5, sequence=3)
         deal_rule(name="Won deal resets", operation="set", value=100, sequence=4)
         self.rule(name="Plus one", value=1, sequence=5)
-        refreshed = []
-        original = type(self.Operation)._refresh_scores
-
-        def refresh_scores(operations, partner_ids, **kwargs):
-            refreshed.extend(partner_ids)
-            return original(operations, partner_ids, **kwargs)
-
-        with patch.object(type(self.Operation), "_refresh_scores", refresh_scores):
-            self.run_rules()
+        refreshed = self.run_rules_counting_refreshes()
         self.assertEqual((with_deal.lead_score, without.lead_score), (101, 16))
         # Plus ten and plus five together, plus one after the deals' set.
         self.assertEqual(refreshed.count(without.id), 2)

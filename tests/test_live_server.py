@@ -31,9 +31,11 @@ def test_a_long_first_run_completes_under_prefork_time_limits():
           FROM generate_series(1, {CONTACTS}) n;
         INSERT INTO lead_score_rule (name, active, sequence, operation, value,
                                      condition_type, domain, repeat, repeat_days,
-                                     expiry_days, user_id)
+                                     expiry_days, user_id, group_id)
         SELECT jsonb_build_object('en_US', 'Prefork rule ' || n), TRUE, n, 'add', n,
-               'contact', '[(''name'', ''like'', ''Prefork %'')]', 'once', 30, 0, 1
+               'contact', '[(''name'', ''like'', ''Prefork %'')]', 'once', 30, 0, 1,
+               (SELECT res_id FROM ir_model_data
+                 WHERE module = 'lead_scoring' AND name = 'score_group_default')
           FROM generate_series(1, {RULES}) n;
         UPDATE ir_cron SET nextcall = now() AT TIME ZONE 'UTC' - interval '1 minute'
          WHERE cron_name = 'Lead Scoring: apply scoring rules';

@@ -235,8 +235,8 @@ class ResPartner(models.Model):
             }
         raise AccessError(
             _(
-                "%s follow the score history: add, remove or set points with a "
-                "score operation instead.",
+                "These fields follow the score history and cannot be written: %s. "
+                "Add, remove or set points with a score operation instead.",
                 ", ".join(sorted(written)),
             )
         )

@@ -93,7 +93,7 @@ class TestExternalApi(HttpCase):
             with self.subTest(field=field):
                 with self.assertRaises(xmlrpc.client.Fault) as error:
                     call("write", [self.partner.id], {field: value, "comment": "x"})
-                self.assertIn("score history", error.exception.faultString)
+                self.assertIn("follow the score history", error.exception.faultString)
                 with self.assertRaises(xmlrpc.client.Fault):
                     call("create", {"name": "Forged", field: value})
         self.partner.invalidate_recordset()

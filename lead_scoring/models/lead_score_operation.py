@@ -35,6 +35,7 @@ decay line. Lines hold whole points, so that a replay equals the score.
 """
 
 import logging
+from contextlib import contextmanager
 from datetime import timedelta
 
 from odoo import _, api, fields, models
@@ -44,6 +45,17 @@ from odoo.tools import SQL, split_every
 
 from .lead_score_group import default_group
 from .res_partner import MANUAL_SCORE_KEY
+
+
+@contextmanager
+def local_setting(cr, name, value):
+    """Set a PostgreSQL setting for a while (within the transaction), then
+    put back what it was."""
+    cr.execute(SQL("SELECT current_setting(%s)", name))
+    previous = cr.fetchone()[0]
+    cr.execute(SQL("SELECT set_config(%s, %s, TRUE)", name, str(value)))
+    yield previous
+    cr.execute(SQL("SELECT set_config(%s, %s, TRUE)", name, previous))
 
 _logger = logging.getLogger(__name__)
 
@@ -780,22 +792,31 @@ class LeadScoreOperation(models.Model):
         """
         partner_model = self.env["res.partner"]
         for batch in split_every(REFRESH_BATCH, sorted(set(partner_ids))):
-            self._replay_ledger(
-                batch if replay is None else [pid for pid in batch if pid in replay]
-            )
-            # Each group's score, which the total score adds up, and the
-            # company scores of their companies.
-            self.env["lead.score.value"]._refresh(batch)
-            if flush:
-                partner_model.browse(batch)._store_lead_scores(engine_since)
-                partner_model._store_lead_score_companies(batch)
-                self.env.flush_all()
-                self.env.invalidate_all()
-            else:
-                # As if the ORM had changed their ledger: the score, the tier
-                # and what depends on them (leads' copies ...) are recomputed.
-                partner_model.browse(batch).modified(["lead_score_operation_ids"])
-                partner_model._store_lead_score_companies(batch)
+            # No JIT: while statistics lag behind a fast-growing ledger (a
+            # first run after an import), PostgreSQL over-estimates these
+            # statements and spends seconds compiling what runs in
+            # milliseconds.
+            with local_setting(self.env.cr, "jit", "off"):
+                self._refresh_batch(batch, flush, replay, engine_since)
+
+    def _refresh_batch(self, batch, flush, replay, engine_since):
+        partner_model = self.env["res.partner"]
+        self._replay_ledger(
+            batch if replay is None else [pid for pid in batch if pid in replay]
+        )
+        # Each group's score, which the total score adds up, and the
+        # company scores of their companies.
+        self.env["lead.score.value"]._refresh(batch)
+        if flush:
+            partner_model.browse(batch)._store_lead_scores(engine_since)
+            partner_model._store_lead_score_companies(batch)
+            self.env.flush_all()
+            self.env.invalidate_all()
+        else:
+            # As if the ORM had changed their ledger: the score, the tier
+            # and what depends on them (leads' copies ...) are recomputed.
+            partner_model.browse(batch).modified(["lead_score_operation_ids"])
+            partner_model._store_lead_score_companies(batch)
 
     @api.model
     def _merge_ledgers(self, src_partners, dst_partner):

@@ -28,7 +28,7 @@ from odoo.tools.safe_eval import dateutil, safe_eval
 from odoo.tools.safe_eval import time as safe_time
 
 from .lead_score_group import default_group, group_score
-from .lead_score_operation import MAX_POINTS, OPERATIONS
+from .lead_score_operation import MAX_POINTS, OPERATIONS, local_setting
 from .res_partner import changed_by_someone
 
 _logger = logging.getLogger(__name__)
@@ -855,6 +855,7 @@ class LeadScoreRule(models.Model):
             while running := group.filtered("pass_date"):
                 # One id range for the group's rules, in sequence order; then
                 # each contact that got lines is refreshed once.
+                round_start = time.monotonic()
                 with running._sizing_next_chunk() as span:
                     low = min(running.mapped("pass_cursor"))
                     chunk_changed = running._run_round(commit, low + span, queries)
@@ -874,9 +875,11 @@ class LeadScoreRule(models.Model):
                 changed |= chunk_changed
                 self._commit(commit)
                 stats["chunks"] = stats.get("chunks", 0) + 1
+                # Stop when a round like this one would end past the deadline.
+                now = time.monotonic()
                 if (
                     deadline
-                    and time.monotonic() > deadline
+                    and 2 * now - round_start > deadline
                     and rules.filtered("pass_date")
                 ):
                     return None
@@ -987,6 +990,11 @@ class LeadScoreRule(models.Model):
         """Contacts with a line ``o`` meeting ``condition`` whose stored score
         is not their ledger's balance."""
         self.env["res.partner"].flush_model(["lead_score", "lead_score_objection"])
+        with self._local_setting("jit", "off"):  # see _refresh_scores
+            return self._scores_behind_query(condition)
+
+    @api.model
+    def _scores_behind_query(self, condition):
         self.env.cr.execute(
             SQL(
                 """
@@ -1192,15 +1200,8 @@ class LeadScoreRule(models.Model):
             }
         )
 
-    @contextmanager
     def _local_setting(self, name, value):
-        """Set a PostgreSQL setting for a while, then put back what it was."""
-        cr = self.env.cr
-        cr.execute(SQL("SELECT current_setting(%s)", name))
-        previous = cr.fetchone()[0]
-        cr.execute(SQL("SELECT set_config(%s, %s, TRUE)", name, str(value)))
-        yield previous
-        cr.execute(SQL("SELECT set_config(%s, %s, TRUE)", name, previous))
+        return local_setting(self.env.cr, name, value)
 
     def _statement_timeout(self):
         """A rule's statement timeout (ms), never longer than one that the

@@ -140,7 +140,13 @@ class LeadScoreValue(models.Model):
                 else SQL("v.partner_id = ANY(%s)", list(partner_ids)),
             )
         )
+        self._invalidate_scores()
         self._refresh_company_scores(partner_ids)
+
+    def _invalidate_scores(self):
+        """Rows written in SQL: what the cache holds of them is stale."""
+        self.invalidate_model()
+        self.env["res.partner"].invalidate_model(["lead_score_value_ids"])
 
     @api.model
     def _refresh_company_scores(self, partner_ids=None):
@@ -155,15 +161,25 @@ class LeadScoreValue(models.Model):
         for model in ("lead.score.group", "lead.score.tier", "lead.score.operation"):
             self.env[model].flush_model()
         self.flush_model()
-        where = (
-            SQL("TRUE")
-            if partner_ids is None
-            else SQL(
-                "c.id IN (SELECT commercial_partner_id FROM res_partner"
-                " WHERE id = ANY(%s))",
-                list(partner_ids),
+        if partner_ids is None:
+            where = SQL("TRUE")
+        else:
+            # Most batches have none: then nothing to do (and no plan to make
+            # for a statement that PostgreSQL may misjudge, see _refresh_scores).
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT DISTINCT c.id FROM res_partner p
+                      JOIN res_partner c ON c.id = p.commercial_partner_id
+                     WHERE p.id = ANY(%s) AND c.is_company
+                    """,
+                    list(partner_ids),
+                )
             )
-        )
+            companies = [row[0] for row in self.env.cr.fetchall()]
+            if not companies:
+                return
+            where = SQL("c.id = ANY(%s)", companies)
         own = SQL("CASE WHEN own.line THEN v.score ELSE 0 END")
         self.env.cr.execute(
             SQL(
@@ -232,8 +248,7 @@ class LeadScoreValue(models.Model):
                 ),
             )
         )
-        self.invalidate_model()
-        self.env["res.partner"].invalidate_model(["lead_score_value_ids"])
+        self._invalidate_scores()
 
     @api.model
     def _total_condition(self):

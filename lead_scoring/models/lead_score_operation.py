@@ -57,6 +57,7 @@ def local_setting(cr, name, value):
     yield previous
     cr.execute(SQL("SELECT set_config(%s, %s, TRUE)", name, previous))
 
+
 _logger = logging.getLogger(__name__)
 
 MAX_POINTS = 1_000_000

@@ -791,7 +791,6 @@ class LeadScoreOperation(models.Model):
         that a run over a million contacts keeps a small memory; the rule
         engine gives ``engine_since`` (see res.partner._store_lead_scores).
         """
-        partner_model = self.env["res.partner"]
         for batch in split_every(REFRESH_BATCH, sorted(set(partner_ids))):
             # No JIT: while statistics lag behind a fast-growing ledger (a
             # first run after an import), PostgreSQL over-estimates these

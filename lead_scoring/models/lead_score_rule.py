@@ -845,7 +845,7 @@ class LeadScoreRule(models.Model):
             self._commit(commit)
         run_date = rules[:1].pass_date
         changed = set()
-        for group, refresh_later in rules._in_step():
+        for group, refresh_later, catch_up in rules._in_step():
             # Each rule's query, built once for its pass.
             queries = {}
             # A pass starts at the first record its rule matches; no line yet.
@@ -860,7 +860,7 @@ class LeadScoreRule(models.Model):
                     low = min(running.mapped("pass_cursor"))
                     chunk_changed = running._run_round(commit, low + span, queries)
                     refresh = set() if refresh_later else set(chunk_changed)
-                    if running[0].condition_type == "contact":
+                    if catch_up:
                         # With those that the rules before scored in this range.
                         refresh |= rules._scores_behind_lines(
                             SQL(
@@ -893,7 +893,8 @@ class LeadScoreRule(models.Model):
     def _in_step(self):
         """These rules (in sequence order) in groups that run one after the
         other, each with whether its contacts' scores are left to a later
-        group: the rules on contacts go through the contacts' ids together,
+        group, and whether it writes the scores that the groups before left
+        to it: the rules on contacts go through the contacts' ids together,
         in step, so that a contact several of them score has its score
         written once per chunk, not once per rule; a rule on other records
         is a group of its own.
@@ -910,12 +911,16 @@ class LeadScoreRule(models.Model):
             if contacts and not any(rule.operation == "set" for rule in contacts):
                 # The others first: the contacts' chunks then write the scores
                 # of the contacts they scored too, each contact once.
-                groups.extend((rule, True) for rule in others)
-                groups.append((self.browse([rule.id for rule in contacts]), False))
+                groups.extend((rule, True, False) for rule in others)
+                groups.append(
+                    (self.browse([rule.id for rule in contacts]), False, bool(others))
+                )
             else:
                 if contacts:
-                    groups.append((self.browse([rule.id for rule in contacts]), False))
-                groups.extend((rule, False) for rule in others)
+                    groups.append(
+                        (self.browse([rule.id for rule in contacts]), False, False)
+                    )
+                groups.extend((rule, False, False) for rule in others)
             contacts.clear()
             others.clear()
 
@@ -924,7 +929,7 @@ class LeadScoreRule(models.Model):
             if rule.condition_type != "contact":
                 if is_set:
                     close_stretch()
-                    groups.append((rule, False))
+                    groups.append((rule, False, False))
                 else:
                     others.append(rule)
             else:

@@ -65,7 +65,9 @@ ENGINE_LOCK = 7_361_950_201
 FULL_SWEEP_HOURS = 24
 # Repeating rules: contacts due again are found within this delay.
 REPEAT_SWEEP = timedelta(hours=1)
-# Changes made by transactions still open at the last run are looked at again.
+# Changes made by transactions still open at the last run are looked at again;
+# this margin serves only when the last run's horizon is unknown (see
+# _run_horizon).
 INCREMENTAL_MARGIN = timedelta(hours=1)
 # Changing these makes the next run of the rule a full sweep.
 DEFINITION_FIELDS = {
@@ -212,6 +214,13 @@ class LeadScoreRule(models.Model):
     # The run in progress (see _run_rules): its time, and how far it went.
     pass_date = fields.Datetime(string="Running since", readonly=True, copy=False)
     pass_start = fields.Char(string="Run started at", readonly=True, copy=False)
+    # The next run looks at what was written from then on (see _run_horizon).
+    pass_horizon = fields.Char(
+        string="Run sees changes until", readonly=True, copy=False
+    )
+    last_horizon = fields.Char(
+        string="Last run saw changes until", readonly=True, copy=False
+    )
     pass_cursor = fields.Integer(string="Run position", readonly=True, copy=False)
     pass_max_id = fields.Integer(string="Run end", readonly=True, copy=False)
     pass_span = fields.Integer(string="Run chunk size", readonly=True, copy=False)
@@ -689,14 +698,14 @@ class LeadScoreRule(models.Model):
             if "." in str(leaf[0]) or not field or not field.store or field.related:
                 return None
         if "write_date" in model._fields and model._log_access:
-            since = self.last_run_date - INCREMENTAL_MARGIN
+            since = self.last_horizon or self.last_run_date - INCREMENTAL_MARGIN
             # What is written once the run started (its own chunks' scores
             # included) is for the next run.
             until = (self.pass_date and self.pass_start) or "infinity"
 
             def changed_since(table):
                 condition = SQL(
-                    "%s >= %s AND %s < %s::timestamp",
+                    "%s >= %s::timestamp AND %s < %s::timestamp",
                     SQL.identifier(table, "write_date"),
                     since,
                     SQL.identifier(table, "write_date"),
@@ -1029,11 +1038,12 @@ class LeadScoreRule(models.Model):
         # Closed again, in case the last run's end was not committed.
         self._end_run()
         self.env["lead.score.operation"].sudo()._expire_operations()
-        self.env.cr.execute("SELECT clock_timestamp() AT TIME ZONE 'UTC'")
+        start, horizon = self._run_horizon()
         self.write(
             {
                 "pass_date": fields.Datetime.now(),
-                "pass_start": str(self.env.cr.fetchone()[0]),
+                "pass_start": start,
+                "pass_horizon": horizon,
                 "pass_cursor": 0,
                 "pass_max_id": 0,
                 "pass_count": 0,
@@ -1041,6 +1051,26 @@ class LeadScoreRule(models.Model):
                 "pass_span": FIRST_SPAN,
             }
         )
+
+    @api.model
+    def _run_horizon(self):
+        """A run's start, and its horizon: the start of the oldest transaction
+        then open in this database, if earlier. What such a transaction writes
+        carries that time (write_date is a transaction's start) but may be
+        committed after the run looked: the next run looks at what was written
+        from the horizon on, no earlier. (Sessions of other database users are
+        not visible here; Odoo's all use one.)"""
+        self.env.cr.execute(
+            """
+            WITH now AS (SELECT clock_timestamp() AS start)
+            SELECT start AT TIME ZONE 'UTC',
+                   LEAST(start, (SELECT min(xact_start)  FROM pg_stat_activity
+                                  WHERE datname = current_database()
+                                    AND pid != pg_backend_pid())) AT TIME ZONE 'UTC'
+              FROM now
+            """
+        )
+        return [str(moment) for moment in self.env.cr.fetchone()]
 
     def _end_run(self):
         """The run is over."""
@@ -1186,6 +1216,7 @@ class LeadScoreRule(models.Model):
             "last_run_count": self.pass_count,
             "last_run_duration": round(self.pass_duration, 3),
             "last_seen_id": max(self.pass_max_id, 0),
+            "last_horizon": self.pass_horizon,
             "last_error": False,
             "last_error_date": False,
         }

@@ -4,6 +4,7 @@ own cron runner, and people editing contacts while the run goes on."""
 import random
 import threading
 import time
+from datetime import datetime
 from unittest.mock import patch
 
 from odoo import api, sql_db
@@ -173,6 +174,36 @@ class TestLiveRuns(BaseCase):
                 [("cron_id", "=", self.cron_id)], order="id desc", limit=3
             )
             self.assertTrue(any(p.done and p.remaining for p in progress))
+
+    def test_a_change_committed_after_a_run_is_seen_by_the_next(self):
+        """Someone's transaction starts before a run and commits after it:
+        what it wrote carries its start time, before that run, which could
+        not see it; the next run looks from that time on."""
+        with self.env_cursor() as env:
+            env["lead.score.rule"].search([])._run_rules(commit=True)
+        late = self.registry.cursor()
+        try:
+            late.execute("SELECT now() AT TIME ZONE 'UTC'")
+            late_start = late.fetchone()[0]
+            with self.env_cursor() as env:
+                env["lead.score.rule"].search([])._run_rules(commit=True)
+                rule = env["lead.score.rule"].browse(self.rule_id)
+                horizon = datetime.fromisoformat(rule.last_horizon)
+            self.assertLessEqual(horizon, late_start)
+            late_env = api.Environment(late, api.SUPERUSER_ID, {})
+            newcomer = late_env["res.partner"].create(
+                {"name": "Late", "category_id": [(4, self.tag_id)]}
+            )
+            late.commit()
+            self.partner_ids.append(newcomer.id)
+        finally:
+            late.close()
+        with self.env_cursor() as env:
+            rules = env["lead.score.rule"].search([])
+            # Not a full sweep, which would find it anyway.
+            self.assertTrue(rules._incremental_filter(rules.last_run_date))
+            rules._run_rules(commit=True)
+        self.assertEqual(self.state()["scores"], {POINTS: CONTACTS + 1})
 
     def test_scores_a_killed_worker_left_behind_are_refreshed_at_the_end(self):
         """Killed between recording a chunk's lines and refreshing their

@@ -581,13 +581,16 @@ class TestRules(LeadScoringCase):
         rule = self.rule()
         self.run_rules()
         edited, untouched = self.french[:2]
-        # That run was an earlier transaction (a test is one).
+        # That run was an earlier transaction (a test is one), which saw what
+        # was written until a minute ago.
         self.env.cr.execute(
             """UPDATE res_partner SET write_date = write_date - interval '1 minute',
                                       lead_score_date = write_date - interval '1 minute'
-                WHERE id = ANY(%s)""",
+                WHERE id = ANY(%s)
+            RETURNING write_date""",
             [self.french.ids],
         )
+        rule.last_horizon = str(self.env.cr.fetchone()[0])
         self.french.invalidate_recordset()
         self.env.cr.execute("SELECT clock_timestamp() AT TIME ZONE 'UTC'")
         run_started = str(self.env.cr.fetchone()[0])

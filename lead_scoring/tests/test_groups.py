@@ -187,12 +187,16 @@ class TestGroups(GroupsCase):
 
         def tags(leads):
             return [
-                [(v.display_name, v.tier_color) for v in lead.partner_lead_score_value_ids]
+                [
+                    (v.display_name, v.tier_color)
+                    for v in lead.partner_lead_score_value_ids
+                ]
                 for lead in leads
             ]
 
         self.assertEqual(
-            tags(leads), [[("Fit 40", 10), ("Engagement 12", 0)], [("Engagement 5", 0)], []]
+            tags(leads),
+            [[("Fit 40", 10), ("Engagement 12", 0)], [("Engagement 5", 0)], []],
         )
 
         def queries(leads):

@@ -40,7 +40,7 @@ class TestUi(HttpCase):
             }
         )
         self.start_tour(
-            f"/odoo/action-crm.crm_lead_action_pipeline?view_type=kanban",
+            "/odoo/action-crm.crm_lead_action_pipeline?view_type=kanban",
             "lead_scoring_pipeline_tour",
             login="admin",
         )

@@ -32,6 +32,7 @@
     ],
     "demo": ["demo/lead_scoring_demo.xml"],
     "assets": {
+        "web.assets_backend": ["lead_scoring/static/src/**/*"],
         "web.assets_tests": ["lead_scoring/static/tests/tours/*.js"],
     },
     "uninstall_hook": "uninstall_hook",

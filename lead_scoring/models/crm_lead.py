@@ -1,6 +1,6 @@
 # Copyright 2026 Lead Scoring contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import fields, models
+from odoo import api, fields, models
 
 SCORE_GROUP = "lead_scoring.group_lead_scoring_user"
 
@@ -41,3 +41,23 @@ class CrmLead(models.Model):
     partner_lead_score_tier_color = fields.Integer(
         related="partner_id.lead_score_tier_id.color", groups=SCORE_GROUP
     )
+    # The contact's score in each group, as tags in its tier's color.
+    partner_lead_score_value_ids = fields.Many2many(
+        "lead.score.value",
+        string="Contact Group Scores",
+        compute="_compute_partner_lead_score_value_ids",
+        groups=SCORE_GROUP,
+    )
+
+    @api.depends("partner_id.lead_score_value_ids.score")
+    def _compute_partner_lead_score_value_ids(self):
+        # Read for all the leads shown at once; as on the contact's form, only
+        # with several groups (one: the score says it all) and not for a
+        # contact who objects to scoring.
+        for lead in self:
+            partner = lead.partner_id
+            lead.partner_lead_score_value_ids = (
+                partner.lead_score_grouped
+                and not partner.lead_score_objection
+                and partner.lead_score_value_ids.filtered("group_id.active")
+            )

@@ -53,6 +53,12 @@ class LeadScoreValue(models.Model):
         ),
     ]
 
+    @api.depends("group_id.name", "score")
+    def _compute_display_name(self):
+        # "Fit 40", as a tag on a lead.
+        for value in self:
+            value.display_name = f"{value.group_id.name} {value.score}"
+
     def _auto_init(self):
         # Every group rolls up nothing until set to: the company score of an
         # existing row is its score, in one statement.

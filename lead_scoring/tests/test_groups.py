@@ -168,6 +168,57 @@ class TestGroups(GroupsCase):
         )
         self.assertEqual(found, self.partner)
 
+    def test_leads_show_their_contacts_group_scores(self):
+        self.Tier.create(
+            {"name": "Good fit", "min_score": 30, "group_id": self.fit.id, "color": 10}
+        )
+        other = self.env["res.partner"].create({"name": "Grace Hopper"})
+        self.add(self.partner, "add", 40, group_id=self.fit.id)
+        self.add(self.partner, "add", 12, group_id=self.engagement.id)
+        self.add(other, "add", 5, group_id=self.engagement.id)
+        Lead = self.env["crm.lead"]
+        leads = Lead.create(
+            [
+                {"name": "Ada's deal", "partner_id": self.partner.id},
+                {"name": "Grace's deal", "partner_id": other.id},
+                {"name": "Nobody's deal"},
+            ]
+        )
+
+        def tags(leads):
+            return [
+                [
+                    (v.display_name, v.tier_color)
+                    for v in lead.partner_lead_score_value_ids
+                ]
+                for lead in leads
+            ]
+
+        self.assertEqual(
+            tags(leads),
+            [[("Fit 40", 10), ("Engagement 12", 0)], [("Engagement 5", 0)], []],
+        )
+
+        def queries(leads):
+            self.env.invalidate_all()
+            count = self.cr.sql_log_count
+            tags(leads)
+            return self.cr.sql_log_count - count
+
+        # Read for all the leads shown at once, not lead by lead.
+        self.assertEqual(queries(leads), queries(Lead.browse(leads[0].id)))
+        # Not for a contact who objects, nor with a single group.
+        other.lead_score_objection = True
+        self.engagement.active = False
+        self.assertEqual(tags(leads), [[("Fit 40", 10)], [], []])
+        self.fit.active = False
+        self.assertEqual(tags(leads), [[], [], []])
+
+    def test_pipeline_shows_the_group_scores(self):
+        views = self.env["crm.lead"].get_views([(False, "kanban"), (False, "form")])
+        for view in views["views"].values():
+            self.assertIn('name="partner_lead_score_value_ids"', view["arch"])
+
     def test_manual_adjustment_names_its_group(self):
         wizard = (
             self.env["lead.score.adjust"]

@@ -19,6 +19,33 @@ class TestUi(HttpCase):
         self.assertEqual(operation.note, "Asked for a demo on the phone")
         self.assertEqual(operation.user_id, self.env.ref("base.user_admin"))
 
+    def test_pipeline_cards_show_the_group_scores(self):
+        Group = self.env["lead.score.group"]
+        fit = Group.create({"name": "Fit"})
+        engagement = Group.create({"name": "Engagement"})
+        self.env["lead.score.tier"].create(
+            {"name": "Good fit", "min_score": 30, "group_id": fit.id, "color": 10}
+        )
+        partner = self.env["res.partner"].create({"name": "Pipeline Contact"})
+        for group, points in ((fit, 40), (engagement, 12)):
+            self.env["lead.score.operation"].create(
+                {"partner_id": partner.id, "value": points, "group_id": group.id}
+            )
+        lead = self.env["crm.lead"].create(
+            {
+                "name": "Pipeline Tour Deal",
+                "type": "opportunity",
+                "partner_id": partner.id,
+                "user_id": self.env.ref("base.user_admin").id,
+            }
+        )
+        self.start_tour(
+            "/odoo/action-crm.crm_lead_action_pipeline?view_type=kanban",
+            "lead_scoring_pipeline_tour",
+            login="admin",
+        )
+        self.assertTrue(lead.partner_lead_score_value_ids)
+
 
 @tagged("post_install", "-at_install")
 class TestAdjustWizard(LeadScoringCase):

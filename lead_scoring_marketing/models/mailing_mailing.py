@@ -23,6 +23,14 @@ class MailingMailing(models.Model):
         help="Opens, clicks, replies, bounces and unsubscriptions of this mailing "
         "do not change the recipients' lead score.",
     )
+    lead_score_group_id = fields.Many2one(
+        "lead.score.group",
+        string="Score group",
+        default=lambda self: self.env["mailing.trace"]._lead_score_group(),
+        ondelete="set null",
+        help="The score group that this mailing's engagement points count in; "
+        "empty: the one of the Email Marketing settings.",
+    )
     lead_score_custom_points = fields.Boolean(
         string="Own points",
         help="Score this mailing's engagement with the points below rather than "

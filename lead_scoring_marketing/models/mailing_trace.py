@@ -216,6 +216,8 @@ class MailingTrace(models.Model):
             ),
             scored AS (
                 SELECT e.trace_id, e.kind, k.operation, t.mass_mailing_id,
+                       -- The mailing's group, else the Settings'.
+                       COALESCE(m.lead_score_group_id, %(group)s) AS group_id,
                        k.label || COALESCE(': ' || m.subject, '') AS note,
                        'mailing-trace:'
                        || COALESCE('mailing-' || t.mass_mailing_id, e.trace_id::text)
@@ -251,7 +253,8 @@ class MailingTrace(models.Model):
             -- One line per contact and key: the first trace of the mailing
             -- stands for the others.
             SELECT DISTINCT ON (v.partner_id, v.key)
-                   v.partner_id, v.trace_id, v.operation, v.points, v.note, v.key
+                   v.partner_id, v.trace_id, v.operation, v.points, v.note, v.key,
+                   v.group_id
               FROM valued v
              WHERE v.points > 0
                -- Lines recorded before the key was per mailing carry the key
@@ -268,6 +271,7 @@ class MailingTrace(models.Model):
             kinds=kinds,
             since=since,
             max=MAX_POINTS,
+            group=self._lead_score_group().id,
         )
         changed = (
             self.env["lead.score.operation"]
@@ -281,7 +285,7 @@ class MailingTrace(models.Model):
                 value=SQL("src.points"),
                 note=SQL("src.note"),
                 idempotency_key=SQL("src.key"),
-                group_id=self._lead_score_group().id,
+                group_id=SQL("src.group_id"),
             )
         )
         # Committed with the lines, or rolled back with them.

@@ -90,12 +90,41 @@ class TestMailingEngagement(EngagementCase):
         self.env["res.config.settings"].create(
             {"lead_score_mailing_group_id": engagement.id}
         ).execute()
-        self.trace(self.partner).set_opened()
+        # A new mailing's group; those created before keep theirs.
+        self.trace(self.partner, mailing=self.new_mailing("Engaging")).set_opened()
         self.score_engagement()
         self.assertEqual(self.partner.lead_score_operation_ids.group_id, engagement)
         self.assertEqual(
             [(v.group_id, v.score) for v in self.partner.lead_score_value_ids],
             [(engagement, 2)],
+        )
+
+    def test_each_mailing_scores_in_its_own_group(self):
+        Group = self.env["lead.score.group"]
+        product = Group.create({"name": "Product A"})
+        engagement = Group.create({"name": "Engagement"})
+        self.env["res.config.settings"].create(
+            {"lead_score_mailing_group_id": engagement.id}
+        ).execute()
+        launch = self.new_mailing("Product A launch", lead_score_group_id=product.id)
+        news = self.new_mailing("Newsletter")
+        self.assertEqual(news.lead_score_group_id, engagement)
+        # A mailing of no group (before groups): the Settings' group.
+        older = self.new_mailing("Older news", lead_score_group_id=False)
+        self.trace(self.partner, mailing=launch).set_opened().set_clicked()
+        self.trace(self.partner, mailing=news).set_opened()
+        self.trace(self.grace, mailing=older).set_clicked()
+        self.score_engagement()
+        self.assertEqual(
+            {
+                (v.partner_id, v.group_id): v.score
+                for v in (self.partner | self.grace).lead_score_value_ids
+            },
+            {
+                (self.partner, product): 2 + 3,
+                (self.partner, engagement): 2,
+                (self.grace, engagement): 3,
+            },
         )
 
     def test_open_click_and_reply_score_once_per_trace(self):
@@ -373,6 +402,7 @@ class TestMailingEngagement(EngagementCase):
         self.assertIn('name="lead_score_click_points"', arch)
         self.assertIn('name="lead_score_settings_points"', arch)
         self.assertIn('name="lead_score_ignore"', arch)
+        self.assertIn('name="lead_score_group_id"', arch)
 
     def test_settings_store_the_points(self):
         settings = self.env["res.config.settings"].create(

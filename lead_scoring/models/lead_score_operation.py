@@ -656,28 +656,32 @@ class LeadScoreOperation(models.Model):
             name: SQL("CAST(%s AS %s)", values.get(name), SQL(sql_type))
             for name, sql_type in LINE_COLUMNS.items()
         }
+        # Each a line that makes this one a duplicate; apart, so that each
+        # is one lookup in an index.
         if values.get("idempotency_key") is not None:
-            duplicate = SQL(
-                "o.partner_id = line.partner_id AND o.idempotency_key = line.idempotency_key"
-            )
+            duplicates = [
+                SQL(
+                    "o.partner_id = line.partner_id"
+                    " AND o.idempotency_key = line.dup_idempotency_key"
+                )
+            ]
             conflict = SQL(
                 "ON CONFLICT (partner_id, idempotency_key)"
                 " WHERE idempotency_key IS NOT NULL DO NOTHING"
             )
         elif values.get("rule_key") is not None:
-            same_key = SQL("o.rule_key = line.rule_key")
-            if rule_since:
-                same_key = SQL("(%s OR o.date > %s)", same_key, rule_since)
-            duplicate = SQL(
-                "o.rule_id = line.rule_id AND o.partner_id = line.partner_id AND %s",
-                same_key,
+            same_rule = SQL(
+                "o.rule_id = line.dup_rule_id AND o.partner_id = line.partner_id"
             )
+            duplicates = [SQL("%s AND o.rule_key = line.dup_rule_key", same_rule)]
+            if rule_since:
+                duplicates.append(SQL("%s AND o.date > %s", same_rule, rule_since))
             conflict = SQL(
                 "ON CONFLICT (rule_id, partner_id, rule_key)"
                 " WHERE rule_id IS NOT NULL AND rule_key IS NOT NULL DO NOTHING"
             )
         else:
-            duplicate, conflict = SQL("FALSE"), SQL()
+            duplicates, conflict = [], SQL()
         # A contact's lines follow each other in this order, in the window
         # sums as in the ids that the replay orders them by.
         order = SQL("partner_id, res_id, idempotency_key, rule_key")
@@ -689,14 +693,23 @@ class LeadScoreOperation(models.Model):
                 -- Materialized: the duplicate check then looks up each line's
                 -- keys in their unique index whatever the table's statistics
                 -- say (a rule's lines counted as rare made it scan them all).
-                WITH line AS MATERIALIZED (
+                WITH candidate AS MATERIALIZED (
+                    SELECT src.*, %(rule_id)s AS dup_rule_id,
+                           %(rule_key)s AS dup_rule_key,
+                           %(idempotency_key)s AS dup_idempotency_key
+                      FROM (%(select)s) src
+                -- First what is new: a sweep finds most of its lines recorded
+                -- already, and looks up nothing else for them.
+                ), fresh AS MATERIALIZED (
+                    SELECT * FROM candidate line WHERE %(new)s
+                ), line AS MATERIALIZED (
                     SELECT src.partner_id, p.company_id, %(columns)s,
                            -- The title when it scored, in every language.
                            (SELECT r.name FROM lead_score_rule r
                              WHERE r.id = %(rule_id)s) AS rule_name,
                            last.date AS last_date, last.balance AS last_balance,
                            last.id IS NOT NULL AS has_last
-                      FROM (%(select)s) src
+                      FROM fresh src
                       -- Nor contacts who object to scoring (GDPR Art. 21).
                       -- LIMIT: one index lookup per line (a join would read
                       -- every contact for a chunk of a thousand).
@@ -720,8 +733,6 @@ class LeadScoreOperation(models.Model):
                                PARTITION BY partner_id, group_id ORDER BY %(order)s
                                ROWS UNBOUNDED PRECEDING) AS segment
                       FROM line
-                     WHERE NOT EXISTS (SELECT 1 FROM lead_score_operation o
-                                        WHERE %(duplicate)s)
                 )
                 INSERT INTO lead_score_operation (
                     partner_id, company_id, %(names)s, rule_name, signed_value,
@@ -750,10 +761,23 @@ class LeadScoreOperation(models.Model):
                 ),
                 names=SQL(", ").join(SQL.identifier(name) for name in columns),
                 rule_id=columns["rule_id"],
+                rule_key=columns["rule_key"],
+                idempotency_key=columns["idempotency_key"],
                 group_id=columns["group_id"],
                 select=select,
                 condition=condition or SQL("TRUE"),
-                duplicate=duplicate,
+                # OFFSET 0: PostgreSQL keeps each check a lookup per line; made
+                # a join, it may plan a scan of the whole ledger instead.
+                new=SQL(" AND ").join(
+                    SQL(
+                        "NOT EXISTS (SELECT 1 FROM lead_score_operation o"
+                        " WHERE %s OFFSET 0)",
+                        duplicate,
+                    )
+                    for duplicate in duplicates
+                )
+                if duplicates
+                else SQL("TRUE"),
                 order=order,
                 max=MAX_BALANCE,
                 uid=self.env.uid,

@@ -731,11 +731,13 @@ def main():
         assert sum(part["points"] for part in parts) == somebody.lead_score
 
         # The daily decay (half-life 30 days), run the day after the runs.
-        env["ir.config_parameter"].set_param("lead_scoring.decay_half_life_days", 30)
+        env["lead.score.group"].search([]).write(
+            {"decay": "half_life", "decay_half_life_days": 30}
+        )
         cr.commit()
         with timed("decay", figures):
             figures["decay_contacts"] = len(
-                Operation._decay_scores(30, commit=True, now=now_plus(1))
+                Operation._decay_scores(commit=True, now=now_plus(1))
             )
         cr.commit()
         env.invalidate_all()

@@ -23,6 +23,13 @@ ROLLUPS = [
     ("max", "Plus the highest of its contacts'"),
     ("avg", "Plus the average of its contacts'"),
 ]
+DECAYS = [
+    ("none", "None"),
+    ("half_life", "Half-life"),
+    ("linear", "Points per period"),
+]
+# Days or points beyond this are a typing error.
+MAX_DECAY = 100_000
 
 
 def default_group(model):
@@ -79,6 +86,30 @@ class LeadScoreGroup(models.Model):
         "highest or average of its active contacts' scores in the group (contacts "
         "who object to scoring left out; the average of those with a score here), "
         "within the group's cap.",
+    )
+
+    decay = fields.Selection(
+        DECAYS,
+        required=True,
+        default="none",
+        help="How this group's scores fade when nothing new happens; each loss is "
+        "a Decay line of the score history, written by a daily job. Half-life: "
+        "positive scores halve every so many days. Points per period: scores lose "
+        "so many points every so many days.",
+    )
+    decay_half_life_days = fields.Integer(string="Half-life (days)", default=30)
+    decay_points = fields.Integer(string="Points lost", default=1)
+    decay_period_days = fields.Integer(string="Every (days)", default=7)
+    decay_below_zero = fields.Boolean(
+        string="Decay below zero",
+        help="Keep removing points once a score reaches 0, down to the group's "
+        "minimum when it is capped. Off: a score stops at 0.",
+    )
+    decay_since = fields.Date(
+        readonly=True,
+        copy=False,
+        help="The day before the daily job first decayed this group: days the job "
+        "missed are caught up no further back.",
     )
 
     def init(self):
@@ -198,7 +229,36 @@ class LeadScoreGroup(models.Model):
                     _("A group's minimum score cannot be above its maximum.")
                 )
 
+    @api.constrains(
+        "decay", "decay_half_life_days", "decay_points", "decay_period_days"
+    )
+    def _check_decay(self):
+        for group in self:
+            if group.decay == "half_life":
+                numbers = [(_("The half-life"), group.decay_half_life_days)]
+            elif group.decay == "linear":
+                numbers = [
+                    (_("The points lost"), group.decay_points),
+                    (_("The period"), group.decay_period_days),
+                ]
+            else:
+                numbers = []
+            for label, number in numbers:
+                if not 1 <= number <= MAX_DECAY:
+                    raise ValidationError(
+                        _(
+                            "%(what)s of the decay of group %(group)s must be a "
+                            "whole number from 1 to %(max)s.",
+                            what=label,
+                            group=group.name,
+                            max=MAX_DECAY,
+                        )
+                    )
+
     def write(self, vals):
+        if vals.get("decay") == "none":
+            # Switched on again later, decay starts afresh.
+            vals = {**vals, "decay_since": False}
         if "active" in vals and not vals["active"] and self.filtered("is_default"):
             raise UserError(_("The default score group cannot be archived."))
         if "is_default" in vals and self.filtered(

@@ -29,9 +29,10 @@ repeating rule's key only matters within its period: its older lines fold,
 as do decay lines older than a day.
 
 Decay (:meth:`_decay_scores`): a daily job writes, set-based, one *remove*
-line per contact with a positive score, of the points that make the score
-halve every so many days (a setting), for the days since the contact's last
-decay line. Lines hold whole points, so that a replay equals the score.
+line per contact and group whose score decays (the group's setting): the
+points that make a positive score halve every so many days, or so many points
+per whole period, for the days since the contact's last decay line. Lines
+hold whole points, so that a replay equals the score.
 """
 
 import logging
@@ -68,10 +69,6 @@ REFRESH_BATCH = 20_000
 # 0 for never) are compacted by the daily job; it says here what it did last.
 COMPACT_DAYS_PARAM = "lead_scoring.compact_after_days"
 COMPACT_LAST_PARAM = "lead_scoring.compact_last_run"
-# Decay: positive scores halve every this many days (system parameter, empty
-# or 0 for never); the day decay started, so that it catches up no further.
-DECAY_HALF_LIFE_PARAM = "lead_scoring.decay_half_life_days"
-DECAY_SINCE_PARAM = "lead_scoring.decay_since"
 # One decay line per contact and day (a reserved prefix, see below).
 DECAY_KEY_PREFIX = "lead-scoring:decay:"
 
@@ -944,75 +941,101 @@ class LeadScoreOperation(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _cron_decay_scores(self):
-        params = self.env["ir.config_parameter"].sudo()
-        half_life = int(params.get_param(DECAY_HALF_LIFE_PARAM) or 0)
-        if half_life <= 0:
-            # Switched on again later, decay starts afresh.
-            params.set_param(DECAY_SINCE_PARAM, False)
-            return
         # Run by Odoo's scheduler, each batch is committed.
         commit = bool(self.env.context.get("cron_id"))
-        if self._decay_scores(half_life, commit=commit) is None and commit:
+        if self._decay_scores(commit=commit) is None and commit:
             # The rule engine is busy: try again a little later.
             self.env.ref("lead_scoring.ir_cron_decay_scores").sudo()._trigger(
                 fields.Datetime.now() + timedelta(minutes=10)
             )
 
     @api.model
-    def _decay_scores(self, half_life, commit=False, now=None):
-        """Decay every positive score by half every ``half_life`` days: one
-        *remove* line per contact and day, written set-based, of the points
-        lost since the contact's last decay line (missed days are caught up)
-        or, lacking one, since its score last was 0 or less or began; never
-        before the day decay started. Rounded to whole points, a score never
-        goes below 0 and a loss of 0 is not written. ``now`` is the run's
-        time (default: now). Returns the contacts decayed, or None when the
-        rule engine is busy."""
+    def _decay_scores(self, commit=False, now=None):
+        """Decay the scores of each active group by its decay setting: one
+        *remove* line per contact, group and day, written set-based (one
+        statement for every group), of the points lost since the contact's
+        last decay line (missed days are caught up) or, lacking one, since its
+        score last reached the floor or began; never before the day the
+        group's decay started.
+
+        Half-life: positive scores halve every so many days. Points per
+        period: so many points every whole period, the rest of a period
+        carried over (the period's end is kept in the line's key). Rounded to
+        whole points, a score never goes below 0, or below the floor that a
+        group decaying below zero sets (its cap's minimum, if below 0); a loss
+        of 0 is not written. ``now`` is the run's time (default: now).
+        Returns the contacts decayed, or None when the rule engine is busy."""
         rules = self.env["lead.score.rule"].sudo()
         if not rules._engine_lock(commit):
             _logger.info("Lead scoring: rules are running, decay postponed")
             return None
         try:
-            return self._decay_locked(half_life, commit, now or fields.Datetime.now())
+            return self._decay_locked(commit, now or fields.Datetime.now())
         finally:
             if commit:
                 rules._engine_unlock()
 
     @api.model
-    def _decay_locked(self, half_life, commit, now):
-        params = self.env["ir.config_parameter"].sudo()
+    def _decay_locked(self, commit, now):
         today = now.date()
-        since = params.get_param(DECAY_SINCE_PARAM)
-        if not since:
-            since = fields.Date.to_string(today - timedelta(days=1))
-            params.set_param(DECAY_SINCE_PARAM, since)
+        groups = self.env["lead.score.group"].sudo().search([("decay", "!=", "none")])
+        groups.filtered(lambda group: not group.decay_since).write(
+            {"decay_since": today - timedelta(days=1)}
+        )
+        if not groups:
+            return set()
         key = f"{DECAY_KEY_PREFIX}{fields.Date.to_string(today)}"
         self.env["res.partner"].flush_model(["active", "lead_score_objection"])
-        # Each score group's balance decays on its own (one line per group).
+        groups.flush_recordset()
         recorded = self._engine()._record_lines(
             SQL(
                 """
                 SELECT v.partner_id, v.group_id,
-                       d.balance - round(d.balance * power(0.5,
-                           GREATEST(0, %(today)s::date
-                                       - GREATEST(%(since)s::date, d.since::date))
-                           / %(half_life)s::float8))::int AS amount
-                  FROM lead_score_value v
+                       CASE g.decay
+                       WHEN 'half_life' THEN
+                            d.balance - round(d.balance * power(0.5,
+                                t.days / g.decay_half_life_days::float8))::int
+                       ELSE LEAST(t.periods::int8 * g.decay_points,
+                                  d.balance - g.floor)::int
+                       END AS amount,
+                       CASE g.decay WHEN 'linear' THEN ':' || to_char(
+                            t.since + t.periods * g.decay_period_days, 'YYYY-MM-DD')
+                       ELSE '' END AS period_end
+                  FROM (SELECT *, CASE WHEN decay = 'linear' AND decay_below_zero
+                                       THEN CASE WHEN use_cap THEN LEAST(score_min, 0)
+                                                 ELSE -%(max)s END
+                                       ELSE 0 END AS floor
+                          FROM lead_score_group
+                         WHERE id = ANY(%(groups)s)) g
+                  JOIN lead_score_value v ON v.group_id = g.id
+                                         AND (v.score > 0 OR g.floor < 0)
                   JOIN res_partner p ON p.id = v.partner_id AND p.active
                   JOIN LATERAL (
-                        SELECT GREATEST(MIN(o.date), MAX(o.date) FILTER (
-                                   WHERE o.source IN ('decay', 'carried')
-                                      OR o.balance <= 0)) AS since,
+                        -- Since the last decay (the end of its last whole
+                        -- period), the floor or compaction; or the first line.
+                        SELECT GREATEST(MIN(o.date)::date, (array_agg(COALESCE(
+                                   CASE WHEN o.source = 'decay' THEN NULLIF(
+                                       split_part(o.idempotency_key, ':', 5), '')::date
+                                   END, o.date::date)
+                                   ORDER BY o.date DESC, o.id DESC)
+                                   FILTER (WHERE o.source IN ('decay', 'carried')
+                                              OR o.balance <= g.floor))[1]) AS since,
                                (array_agg(o.balance ORDER BY o.date DESC, o.id DESC))[1]
                                    AS balance
                           FROM lead_score_operation o
                          WHERE o.partner_id = v.partner_id
                            AND o.group_id = v.group_id) d ON TRUE
-                 WHERE v.score > 0 AND d.balance > 0
+                  CROSS JOIN LATERAL (
+                        SELECT s.since, s.days, s.days / g.decay_period_days AS periods
+                          FROM (SELECT GREATEST(g.decay_since, d.since) AS since,
+                                       GREATEST(0, %(today)s::date
+                                                   - GREATEST(g.decay_since, d.since))
+                                           AS days) s) t
+                 WHERE d.balance > g.floor
                 """,
                 today=today,
-                since=since,
-                half_life=half_life,
+                groups=groups.ids,
+                max=MAX_POINTS,
             ),
             SQL("src.amount > 0"),
             date=now,
@@ -1020,7 +1043,7 @@ class LeadScoreOperation(models.Model):
             value=SQL("src.amount"),
             source="decay",
             group_id=SQL("src.group_id"),
-            idempotency_key=SQL("%s || src.group_id", f"{key}:"),
+            idempotency_key=SQL("%s || src.group_id || src.period_end", f"{key}:"),
         )
         rules = self.env["lead.score.rule"].sudo()
         rules._commit(commit)

@@ -3,11 +3,7 @@
 from odoo import _, api, fields, models
 
 from .lead_score_group import TOTAL_GROUP_PARAM
-from .lead_score_operation import (
-    COMPACT_DAYS_PARAM,
-    COMPACT_LAST_PARAM,
-    DECAY_HALF_LIFE_PARAM,
-)
+from .lead_score_operation import COMPACT_DAYS_PARAM, COMPACT_LAST_PARAM
 
 
 class ResConfigSettings(models.TransientModel):
@@ -19,13 +15,6 @@ class ResConfigSettings(models.TransientModel):
         help="Every day, a contact's score operations older than this are folded "
         "into one carried-forward line; the score does not change. Empty or 0: "
         "never.",
-    )
-    lead_score_half_life_days = fields.Integer(
-        string="Score half-life (days)",
-        config_parameter=DECAY_HALF_LIFE_PARAM,
-        help="Every day, positive scores lose points so that they halve every this "
-        "many days; each loss is a 'Decay' line of the score history. Empty or 0: "
-        "no decay.",
     )
     lead_score_total_group_id = fields.Many2one(
         "lead.score.group",

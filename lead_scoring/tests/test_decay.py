@@ -1,5 +1,6 @@
-"""Score decay: a daily job writes one 'Decay' line per contact with a
-positive score, so that scores halve every so many days."""
+"""Score decay: a daily job writes one 'Decay' line per contact and score
+group that decays, so that scores halve every so many days or lose so many
+points per period."""
 
 from datetime import datetime, timedelta
 
@@ -8,20 +9,23 @@ from freezegun import freeze_time
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from odoo.addons.lead_scoring.models.lead_score_operation import (
-    DECAY_HALF_LIFE_PARAM,
-)
-
 from .common import LeadScoringCase
 
 DAY = datetime(2026, 3, 2, 8, 0)
 
 
-@tagged("post_install", "-at_install")
-class TestDecay(LeadScoringCase):
+class DecayCase(LeadScoringCase):
     def decay(self, days_later, half_life=30):
-        """The daily job, run days_later than DAY."""
-        self.env["ir.config_parameter"].set_param(DECAY_HALF_LIFE_PARAM, half_life)
+        """The daily job, run days_later than DAY, the default group halving
+        every half_life days (0: no decay)."""
+        self.env["lead.score.group"]._default_group().write(
+            {"decay": "half_life", "decay_half_life_days": half_life}
+            if half_life
+            else {"decay": "none"}
+        )
+        self.run_decay(days_later)
+
+    def run_decay(self, days_later):
         with freeze_time(DAY + timedelta(days=days_later)):
             self.Operation._cron_decay_scores()
 
@@ -36,6 +40,9 @@ class TestDecay(LeadScoringCase):
             self.add(partner, operation, value)
         return partner
 
+
+@tagged("post_install", "-at_install")
+class TestDecay(DecayCase):
     def test_a_day_of_decay_then_nothing_more_that_day(self):
         ada = self.scored("Ada", 100)
         self.decay(1)
@@ -113,3 +120,63 @@ class TestDecay(LeadScoringCase):
     def test_decay_key_is_reserved(self):
         with self.assertRaises(AccessError):
             self.add(self.partner, "add", 1, idempotency_key="lead-scoring:decay:x")
+
+
+@tagged("post_install", "-at_install")
+class TestLinearDecay(DecayCase):
+    def linear(self, points, days, **vals):
+        """The default group loses points every days."""
+        self.env["lead.score.group"]._default_group().write(
+            {
+                "decay": "linear",
+                "decay_points": points,
+                "decay_period_days": days,
+                **vals,
+            }
+        )
+
+    def test_points_per_whole_period_the_rest_carried_over(self):
+        ada = self.scored("Ada", 100)
+        self.linear(5, 7)
+        for day, score in [(0, 100), (6, 100), (7, 95), (17, 90), (21, 85)]:
+            # Day 17 catches up one period (days 8 to 16 missed), days 15 to
+            # 17 count in the next: day 21 ends it.
+            self.run_decay(day)
+            self.assertEqual(ada.lead_score, score, f"day {day}")
+        self.run_decay(21)
+        self.run_decay(42)  # three periods missed, one line
+        self.assertEqual(ada.lead_score, 70)
+        self.assertEqual(self.decay_lines(ada).mapped("value"), [15, 5, 5, 5])
+        self.Operation._refresh_scores([ada.id])
+        ada.invalidate_recordset()
+        self.assertEqual(ada.lead_score, 70)
+        self.assertEqual(
+            [balance for _op, _value, balance in self.balances(ada)],
+            [100, 95, 90, 85, 70],
+        )
+
+    def test_stops_at_zero(self):
+        ada = self.scored("Ada", 12)
+        self.linear(5, 1)
+        self.run_decay(0)
+        self.run_decay(10)
+        self.assertEqual(ada.lead_score, 0)
+        self.assertEqual(self.decay_lines(ada).value, 12)
+        self.run_decay(11)
+        self.assertEqual(len(self.decay_lines(ada)), 1)
+
+    def test_below_zero_down_to_the_cap_minimum(self):
+        ada = self.scored("Ada", 12)
+        self.linear(5, 1, decay_below_zero=True, use_cap=True, score_min=-20)
+        self.run_decay(0)
+        self.run_decay(3)
+        self.assertEqual(ada.lead_score, -3)
+        self.run_decay(10)
+        self.assertEqual(ada.lead_score, -20)
+        self.run_decay(11)
+        self.assertEqual(self.decay_lines(ada).mapped("value"), [17, 15])
+        # Without a cap, on below zero; a score of 0 decays too.
+        zero = self.scored("Zero", 0, operation="set")
+        self.env["lead.score.group"]._default_group().use_cap = False
+        self.run_decay(12)
+        self.assertEqual((ada.lead_score, zero.lead_score), (-30, -60))

@@ -2,7 +2,7 @@
 the total adds them up, or is one chosen group's."""
 
 import importlib.util
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from freezegun import freeze_time
@@ -13,9 +13,6 @@ from odoo.tests import tagged
 from odoo.tools import SQL
 
 from odoo.addons.lead_scoring.models.lead_score_group import TOTAL_GROUP_PARAM
-from odoo.addons.lead_scoring.models.lead_score_operation import (
-    DECAY_HALF_LIFE_PARAM,
-)
 
 from .common import LeadScoringCase
 from .test_security import ApiCase
@@ -278,18 +275,50 @@ class TestGroups(GroupsCase):
         with freeze_time(day):
             self.add(self.partner, "add", 100, group_id=self.fit.id)
             self.add(self.partner, "add", 40, group_id=self.engagement.id)
-        self.env["ir.config_parameter"].set_param(DECAY_HALF_LIFE_PARAM, 10)
-        with freeze_time(day + timedelta(days=10)):
-            self.Operation._cron_decay_scores()
-        # Decay starts the day before its first run: one day lost here.
+            self.add(self.partner, "add", 30)
+        self.fit.write({"decay": "half_life", "decay_half_life_days": 10})
+        self.engagement.write(
+            {"decay": "linear", "decay_points": 5, "decay_period_days": 1}
+        )
+        for days in (10, 12):
+            with freeze_time(day + timedelta(days=days)):
+                self.Operation._cron_decay_scores()
+        # Decay starts the day before its first run: one day lost on day 10,
+        # two more on day 12; the default group does not decay.
         self.assertEqual(
-            self.group_scores(self.partner), {self.fit: 93, self.engagement: 37}
+            self.group_scores(self.partner),
+            {self.fit: 81, self.engagement: 25, self.default: 30},
         )
         decay = self.partner.lead_score_operation_ids.filtered(
             lambda op: op.source == "decay"
         )
-        self.assertEqual(decay.group_id, self.fit | self.engagement)
-        self.assertEqual(self.partner.lead_score, 130)
+        self.assertEqual(
+            sorted((op.group_id.name, op.value) for op in decay),
+            [("Engagement", 5), ("Engagement", 10), ("Fit", 7), ("Fit", 12)],
+        )
+        self.assertEqual(self.partner.lead_score, 136)
+        self.Operation._refresh_scores([self.partner.id])
+        self.partner.invalidate_recordset()
+        self.assertEqual(self.partner.lead_score, 136)
+
+    def test_decay_settings_are_checked(self):
+        for vals in [
+            {"decay": "half_life", "decay_half_life_days": 0},
+            {"decay": "linear", "decay_points": -3, "decay_period_days": 7},
+            {"decay": "linear", "decay_points": 5, "decay_period_days": 100_001},
+        ]:
+            with self.assertRaises(ValidationError), self.env.cr.savepoint():
+                self.fit.write(vals)
+        # Not decaying, the numbers do not matter.
+        self.fit.write({"decay": "none", "decay_half_life_days": 0})
+
+    def test_the_default_group_decays_as_set(self):
+        default = self.default.with_user(self.manager)
+        default.write({"decay": "linear", "decay_points": 2, "decay_period_days": 3})
+        self.Operation._decay_scores()
+        self.assertTrue(default.decay_since)
+        default.decay = "none"
+        self.assertFalse(default.decay_since)
 
     def test_compaction_carries_each_group_forward(self):
         for days_ago, group, value in [
@@ -422,6 +451,29 @@ class TestGroupsUpgrade(GroupsCase):
                 )
             ],
             history,
+        )
+
+    def test_upgrade_moves_the_half_life_to_every_group(self):
+        path = Path(__file__).parent.parent / "migrations/18.0.1.2.0/post-migrate.py"
+        spec = importlib.util.spec_from_file_location("ls_decay_post_migrate", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        params = self.env["ir.config_parameter"]
+        params.set_param("lead_scoring.decay_half_life_days", 14)
+        params.set_param("lead_scoring.decay_since", "2026-01-05")
+        archived = self.Group.create({"name": "Old", "active": False})
+        migration.migrate(self.env.cr, "18.0.1.1.0")
+        groups = self.Group.with_context(active_test=False).search([])
+        self.assertIn(archived, groups)
+        self.assertEqual(
+            set(groups.mapped(lambda g: (g.decay, g.decay_half_life_days))),
+            {("half_life", 14)},
+        )
+        self.assertEqual(set(groups.mapped("decay_since")), {date(2026, 1, 5)})
+        self.assertFalse(params.get_param("lead_scoring.decay_half_life_days"))
+        self.assertFalse(params.get_param("lead_scoring.decay_since"))
+        self.assertNotIn(
+            "lead_score_half_life_days", self.env["res.config.settings"]._fields
         )
 
 

@@ -9,6 +9,7 @@ subset, a score range search, and peak memory.
 """
 
 import argparse
+import glob
 import json
 import os
 import random
@@ -344,6 +345,7 @@ class Server:
     def __init__(self, args, cr):
         self.args, self.cr = args, cr
         self.log = f"/tmp/lead-scoring-bench-{args.runner}.log"
+        self.worker_peak_kb = 0
 
     def __enter__(self):
         command = [
@@ -393,6 +395,7 @@ class Server:
                     "SELECT pg_notify('cron_trigger', %s)", [self.args.database]
                 )
             time.sleep(1)
+            self.note_worker_memory()
             # Done when no rule is running and each one has run (or failed).
             cr.execute(
                 """SELECT count(*) FILTER (WHERE pass_date IS NOT NULL
@@ -405,8 +408,20 @@ class Server:
                 return
         raise SystemExit(f"the {self.args.runner} runner did not finish in 2 hours")
 
+    def note_worker_memory(self):
+        """The highest peak memory (VmHWM) of the server's worker processes."""
+        for status in glob.glob("/proc/[0-9]*/status"):
+            try:
+                with open(status) as lines:
+                    fields = dict(line.split(":", 1) for line in lines if ":" in line)
+            except OSError:
+                continue  # gone meanwhile
+            if fields.get("PPid", "").strip() == str(self.process.pid):
+                peak = int(fields.get("VmHWM", "0 kB").split()[0])
+                self.worker_peak_kb = max(self.worker_peak_kb, peak)
+
     def figures(self):
-        """Calls of the job, jobs run, workers killed."""
+        """Calls of the job, jobs run, workers killed, the workers' peak memory."""
         cr = self.cr
         cr.execute(
             "SELECT count(*) FROM ir_cron_progress p JOIN ir_cron c ON c.id = p.cron_id"
@@ -419,7 +434,7 @@ class Server:
             jobs = cr.fetchone()[0]
         with open(self.log) as log:
             killed = sum(1 for line in log if "timeout" in line and "Worker" in line)
-        return calls, jobs, killed
+        return calls, jobs, killed, self.worker_peak_kb / 1024
 
 
 class Editor(threading.Thread):
@@ -797,10 +812,11 @@ def main():
         f" {figures['first_changed']:,} contacts, {first_rate:,.0f} operations/s"
     )
     if "server" in figures:
-        calls, jobs, killed = figures["server"]
+        calls, jobs, killed, worker_mb = figures["server"]
         print(
             f"  by the {args.runner} runner, {args.workers} workers: {calls} calls of the"
-            f" job, {jobs} jobs, {killed} workers killed"
+            f" job, {jobs} jobs, {killed} workers killed, a worker's peak memory"
+            f" {worker_mb:.0f} MB"
         )
     print(
         f"  editor meanwhile        {max(editor.waits):8.2f} s  longest save of"

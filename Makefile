@@ -1,5 +1,5 @@
 # The project's commands; each one installs what it needs first.
-.PHONY: run stop test lint bench screenshots
+.PHONY: run stop test lint bench bench-retention screenshots
 
 run:  ## install what is missing, then serve Odoo with the demo on http://localhost:8069
 	bash scripts/run.sh
@@ -15,6 +15,9 @@ lint:
 
 bench:  ## scoring benchmark; CONTACTS=1000000 for the full size, RUNNER=cron or queue_job
 	bash scripts/bench.sh $(or $(CONTACTS),100000) $(RUNNER)
+
+bench-retention:  ## ledger compaction on LINES lines (default 10,000,000)
+	bash scripts/bench.sh $(or $(LINES),10000000) retention
 
 screenshots:  ## remake the README's screenshots from the running product (after make run)
 	bash -c 'source scripts/lib.sh && "$$PY" scripts/screenshots.py'

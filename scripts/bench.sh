@@ -2,7 +2,8 @@
 # Builds a fresh benchmark database and runs scripts/bench.py on it.
 # Usage: scripts/bench.sh [CONTACTS [RUNNER]]   (default 100000 inline)
 # RUNNER: inline (this process), cron (a prefork server's job scheduler) or
-# queue_job (its job runner, with lead_scoring_queue_job installed).
+# queue_job (its job runner, with lead_scoring_queue_job installed); or
+# retention, CONTACTS then being the ledger's lines (bench_retention.py).
 source "$(dirname "$0")/lib.sh"
 contacts=${1:-100000}
 runner=${2:-inline}
@@ -29,6 +30,12 @@ psql_run -d postgres -c "CREATE DATABASE $db TEMPLATE $template"
 if [ "$runner" = queue_job ]; then
   "$PY" "$ODOO_DIR/odoo-bin" -c "$BENCH_CONF" -d "$db" -i lead_scoring_queue_job \
     --stop-after-init --log-level=warn
+fi
+if [ "$runner" = retention ]; then
+  say "Retention benchmark with $contacts ledger lines"
+  PYTHONPATH=$ODOO_DIR "$PY" "$REPO_DIR/scripts/bench_retention.py" --config "$BENCH_CONF" \
+    --database "$db" --lines "$contacts"
+  exit
 fi
 say "Benchmark with $contacts contacts, first run: $runner"
 PYTHONPATH=$ODOO_DIR "$PY" "$REPO_DIR/scripts/bench.py" --config "$BENCH_CONF" --database "$db" \

@@ -13,7 +13,7 @@ test:  ## lint, fresh database, the whole test suite
 lint:
 	bash scripts/bootstrap.sh && bash scripts/lint.sh
 
-bench:  ## scoring benchmark; CONTACTS=1000000 for the full size, RUNNER=cron or queue_job
+bench:  ## scoring benchmark; CONTACTS=1000000 for the full size, RUNNER=cron or queue_job, WORKERS=2
 	bash scripts/bench.sh $(or $(CONTACTS),100000) $(RUNNER)
 
 bench-retention:  ## ledger compaction on LINES lines (default 10,000,000)

@@ -4,6 +4,7 @@
 # RUNNER: inline (this process), cron (a prefork server's job scheduler) or
 # queue_job (its job runner, with lead_scoring_queue_job installed); or
 # retention, CONTACTS then being the ledger's lines (bench_retention.py).
+# WORKERS: the server's workers (default 2).
 source "$(dirname "$0")/lib.sh"
 contacts=${1:-100000}
 runner=${2:-inline}
@@ -39,4 +40,4 @@ if [ "$runner" = retention ]; then
 fi
 say "Benchmark with $contacts contacts, first run: $runner"
 PYTHONPATH=$ODOO_DIR "$PY" "$REPO_DIR/scripts/bench.py" --config "$BENCH_CONF" --database "$db" \
-  --contacts "$contacts" --runner "$runner"
+  --contacts "$contacts" --runner "$runner" --workers "${WORKERS:-2}"

@@ -158,10 +158,14 @@ def main():
 
         cutoff = fields.Datetime.now() - timedelta(days=365)
         started = time.perf_counter()
-        folded, carried = env["lead.score.operation"]._compact_ledger(
-            cutoff, commit=True
-        )
+        env["lead.score.operation"]._compact_ledger(cutoff, commit=True)
         cr.commit()
+        folded, carried = map(
+            int,
+            env["ir.config_parameter"]
+            .get_param("lead_scoring.compact_last_run")
+            .split("|")[1:],
+        )
         compacted = time.perf_counter() - started
         lines_after, size_dead = ledger_size(cr)
         vacuumed = vacuum(cr)

@@ -36,6 +36,7 @@ hold whole points, so that a replay equals the score.
 """
 
 import logging
+import time
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -69,6 +70,10 @@ REFRESH_BATCH = 20_000
 # 0 for never) are compacted by the daily job; it says here what it did last.
 COMPACT_DAYS_PARAM = "lead_scoring.compact_after_days"
 COMPACT_LAST_PARAM = "lead_scoring.compact_last_run"
+# The pass in progress: its cut-off, the last contact done, its counts.
+COMPACT_PASS_PARAM = "lead_scoring.compact_pass"
+# Contacts compacted per statement (about a second's work).
+COMPACT_BATCH = 1_000
 # One decay line per contact and day (a reserved prefix, see below).
 DECAY_KEY_PREFIX = "lead-scoring:decay:"
 
@@ -1070,45 +1075,85 @@ class LeadScoreOperation(models.Model):
     def _cron_compact_ledger(self):
         params = self.env["ir.config_parameter"].sudo()
         days = int(params.get_param(COMPACT_DAYS_PARAM) or 0)
-        if days > 0:
-            # Run by Odoo's scheduler, each batch is committed.
-            self._compact_ledger(
-                fields.Datetime.now() - timedelta(days=days),
-                commit=bool(self.env.context.get("cron_id")),
-            )
+        if days <= 0:
+            params.set_param(COMPACT_PASS_PARAM, False)
+            return
+        # Run by Odoo's scheduler, each batch is committed and a call lasts
+        # as long as one of the rule engine's; the pass goes on at the next.
+        commit = bool(self.env.context.get("cron_id"))
+        budget = self.env["lead.score.rule"]._call_budget()
+        pending = self._compact_ledger(
+            fields.Datetime.now() - timedelta(days=days),
+            commit=commit,
+            deadline=time.monotonic() + budget if commit else None,
+        )
+        if commit:
+            self.env["ir.cron"]._notify_progress(done=1, remaining=int(pending))
 
     @api.model
-    def _compact_ledger(self, cutoff, commit=False):
+    def _compact_ledger(self, cutoff, commit=False, deadline=None):
         """Fold each contact's lines older than ``cutoff`` into one carried
-        forward line (see the module's docstring), REFRESH_BATCH contacts at
-        a time (each committed with ``commit``); returns (lines folded,
-        carried-forward lines written)."""
+        forward line (see the module's docstring), COMPACT_BATCH contacts at
+        a time in contact order (each committed with ``commit``), until
+        ``deadline`` (time.monotonic()) when given. A pass stopped there goes
+        on where it stopped at the next call, with its own cut-off (kept in
+        COMPACT_PASS_PARAM, with its counts). Returns whether the pass goes
+        on."""
+        params = self.env["ir.config_parameter"].sudo()
+        state = params.get_param(COMPACT_PASS_PARAM)
+        if state:
+            since, after, folded, carried = state.split("|")
+            cutoff = fields.Datetime.to_datetime(since)
+            after, folded, carried = int(after), int(folded), int(carried)
+        else:
+            after = folded = carried = 0
         self.flush_model()
-        self.env.cr.execute(
-            SQL(
-                "SELECT DISTINCT partner_id FROM lead_score_operation WHERE date < %s",
-                cutoff,
+        while True:
+            self.env.cr.execute(
+                SQL(
+                    """
+                    SELECT DISTINCT partner_id FROM lead_score_operation
+                     WHERE date < %s AND partner_id > %s
+                     ORDER BY partner_id LIMIT %s
+                    """,
+                    cutoff,
+                    after,
+                    COMPACT_BATCH,
+                )
             )
-        )
-        partner_ids = sorted(row[0] for row in self.env.cr.fetchall())
-        folded = carried = 0
-        for batch in split_every(REFRESH_BATCH, partner_ids):
-            rows = self._compact_contacts(list(batch), cutoff)
+            batch = [row[0] for row in self.env.cr.fetchall()]
+            if not batch:
+                break
+            rows = self._compact_contacts(batch, cutoff)
             folded += sum(count for _partner, count in rows)
             carried += len(rows)
-            if commit:
-                self.env.cr.commit()  # pylint: disable=invalid-commit
+            after = batch[-1]
+            if deadline is not None and time.monotonic() > deadline:
+                params.set_param(
+                    COMPACT_PASS_PARAM,
+                    f"{fields.Datetime.to_string(cutoff)}|{after}|{folded}|{carried}",
+                )
+                self._commit_batch(commit)
+                return True
+            self._commit_batch(commit)
         _logger.info(
             "Score history before %s compacted: %s lines into %s carried forward",
             cutoff,
             folded,
             carried,
         )
-        self.env["ir.config_parameter"].sudo().set_param(
+        params.set_param(COMPACT_PASS_PARAM, False)
+        params.set_param(
             COMPACT_LAST_PARAM,
             f"{fields.Datetime.to_string(fields.Datetime.now())}|{folded}|{carried}",
         )
-        return folded, carried
+        self._commit_batch(commit)
+        return False
+
+    @api.model
+    def _commit_batch(self, commit):
+        if commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
     @api.model
     def _compact_contacts(self, partner_ids, cutoff):

@@ -2,14 +2,18 @@
 contact leave the score, the breakdown's total and the rules' keys as they
 were."""
 
+import time
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
 
+from odoo.addons.lead_scoring.models import lead_score_operation as operation_module
 from odoo.addons.lead_scoring.models.lead_score_operation import (
     COMPACT_DAYS_PARAM,
     COMPACT_LAST_PARAM,
+    COMPACT_PASS_PARAM,
 )
 
 from .common import LeadScoringCase
@@ -123,3 +127,29 @@ class TestRetention(LeadScoringCase):
         self.add(self.partner, "add", 1, days_ago=70)
         self.compact(days=0)
         self.assertEqual(len(self.partner.lead_score_operation_ids), 2)
+
+    def test_a_long_compaction_goes_on_at_the_next_call(self):
+        """A call that runs out of time stops after a batch and the next one
+        goes on from there with the same cut-off, until the pass is over:
+        at a million contacts a pass takes far longer than a cron call may."""
+        partners = self.partner | self.grace
+        for partner in partners:
+            self.add(partner, "add", 40, days_ago=80)
+            self.add(partner, "add", 2, days_ago=70)
+            self.add(partner, "add", 1, days_ago=1)
+        cutoff = fields.Datetime.now() - timedelta(days=30)
+        calls = 0
+        with patch.object(operation_module, "COMPACT_BATCH", 1):
+            # Each call already past its deadline: one batch, one contact.
+            while self.Operation._compact_ledger(cutoff, deadline=time.monotonic()):
+                calls += 1
+                # Its cut-off is the pass's, whatever a later call is given.
+                cutoff = fields.Datetime.now()
+        self.assertGreater(calls, 2)
+        self.assertFalse(self.env["ir.config_parameter"].get_param(COMPACT_PASS_PARAM))
+        for partner in partners:
+            self.assertEqual(
+                partner.lead_score_operation_ids.sorted("date").mapped("source"),
+                ["carried", "api"],
+            )
+            self.assertEqual(partner.lead_score, 43)

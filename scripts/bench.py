@@ -370,6 +370,8 @@ class Server:
             environment["ODOO_QUEUE_JOB_CHANNELS"] = (
                 f"root:{workers},root.lead_scoring:{workers}"
             )
+        # Odoo appends to its log: this run's part starts here.
+        self.log_start = os.path.getsize(self.log) if os.path.exists(self.log) else 0
         self.process = subprocess.Popen(command, env=environment)
         return self
 
@@ -433,7 +435,15 @@ class Server:
             cr.execute("SELECT count(*) FROM queue_job WHERE state = 'done'")
             jobs = cr.fetchone()[0]
         with open(self.log) as log:
-            killed = sum(1 for line in log if "timeout" in line and "Worker" in line)
+            log.seek(self.log_start)
+            # Odoo logs each kill twice: count the workers.
+            killed = len(
+                {
+                    line.split("(")[1].split(")")[0]
+                    for line in log
+                    if "timeout after" in line and "Worker" in line
+                }
+            )
         return calls, jobs, killed, self.worker_peak_kb / 1024
 
 

@@ -95,6 +95,21 @@ class TestRules(LeadScoringCase):
             self.assertEqual(self.run_rules(), set(self.french.ids))
         self.assertEqual(set(self.french.mapped("lead_score")), {20})
 
+    def test_repeating_rule_waits_its_days_across_a_period_boundary(self):
+        """Scored on the last day of a period, a contact is not scored again
+        the next day for being in a new period: its days must have passed."""
+        self.rule(repeat="every", repeat_days=7)
+        now = fields.Datetime.now()
+        day = int(now.timestamp() // 86400)
+        start = now + timedelta(days=(6 - day % 7) % 7)
+        with freeze_time(start):
+            self.run_rules()
+        with freeze_time(start + timedelta(days=2)):
+            self.assertEqual(self.run_rules(), set())
+        with freeze_time(start + timedelta(days=8)):
+            self.assertEqual(self.run_rules(), set(self.french.ids))
+        self.assertEqual(set(self.french.mapped("lead_score")), {20})
+
     def test_rule_only_scores_contacts_that_still_match(self):
         self.rule(repeat="every", repeat_days=1)
         start = fields.Datetime.now()

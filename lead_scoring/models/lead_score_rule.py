@@ -216,10 +216,10 @@ class LeadScoreRule(models.Model):
     pass_start = fields.Char(string="Run started at", readonly=True, copy=False)
     # The next run looks at what was written from then on (see _run_horizon).
     pass_horizon = fields.Char(
-        string="Run sees changes until", readonly=True, copy=False
+        string="Run in progress: the next looks from", readonly=True, copy=False
     )
     last_horizon = fields.Char(
-        string="Last run saw changes until", readonly=True, copy=False
+        string="Next run looks at changes from", readonly=True, copy=False
     )
     pass_cursor = fields.Integer(string="Run position", readonly=True, copy=False)
     pass_max_id = fields.Integer(string="Run end", readonly=True, copy=False)

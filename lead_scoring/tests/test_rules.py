@@ -84,24 +84,10 @@ class TestRules(LeadScoringCase):
         self.assertEqual(self.run_rules(), {self.french[0].id})
         self.assertEqual(self.french[0].lead_score, 10)
 
-    def test_repeating_rule_scores_again_after_its_period(self):
+    def assert_scored_again_after_seven_days(self, start):
+        """A weekly rule run at ``start``: two days later nobody is scored
+        again, eight days later everyone is."""
         self.rule(repeat="every", repeat_days=7)
-        start = fields.Datetime.now()
-        with freeze_time(start):
-            self.run_rules()
-        with freeze_time(start + timedelta(days=3)):
-            self.assertEqual(self.run_rules(), set())
-        with freeze_time(start + timedelta(days=8)):
-            self.assertEqual(self.run_rules(), set(self.french.ids))
-        self.assertEqual(set(self.french.mapped("lead_score")), {20})
-
-    def test_repeating_rule_waits_its_days_across_a_period_boundary(self):
-        """Scored on the last day of a period, a contact is not scored again
-        the next day for being in a new period: its days must have passed."""
-        self.rule(repeat="every", repeat_days=7)
-        now = fields.Datetime.now()
-        day = int(now.timestamp() // 86400)
-        start = now + timedelta(days=(6 - day % 7) % 7)
         with freeze_time(start):
             self.run_rules()
         with freeze_time(start + timedelta(days=2)):
@@ -109,6 +95,18 @@ class TestRules(LeadScoringCase):
         with freeze_time(start + timedelta(days=8)):
             self.assertEqual(self.run_rules(), set(self.french.ids))
         self.assertEqual(set(self.french.mapped("lead_score")), {20})
+
+    def test_repeating_rule_scores_again_after_its_period(self):
+        self.assert_scored_again_after_seven_days(fields.Datetime.now())
+
+    def test_repeating_rule_waits_its_days_across_a_period_boundary(self):
+        """Scored on the last day of a period, a contact is not scored again
+        the next day for being in a new period: its days must have passed."""
+        now = fields.Datetime.now()
+        day = int(now.timestamp() // 86400)
+        self.assert_scored_again_after_seven_days(
+            now + timedelta(days=(6 - day % 7) % 7)
+        )
 
     def test_rule_only_scores_contacts_that_still_match(self):
         self.rule(repeat="every", repeat_days=1)

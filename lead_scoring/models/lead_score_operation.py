@@ -76,6 +76,10 @@ COMPACT_PASS_PARAM = "lead_scoring.compact_pass"
 COMPACT_BATCH = 1_000
 # One decay line per contact and day (a reserved prefix, see below).
 DECAY_KEY_PREFIX = "lead-scoring:decay:"
+# The decay pass in progress: its time and the last contact done.
+DECAY_PASS_PARAM = "lead_scoring.decay_pass"
+# Group scores decayed per transaction (a few seconds' work at most).
+DECAY_BATCH = 20_000
 
 OPERATIONS = [("add", "Add"), ("remove", "Remove"), ("set", "Set")]
 SOURCES = [
@@ -225,6 +229,11 @@ class LeadScoreOperation(models.Model):
         cr.execute(
             "CREATE INDEX IF NOT EXISTS lead_score_operation_group_fold_idx"
             " ON lead_score_operation (partner_id, group_id, date, id)"
+        )
+        # The few lines whose balance awaits a replay (see _unbalanced).
+        cr.execute(
+            "CREATE INDEX IF NOT EXISTS lead_score_operation_unbalanced_idx"
+            " ON lead_score_operation (partner_id) WHERE balance IS NULL"
         )
         # The database, not only Python, guarantees that a rule never scores
         # a contact twice for the same key and that an API retry is harmless.
@@ -636,7 +645,10 @@ class LeadScoreOperation(models.Model):
         plus the points (several lines of one contact follow each other), or
         NULL when the contact has a later-dated line or still awaits a replay.
         Returns (contact, needs a replay) for each line recorded; see
-        :meth:`_refresh_recorded`.
+        :meth:`_refresh_recorded`. The contacts' group score rows are written
+        in the same transaction (lead.score.value._touch): a concurrent
+        writer of their scores is then retried rather than leave a balance
+        that misses this line.
         """
         unknown = set(fixed) - set(LINE_COLUMNS)
         if unknown:
@@ -700,7 +712,7 @@ class LeadScoreOperation(models.Model):
         order = SQL("partner_id, res_id, idempotency_key, rule_key")
         self.flush_model()
         self.env["lead.score.rule"].flush_model(["name"])
-        return self.env.execute_query(
+        rows = self.env.execute_query(
             SQL(
                 """
                 -- Materialized: the duplicate check then looks up each line's
@@ -766,7 +778,7 @@ class LeadScoreOperation(models.Model):
                   FROM new
                  ORDER BY %(order)s
                 %(conflict)s
-                RETURNING partner_id, balance IS NULL
+                RETURNING partner_id, group_id, balance IS NULL
                 """,
                 columns=SQL(", ").join(
                     SQL("%s AS %s", value, SQL.identifier(name))
@@ -797,6 +809,10 @@ class LeadScoreOperation(models.Model):
                 conflict=conflict,
             )
         )
+        self.env["lead.score.value"]._touch(
+            (partner_id, group_id) for partner_id, group_id, _unknown in rows
+        )
+        return [(partner_id, unknown) for partner_id, _group_id, unknown in rows]
 
     @api.model
     def _refresh_recorded(self, recorded):
@@ -816,6 +832,21 @@ class LeadScoreOperation(models.Model):
         """_record_lines, then the scores of the contacts it scored refreshed;
         returns them."""
         return self._refresh_recorded(self._record_lines(select, condition, **fixed))
+
+    @api.model
+    def _unbalanced(self, partner_ids):
+        """Those of these contacts with a line whose balance is still to be
+        replayed (a partial index holds them); every other line's balance
+        counts the lines before it (see _record_lines)."""
+        self.flush_model(["balance"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT DISTINCT partner_id FROM lead_score_operation"
+                " WHERE balance IS NULL AND partner_id = ANY(%s)",
+                list(partner_ids),
+            )
+        )
+        return {row[0] for row in self.env.cr.fetchall()}
 
     @api.model
     def _refresh_scores(self, partner_ids, flush=False, replay=None, engine_since=None):
@@ -960,16 +991,24 @@ class LeadScoreOperation(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _cron_decay_scores(self):
-        # Run by Odoo's scheduler, each batch is committed.
+        # Run by Odoo's scheduler, each batch is committed and a call lasts
+        # as long as one of the rule engine's; the pass goes on at the next.
         commit = bool(self.env.context.get("cron_id"))
-        if self._decay_scores(commit=commit) is None and commit:
-            # The rule engine is busy: try again a little later.
-            self.env.ref("lead_scoring.ir_cron_decay_scores").sudo()._trigger(
-                fields.Datetime.now() + timedelta(minutes=10)
-            )
+        deadline = None
+        if commit:
+            deadline = time.monotonic() + self.env["lead.score.rule"]._call_budget()
+        if self._decay_scores(commit=commit, deadline=deadline) is None:
+            if commit:
+                # The rule engine is busy: try again a little later.
+                self.env.ref("lead_scoring.ir_cron_decay_scores").sudo()._trigger(
+                    fields.Datetime.now() + timedelta(minutes=10)
+                )
+        elif commit:
+            pending = bool(self.env["ir.config_parameter"].get_param(DECAY_PASS_PARAM))
+            self.env["ir.cron"]._notify_progress(done=1, remaining=int(pending))
 
     @api.model
-    def _decay_scores(self, commit=False, now=None):
+    def _decay_scores(self, commit=False, now=None, deadline=None):
         """Decay the scores of each active group by its decay setting: one
         *remove* line per contact, group and day, written set-based (one
         statement for every group), of the points lost since the contact's
@@ -983,26 +1022,76 @@ class LeadScoreOperation(models.Model):
         whole points, a score never goes below 0, or below the floor that a
         group decaying below zero sets (its cap's minimum, if below 0); a loss
         of 0 is not written. ``now`` is the run's time (default: now).
-        Returns the contacts decayed, or None when the rule engine is busy."""
+
+        DECAY_BATCH group scores at a time in contact order, each batch
+        committed with ``commit``, until ``deadline`` (time.monotonic()) when
+        given: a pass stopped there goes on at the next call where it stopped,
+        with its own time (DECAY_PASS_PARAM). Returns the contacts decayed
+        (by this call), or None when the rule engine is busy."""
         rules = self.env["lead.score.rule"].sudo()
         if not rules._engine_lock(commit):
             _logger.info("Lead scoring: rules are running, decay postponed")
             return None
         try:
-            return self._decay_locked(commit, now or fields.Datetime.now())
+            params = self.env["ir.config_parameter"].sudo()
+            state = params.get_param(DECAY_PASS_PARAM)
+            if state:
+                since, after = state.split("|")
+                now, after = fields.Datetime.to_datetime(since), int(after)
+            else:
+                now, after = now or fields.Datetime.now(), 0
+            decayed = set()
+            while after is not None:
+                batch_decayed, after = self._decay_batch(now, after, commit)
+                decayed |= batch_decayed
+                params.set_param(
+                    DECAY_PASS_PARAM,
+                    after and f"{fields.Datetime.to_string(now)}|{after}",
+                )
+                rules._commit(commit)
+                if after and deadline is not None and time.monotonic() > deadline:
+                    break
+            _logger.info("Lead scoring: %s scores decayed", len(decayed))
+            return decayed
         finally:
             if commit:
                 rules._engine_unlock()
 
     @api.model
-    def _decay_locked(self, commit, now):
+    def _decay_batch(self, now, after, commit):
+        """Decay the next DECAY_BATCH group scores of contacts after the
+        contact ``after`` (its lines committed, then its scores, with
+        ``commit``); returns the contacts decayed and the last contact
+        of the batch (None when it was the last batch)."""
         today = now.date()
         groups = self.env["lead.score.group"].sudo().search([("decay", "!=", "none")])
         groups.filtered(lambda group: not group.decay_since).write(
             {"decay_since": today - timedelta(days=1)}
         )
         if not groups:
-            return set()
+            return set(), None
+        self.env["lead.score.value"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT partner_id FROM lead_score_value
+                 WHERE partner_id > %s AND group_id = ANY(%s)
+                 ORDER BY partner_id OFFSET %s LIMIT 1
+                """,
+                after,
+                groups.ids,
+                DECAY_BATCH - 1,
+            )
+        )
+        row = self.env.cr.fetchone()
+        until = row and row[0]
+
+        def in_batch(alias):
+            partner = SQL.identifier(alias, "partner_id")
+            if until is None:
+                return SQL("%s > %s", partner, after)
+            return SQL("%s > %s AND %s <= %s", partner, after, partner, until)
+
         key = f"{DECAY_KEY_PREFIX}{fields.Date.to_string(today)}"
         self.env["res.partner"].flush_model(["active", "lead_score_objection"])
         groups.flush_recordset()
@@ -1028,6 +1117,7 @@ class LeadScoreOperation(models.Model):
                          WHERE id = ANY(%(groups)s)) g
                   JOIN lead_score_value v ON v.group_id = g.id
                                          AND (v.score > 0 OR g.floor < 0)
+                                         AND %(in_batch)s
                   JOIN res_partner p ON p.id = v.partner_id AND p.active
                   JOIN LATERAL (
                         -- Since the last decay (the end of its last whole
@@ -1055,6 +1145,7 @@ class LeadScoreOperation(models.Model):
                 today=today,
                 groups=groups.ids,
                 max=MAX_POINTS,
+                in_batch=in_batch("v"),
             ),
             SQL("src.amount > 0"),
             date=now,
@@ -1067,17 +1158,18 @@ class LeadScoreOperation(models.Model):
         rules = self.env["lead.score.rule"].sudo()
         rules._commit(commit)
         decayed = {partner_id for partner_id, _unknown in recorded}
-        # With those whose scores a run earlier today left behind.
+        # With those whose scores a call earlier today left behind.
         behind = rules._scores_behind_lines(
             SQL(
-                "o.date >= %s AND o.source = 'decay' AND o.idempotency_key LIKE %s",
+                "o.date >= %s AND o.source = 'decay' AND o.idempotency_key LIKE %s"
+                " AND %s",
                 today,
                 f"{key}:%",
+                in_batch("o"),
             )
         )
         rules._refresh_in_chunks(decayed | behind, commit)
-        _logger.info("Lead scoring: %s scores decayed", len(decayed))
-        return decayed
+        return decayed, until
 
     # ------------------------------------------------------------------
     # Retention

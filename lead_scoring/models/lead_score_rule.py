@@ -950,9 +950,10 @@ class LeadScoreRule(models.Model):
         return groups
 
     def _refresh_in_chunks(self, partner_ids, commit):
-        """Replay these contacts' ledgers and store their scores, a batch at
-        a time: each batch locks its contacts for a short transaction, tried
-        again a few times when someone is saving one of them."""
+        """Store these contacts' scores (their ledgers replayed where a
+        balance is missing), a batch at a time: each batch locks its contacts
+        for a short transaction, tried again a few times when someone is
+        saving one of them."""
         operations = self.env["lead.score.operation"].sudo()
         partner_ids = sorted(partner_ids)
         for start in range(0, len(partner_ids), REFRESH_CHUNK):
@@ -961,7 +962,10 @@ class LeadScoreRule(models.Model):
             def refresh(batch=batch):
                 with self._local_setting("lock_timeout", LOCK_TIMEOUT):
                     operations._refresh_scores(
-                        batch, flush=True, engine_since=self._engine_since()
+                        batch,
+                        flush=True,
+                        replay=operations._unbalanced(batch),
+                        engine_since=self._engine_since(),
                     )
 
             # A batch still busy is left to the run's end (_scores_behind).

@@ -83,25 +83,55 @@ class LeadScoreValue(models.Model):
     def _refresh(self, partner_ids=None):
         """Write the group scores of these contacts (of all, with None) from
         their ledgers' latest balances, in one statement (the rows of groups
-        they no longer have a line in go), then their companies' scores."""
-        where = (
-            SQL("TRUE")
-            if partner_ids is None
-            else SQL("partner_id = ANY(%s)", list(partner_ids))
-        )
+        they no longer have a line in go), then their companies' scores.
+
+        The rows of these contacts are written even when unchanged: a writer
+        whose lines this refresh did not see then meets a concurrent update
+        (see _touch)."""
         self.env["res.partner"].flush_model(["lead_score_objection", "is_company"])
         self.env["lead.score.group"].flush_model()
         self.env["lead.score.tier"].flush_model()
         self.env["lead.score.operation"].flush_model()
+        if partner_ids is None:
+            where_v = SQL("TRUE")
+            latest = SQL(
+                """
+                SELECT DISTINCT ON (partner_id, group_id) partner_id, group_id, balance
+                  FROM lead_score_operation
+                 ORDER BY partner_id, group_id, date DESC, id DESC
+                """
+            )
+            changed = SQL(
+                """
+                WHERE (lead_score_value.score, lead_score_value.tier_id,
+                       lead_score_value.company_score)
+                      IS DISTINCT FROM (EXCLUDED.score, EXCLUDED.tier_id,
+                                        COALESCE(EXCLUDED.company_score,
+                                                 lead_score_value.company_score))
+                """
+            )
+        else:
+            ids = list(partner_ids)
+            where_v = SQL("v.partner_id = ANY(%s)", ids)
+            # The latest line of each group: one index lookup each, where
+            # DISTINCT ON reads every line of the contact.
+            latest = SQL(
+                """
+                SELECT c.partner_id, g.id AS group_id, l.balance
+                  FROM unnest(%s::int4[]) c(partner_id)
+                 CROSS JOIN lead_score_group g
+                  JOIN LATERAL (
+                        SELECT o.balance FROM lead_score_operation o
+                         WHERE o.partner_id = c.partner_id AND o.group_id = g.id
+                         ORDER BY o.date DESC, o.id DESC LIMIT 1) l ON TRUE
+                """,
+                ids,
+            )
+            changed = SQL()
         self.env.cr.execute(
             SQL(
                 """
-                WITH latest AS (
-                    SELECT DISTINCT ON (partner_id, group_id)
-                           partner_id, group_id, balance
-                      FROM lead_score_operation
-                     WHERE %(where)s
-                     ORDER BY partner_id, group_id, date DESC, id DESC
+                WITH latest AS MATERIALIZED (%(latest)s
                 ), scored AS (
                     SELECT l.partner_id, l.group_id, %(score)s AS score,
                            p.lead_score_objection IS TRUE AS objects,
@@ -133,21 +163,59 @@ class LeadScoreValue(models.Model):
                    SET score = EXCLUDED.score, tier_id = EXCLUDED.tier_id,
                        company_score = COALESCE(EXCLUDED.company_score,
                                                 lead_score_value.company_score)
-                 WHERE (lead_score_value.score, lead_score_value.tier_id,
-                        lead_score_value.company_score)
-                       IS DISTINCT FROM (EXCLUDED.score, EXCLUDED.tier_id,
-                                         COALESCE(EXCLUDED.company_score,
-                                                  lead_score_value.company_score))
+                %(changed)s
                 """,
-                where=where,
+                latest=latest,
                 score=group_score(SQL("l.balance")),
-                where_v=SQL("TRUE")
-                if partner_ids is None
-                else SQL("v.partner_id = ANY(%s)", list(partner_ids)),
+                where_v=where_v,
+                changed=changed,
             )
         )
         self._invalidate_scores()
         self._refresh_company_scores(partner_ids)
+
+    @api.model
+    def _touch(self, pairs):
+        """Write the rows of these (contact, group) pairs, creating those
+        missing (score unknown until refreshed), without changing them.
+
+        Called where lines are recorded (_record_lines): any writer of the
+        same contact's score whose transaction overlaps this one then fails
+        with a serialization error (Odoo's transactions are REPEATABLE READ)
+        and is tried again, seeing these lines. So each line's balance,
+        written as it is recorded, counts every line before it, and a
+        contact's ledger needs a replay only where a balance is missing
+        (see lead.score.operation._refresh_scores)."""
+        pairs = sorted(set(pairs))
+        if not pairs:
+            return
+        partner_ids, group_ids = zip(*pairs, strict=True)
+        pairs_sql = SQL(
+            "SELECT * FROM unnest(%s::int4[], %s::int4[]) p(partner_id, group_id)",
+            list(partner_ids),
+            list(group_ids),
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE lead_score_value v SET score = v.score
+                  FROM (%s) p
+                 WHERE v.partner_id = p.partner_id AND v.group_id = p.group_id
+                """,
+                pairs_sql,
+            )
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                INSERT INTO lead_score_value (partner_id, group_id)
+                %s
+                ON CONFLICT (partner_id, group_id) DO NOTHING
+                """,
+                pairs_sql,
+            )
+        )
+        self._invalidate_scores()
 
     def _invalidate_scores(self):
         """Rows written in SQL: what the cache holds of them is stale."""

@@ -3,12 +3,15 @@ group that decays, so that scores halve every so many days or lose so many
 points per period."""
 
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
+from ..models import lead_score_operation
+from ..models.lead_score_operation import DECAY_PASS_PARAM
 from .common import LeadScoringCase
 
 DAY = datetime(2026, 3, 2, 8, 0)
@@ -83,6 +86,26 @@ class TestDecay(DecayCase):
             partner.invalidate_recordset()
             self.assertEqual(partner.lead_score, scores[partner])
             self.assertEqual(partner.lead_score, expected[value])
+
+    def test_a_pass_stopped_by_its_deadline_goes_on_at_the_next_call(self):
+        """A call past its deadline stops after a batch (here one contact);
+        the next call, an hour later, goes on where it stopped and dates its
+        lines as the pass began, so that nobody decays twice or not at all."""
+        partners = [self.scored(f"P{value}", value) for value in (100, 40)]
+        self.decay(0)
+        start = DAY + timedelta(days=30)
+        params = self.env["ir.config_parameter"]
+        calls = 0
+        with patch.object(lead_score_operation, "DECAY_BATCH", 1):
+            while calls == 0 or params.get_param(DECAY_PASS_PARAM):
+                self.assertLess(calls, 100, "the pass does not move on")
+                with freeze_time(start + timedelta(hours=calls)):
+                    self.Operation._decay_scores(deadline=0)
+                calls += 1
+        self.assertGreater(calls, 2)
+        for partner, score in zip(partners, (50, 20), strict=True):
+            line = self.decay_lines(partner)
+            self.assertEqual((line.date, partner.lead_score), (start, score))
 
     def test_untouched_contacts(self):
         zero = self.scored("Zero", 0, operation="set")

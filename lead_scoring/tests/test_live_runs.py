@@ -305,3 +305,42 @@ class TestLiveRuns(BaseCase):
         )
         self.assertEqual(done["scores"], {POINTS: CONTACTS})
         self.assertEqual(done["lines"], CONTACTS)
+
+    def test_an_operation_saved_during_a_chunk_counts_in_the_score(self):
+        """Someone adds points to a contact after a chunk's snapshot, before
+        the chunk records that contact's line: neither transaction sees the
+        other's line. The chunk meets the contact's saved score as a
+        concurrent update and is tried again: the score and every line's
+        balance count both lines."""
+        rule_class = self.registry["lead.score.rule"]
+        original = rule_class._apply
+        added = []
+
+        def apply(rule, *args, **kwargs):
+            if not added:
+                rule.env.cr.execute("SELECT 1")  # the chunk's snapshot
+                added.append(self.partner_ids[0])
+                with self.env_cursor() as other:
+                    other["lead.score.operation"].create(
+                        {"partner_id": added[0], "value": 5}
+                    )
+            return original(rule, *args, **kwargs)
+
+        with self.env_cursor() as env:
+            rules = env["lead.score.rule"].search([])
+            with (
+                patch.object(rule_class, "_apply", apply),
+                mute_logger("odoo.sql_db"),
+            ):
+                rules._run_rules(commit=True)
+        self.assertEqual(self.state()["scores"], {POINTS: CONTACTS - 1, POINTS + 5: 1})
+        with self.env_cursor() as env:
+            lines = env["lead.score.operation"].search(
+                [("partner_id", "=", added[0])], order="date, id"
+            )
+            self.assertEqual(sorted(lines.mapped("value")), [5, POINTS])
+            # Each balance is the sum of the points up to its line.
+            self.assertEqual(
+                lines.mapped("balance"),
+                [sum(lines[: i + 1].mapped("value")) for i in range(len(lines))],
+            )

@@ -1155,6 +1155,8 @@ class LeadScoreRule(models.Model):
             self._local_setting("statement_timeout", self._statement_timeout()),
             self._local_setting("jit", "off"),
             self._local_setting("enable_seqscan", "off"),
+            # A score row that someone is writing: tried again, not waited for.
+            self._local_setting("lock_timeout", LOCK_TIMEOUT),
         ):
             yield
 

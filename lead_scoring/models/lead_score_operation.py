@@ -628,7 +628,9 @@ class LeadScoreOperation(models.Model):
         self.invalidate_model(["balance"])
 
     @api.model
-    def _record_lines(self, select, condition=None, rule_since=None, **fixed):
+    def _record_lines(
+        self, select, condition=None, rule_since=None, touch=True, **fixed
+    ):
         """Record ledger lines from an SQL SELECT, in one statement.
 
         ``select`` gives at least ``partner_id``, one row per line; each keyword
@@ -645,10 +647,11 @@ class LeadScoreOperation(models.Model):
         plus the points (several lines of one contact follow each other), or
         NULL when the contact has a later-dated line or still awaits a replay.
         Returns (contact, needs a replay) for each line recorded; see
-        :meth:`_refresh_recorded`. The contacts' group score rows are written
-        in the same transaction (lead.score.value._touch): a concurrent
-        writer of their scores is then retried rather than leave a balance
-        that misses this line.
+        :meth:`_refresh_recorded`. With ``touch``, the contacts' group score
+        rows are written in the same transaction (lead.score.value._touch): a
+        concurrent writer of their scores is then retried rather than leave a
+        balance that misses this line. Without, the caller's refresh must
+        replay every contact's ledger (see lead_scoring_queue_job).
         """
         unknown = set(fixed) - set(LINE_COLUMNS)
         if unknown:
@@ -809,9 +812,10 @@ class LeadScoreOperation(models.Model):
                 conflict=conflict,
             )
         )
-        self.env["lead.score.value"]._touch(
-            (partner_id, group_id) for partner_id, group_id, _unknown in rows
-        )
+        if touch:
+            self.env["lead.score.value"]._touch(
+                (partner_id, group_id) for partner_id, group_id, _unknown in rows
+            )
         return [(partner_id, unknown) for partner_id, _group_id, unknown in rows]
 
     @api.model

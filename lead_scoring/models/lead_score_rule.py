@@ -759,11 +759,12 @@ class LeadScoreRule(models.Model):
     # ------------------------------------------------------------------
     # The engine
     # ------------------------------------------------------------------
-    def _apply(self, now, id_range=None, query=None):
+    def _apply(self, now, id_range=None, query=None, touch=True):
         """Score what this rule matches, among the source records whose id is
         in ``id_range`` (low, high]; returns (contact, needs a replay) for
         each operation recorded. ``query`` is this pass's _build_query, when
-        the caller keeps it from one chunk to the next."""
+        the caller keeps it from one chunk to the next; ``touch``: see
+        lead.score.operation._record_lines."""
         self.ensure_one()
         if query is None:
             query = self._build_query(self._incremental_filter(now))
@@ -802,6 +803,7 @@ class LeadScoreRule(models.Model):
                 query,
                 SQL(" AND ").join(conditions) if conditions else None,
                 rule_since,
+                touch=touch,
                 date=now,
                 operation=self.operation,
                 value=self.value,
@@ -1160,10 +1162,11 @@ class LeadScoreRule(models.Model):
         ):
             yield
 
-    def _run_chunk(self, until=None, queries=None):
+    def _run_chunk(self, until=None, queries=None, touch=True):
         """Record the lines of the next id range of this rule's source
         records (up to ``until`` when given); returns the contacts that got
-        one. ``queries`` keeps the rule's query for its next chunks."""
+        one. ``queries`` keeps the rule's query for its next chunks;
+        ``touch``: see lead.score.operation._record_lines."""
         self.ensure_one()
         started = time.monotonic()
         now = self.pass_date
@@ -1179,7 +1182,7 @@ class LeadScoreRule(models.Model):
                         queries[self.id] = self._build_query(
                             self._incremental_filter(now)
                         )
-                    recorded = self._apply(now, (low, high), queries[self.id])
+                    recorded = self._apply(now, (low, high), queries[self.id], touch)
                 else:
                     recorded = []
                 high = max(low, high)

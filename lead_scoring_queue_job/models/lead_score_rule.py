@@ -53,7 +53,10 @@ class LeadScoreRule(models.Model):
             return False
         run_date = self.pass_date
         with self._sizing_next_chunk(), self._chunk_settings():
-            changed = self._run_chunk()
+            # Chunks of several rules run at once here, often over the same
+            # contacts: writing their score rows would make them refuse each
+            # other; the refresh jobs replay every contact's ledger instead.
+            changed = self._run_chunk(touch=False)
         self._queue_refresh(changed)
         if self.pass_date:
             self._queue_next_chunk()

@@ -185,7 +185,7 @@ class LeadScoreValue(models.Model):
         and is tried again, seeing these lines. So each line's balance,
         written as it is recorded, counts every line before it, and a
         contact's ledger needs a replay only where a balance is missing
-        (see lead.score.operation._refresh_scores)."""
+        (see lead.score.operation._unbalanced)."""
         pairs = sorted(set(pairs))
         if not pairs:
             return
@@ -195,6 +195,9 @@ class LeadScoreValue(models.Model):
             list(partner_ids),
             list(group_ids),
         )
+        # An UPDATE, then an INSERT of the missing ones: a row that someone
+        # deleted meanwhile fails the UPDATE too, where an upsert would
+        # quietly make a new one.
         self.env.cr.execute(
             SQL(
                 """

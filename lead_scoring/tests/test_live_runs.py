@@ -306,24 +306,22 @@ class TestLiveRuns(BaseCase):
         self.assertEqual(done["scores"], {POINTS: CONTACTS})
         self.assertEqual(done["lines"], CONTACTS)
 
-    def test_an_operation_saved_during_a_chunk_counts_in_the_score(self):
-        """Someone adds points to a contact after a chunk's snapshot, before
-        the chunk records that contact's line: neither transaction sees the
-        other's line. The chunk meets the contact's saved score as a
-        concurrent update and is tried again: the score and every line's
-        balance count both lines."""
+    def run_with_a_save_during_the_first_chunk(self, save):
+        """A run whose first chunk has its snapshot taken, then meets
+        ``save(env, contact)`` committed by someone else before it records
+        its lines; returns the contact and the values of its lines, each
+        checked to have the balance of the points up to it."""
         rule_class = self.registry["lead.score.rule"]
         original = rule_class._apply
-        added = []
+        contact = self.partner_ids[0]
+        saved = []
 
         def apply(rule, *args, **kwargs):
-            if not added:
+            if not saved:
                 rule.env.cr.execute("SELECT 1")  # the chunk's snapshot
-                added.append(self.partner_ids[0])
                 with self.env_cursor() as other:
-                    other["lead.score.operation"].create(
-                        {"partner_id": added[0], "value": 5}
-                    )
+                    save(other, contact)
+                saved.append(contact)
             return original(rule, *args, **kwargs)
 
         with self.env_cursor() as env:
@@ -333,14 +331,40 @@ class TestLiveRuns(BaseCase):
                 mute_logger("odoo.sql_db"),
             ):
                 rules._run_rules(commit=True)
-        self.assertEqual(self.state()["scores"], {POINTS: CONTACTS - 1, POINTS + 5: 1})
+        self.assertTrue(saved)
         with self.env_cursor() as env:
             lines = env["lead.score.operation"].search(
-                [("partner_id", "=", added[0])], order="date, id"
+                [("partner_id", "=", contact)], order="date, id"
             )
-            self.assertEqual(sorted(lines.mapped("value")), [5, POINTS])
-            # Each balance is the sum of the points up to its line.
             self.assertEqual(
                 lines.mapped("balance"),
                 [sum(lines[: i + 1].mapped("value")) for i in range(len(lines))],
             )
+            return sorted(lines.mapped("value"))
+
+    def test_an_operation_saved_during_a_chunk_counts_in_the_score(self):
+        """Someone adds points to a contact after a chunk's snapshot, before
+        the chunk records that contact's line: neither transaction sees the
+        other's line. The chunk meets the contact's saved score as a
+        concurrent update and is tried again: the score and every line's
+        balance count both lines."""
+
+        def add(env, contact):
+            env["lead.score.operation"].create({"partner_id": contact, "value": 5})
+
+        self.assertEqual(self.run_with_a_save_during_the_first_chunk(add), [5, POINTS])
+        self.assertEqual(self.state()["scores"], {POINTS: CONTACTS - 1, POINTS + 5: 1})
+
+    def test_an_operation_deleted_during_a_chunk_counts_no_more(self):
+        """The same with a manager deleting the contact's only operation: the
+        chunk's line, recorded on top of it, must not count it either."""
+        with self.env_cursor() as env:
+            env["lead.score.operation"].create(
+                {"partner_id": self.partner_ids[0], "value": 5}
+            )
+
+        def delete(env, contact):
+            env["lead.score.operation"].search([("partner_id", "=", contact)]).unlink()
+
+        self.assertEqual(self.run_with_a_save_during_the_first_chunk(delete), [POINTS])
+        self.assertEqual(self.state()["scores"], {POINTS: CONTACTS})

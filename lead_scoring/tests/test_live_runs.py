@@ -142,11 +142,11 @@ class TestLiveRuns(BaseCase):
         calls = []
         original = lead_score_rule.LeadScoreRule._run_chunk
 
-        def run_chunk(rule, until=None, queries=None):
+        def run_chunk(rule, *args, **kwargs):
             calls.append(rule.id)
             if len(calls) == 4:
                 raise KeyboardInterrupt("worker killed")
-            return original(rule, until, queries)
+            return original(rule, *args, **kwargs)
 
         with self.env_cursor() as env:
             rules = env["lead.score.rule"].search([])

@@ -217,10 +217,10 @@ class TestRules(LeadScoringCase):
         good = self.rule(name="Good", value=3, sequence=2)
         original = type(self.Rule)._apply
 
-        def apply(rule, now, id_range=None, query=None):
+        def apply(rule, *args, **kwargs):
             if rule == failing:
                 rule.env.cr.execute("SELECT 1/0")
-            return original(rule, now, id_range, query)
+            return original(rule, *args, **kwargs)
 
         with (
             patch.object(type(self.Rule), "_apply", apply),
@@ -237,10 +237,10 @@ class TestRules(LeadScoringCase):
         self.env["ir.config_parameter"].set_param("lead_scoring.rule_timeout", 1)
         original = type(self.Rule)._apply
 
-        def apply(rule, now, id_range=None, query=None):
+        def apply(rule, *args, **kwargs):
             if rule == slow:
                 rule.env.cr.execute("SELECT pg_sleep(3)")
-            return original(rule, now, id_range, query)
+            return original(rule, *args, **kwargs)
 
         with (
             patch.object(type(self.Rule), "_apply", apply),

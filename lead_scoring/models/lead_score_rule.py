@@ -1295,7 +1295,9 @@ class LeadScoreRule(models.Model):
 
     def _statement_timeout(self):
         """A rule's statement timeout (ms), never longer than one that the
-        database or role has."""
+        database or role has, nor than half the worker's time limit: a
+        statement gone wrong then fails its rule, where Odoo would kill the
+        worker and the run with it."""
         self.env.cr.execute(
             "SELECT setting::int FROM pg_settings WHERE name = 'statement_timeout'"
         )
@@ -1305,7 +1307,7 @@ class LeadScoreRule(models.Model):
             .sudo()
             .get_param("lead_scoring.rule_timeout", RULE_TIMEOUT)
         )
-        return min(timeout, previous or timeout)
+        return min(timeout, previous or timeout, 500 * self._time_limit())
 
     @api.model
     def _cron_apply_rules(self):
@@ -1352,10 +1354,16 @@ class LeadScoreRule(models.Model):
         )
         if budget:
             return max(0.01, float(budget))
+        return max(0.1, min(30, self._time_limit() / 20))
+
+    @api.model
+    def _time_limit(self):
+        """Seconds a worker may run a job: limit_time_real_cron, else
+        limit_time_real (queue_job's jobs run in HTTP workers, under it)."""
         limit = config.get("limit_time_real_cron") or 0
         if limit <= 0:
             limit = config.get("limit_time_real") or 120
-        return max(0.1, min(30, limit / 20))
+        return limit
 
     def action_run_now(self):
         """Ask the scheduler to run the rules now, in the background: a run

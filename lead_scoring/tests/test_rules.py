@@ -7,7 +7,7 @@ from psycopg2 import IntegrityError
 from odoo import fields
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
-from odoo.tools import SQL, mute_logger
+from odoo.tools import SQL, config, mute_logger
 
 from .common import LeadScoringCase
 
@@ -231,10 +231,11 @@ class TestRules(LeadScoringCase):
         self.assertEqual(good.last_run_count, 3)
         self.assertEqual(set(self.french.mapped("lead_score")), {3})
 
-    def test_statement_timeout_stops_a_slow_rule(self):
+    def assert_a_slow_rule_is_stopped(self):
+        """A rule whose query sleeps 3 s fails on its statement timeout; the
+        next rule still scores."""
         slow = self.rule(name="Slow", sequence=1)
         self.rule(name="Fast", value=2, sequence=2)
-        self.env["ir.config_parameter"].set_param("lead_scoring.rule_timeout", 1)
         original = type(self.Rule)._apply
 
         def apply(rule, *args, **kwargs):
@@ -249,6 +250,16 @@ class TestRules(LeadScoringCase):
             self.run_rules()
         self.assertIn("statement timeout", slow.last_error)
         self.assertEqual(set(self.french.mapped("lead_score")), {2})
+
+    def test_statement_timeout_stops_a_slow_rule(self):
+        self.env["ir.config_parameter"].set_param("lead_scoring.rule_timeout", 1)
+        self.assert_a_slow_rule_is_stopped()
+
+    def test_a_statement_stops_before_the_worker_time_limit(self):
+        """Half the worker's time limit at most: Odoo would otherwise kill
+        the worker, and every rule's chunk with it."""
+        with patch.dict(config.options, {"limit_time_real_cron": 2}):
+            self.assert_a_slow_rule_is_stopped()
 
     def test_rerun_after_a_crash_scores_nobody_twice(self):
         rule = self.rule()

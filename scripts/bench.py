@@ -659,7 +659,7 @@ def main():
         change_one_percent(0, "one_percent_run")
         cr.commit()
         cr._cnx.autocommit = True
-        cr.execute("VACUUM ANALYZE res_partner, lead_score_operation")
+        cr.execute("VACUUM ANALYZE res_partner, lead_score_operation, lead_score_value")
         cr._cnx.autocommit = False
         change_one_percent(2, "one_percent_steady")
 

@@ -8,8 +8,9 @@ Lines written from SQL (the rule engine, the addons' jobs) go through
 :meth:`_record_lines`, which writes each line's balance as it inserts it.
 Every path that changes the ledger (create, unlink, expiry, the rule engine)
 ends in :meth:`_refresh_scores`, which replays the ledger of the contacts
-concerned in SQL and lets the ORM recompute their stored score, so that
-automation rules, tracking and related fields see the change.
+concerned in SQL (the rule engine, only those with a line whose balance is
+missing: see lead.score.value._touch) and lets the ORM recompute their stored
+score, so that automation rules, tracking and related fields see the change.
 
 A contact who objects to scoring (``res.partner.lead_score_objection``) gets
 no line: :meth:`_record_lines` leaves them out, :meth:`create` refuses a

@@ -1045,9 +1045,15 @@ class LeadScoreOperation(models.Model):
                 now, after = fields.Datetime.to_datetime(since), int(after)
             else:
                 now, after = now or fields.Datetime.now(), 0
+            groups = (
+                self.env["lead.score.group"].sudo().search([("decay", "!=", "none")])
+            )
+            groups.filtered(lambda group: not group.decay_since).write(
+                {"decay_since": now.date() - timedelta(days=1)}
+            )
             decayed = set()
-            while after is not None:
-                batch_decayed, after = self._decay_batch(now, after, commit)
+            while groups and after is not None:
+                batch_decayed, after = self._decay_batch(groups, now, after, commit)
                 decayed |= batch_decayed
                 params.set_param(
                     DECAY_PASS_PARAM,
@@ -1056,6 +1062,8 @@ class LeadScoreOperation(models.Model):
                 rules._commit(commit)
                 if after and deadline is not None and time.monotonic() > deadline:
                     break
+            if not groups:
+                params.set_param(DECAY_PASS_PARAM, False)
             _logger.info("Lead scoring: %s scores decayed", len(decayed))
             return decayed
         finally:
@@ -1063,18 +1071,12 @@ class LeadScoreOperation(models.Model):
                 rules._engine_unlock()
 
     @api.model
-    def _decay_batch(self, now, after, commit):
-        """Decay the next DECAY_BATCH group scores of contacts after the
-        contact ``after`` (its lines committed, then its scores, with
-        ``commit``); returns the contacts decayed and the last contact
+    def _decay_batch(self, groups, now, after, commit):
+        """Decay the next DECAY_BATCH scores of these groups, of contacts
+        after the contact ``after`` (its lines committed, then its scores,
+        with ``commit``); returns the contacts decayed and the last contact
         of the batch (None when it was the last batch)."""
         today = now.date()
-        groups = self.env["lead.score.group"].sudo().search([("decay", "!=", "none")])
-        groups.filtered(lambda group: not group.decay_since).write(
-            {"decay_since": today - timedelta(days=1)}
-        )
-        if not groups:
-            return set(), None
         self.env["lead.score.value"].flush_model()
         self.env.cr.execute(
             SQL(

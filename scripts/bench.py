@@ -399,9 +399,11 @@ class Server:
                 )
             time.sleep(1)
             self.note_worker_memory()
-            # Done when no rule is running and each one has run (or failed).
+            # Done when no rule is running, each one has run (or failed) and
+            # the run's scores are refreshed.
             cr.execute(
                 """SELECT count(*) FILTER (WHERE pass_date IS NOT NULL
+                                            OR refresh_date IS NOT NULL
                                             OR (last_run_date IS NULL AND last_error IS NULL))
                      FROM lead_score_rule WHERE active"""
             )

@@ -15,6 +15,7 @@ import re
 import time
 from contextlib import contextmanager
 from datetime import timedelta
+from functools import partial
 
 from dateutil.relativedelta import relativedelta
 from psycopg2 import OperationalError, errorcodes
@@ -226,6 +227,14 @@ class LeadScoreRule(models.Model):
     pass_span = fields.Integer(string="Run chunk size", readonly=True, copy=False)
     pass_count = fields.Integer(string="Run operations", readonly=True, copy=False)
     pass_duration = fields.Float(string="Run time (s)", readonly=True, copy=False)
+    # Once every rule recorded its lines, the run refreshes the scores of the
+    # contacts that got one, in contact order (see _refresh_run).
+    refresh_date = fields.Datetime(
+        string="Refreshing the scores of the run of", readonly=True, copy=False
+    )
+    refresh_cursor = fields.Integer(
+        string="Scores refreshed up to contact", readonly=True, copy=False
+    )
     run_progress = fields.Float(
         string="Progress", compute="_compute_run_progress", help="Of the run going on."
     )
@@ -820,14 +829,15 @@ class LeadScoreRule(models.Model):
         """Apply these rules in sequence order, chunk by chunk.
 
         A run scores each rule's source records by id ranges sized to last
-        about CHUNK_SECONDS; each chunk records its lines and refreshes its
-        contacts' scores in one short transaction (committed with ``commit``),
-        and the run's progress is kept on the rules, so that a run stopped by
-        ``deadline``, a time limit or a crash goes on where its committed work
-        stops (the unique keys make a chunk done twice harmless). A failing
-        rule records its error and the others still apply. Returns the
-        contacts whose score changed, False when another run holds the
-        engine, or None when work remains (past the deadline).
+        about CHUNK_SECONDS, each chunk's lines recorded in one short
+        transaction (committed with ``commit``); then it refreshes the scores
+        of the contacts it gave lines, each contact once, a batch per
+        transaction (see _refresh_run). Its progress is kept on the rules, so
+        that a run stopped by ``deadline``, a time limit or a crash goes on
+        where its committed work stops (the unique keys make a chunk done
+        twice harmless). A failing rule records its error and the others
+        still apply. Returns the contacts that got lines, False when another
+        run holds the engine, or None when work remains (past the deadline).
         """
         if not self._engine_lock(commit):
             _logger.info("Lead scoring: another run is in progress, skipping this one")
@@ -851,12 +861,11 @@ class LeadScoreRule(models.Model):
 
     def _run_chunks(self, commit, deadline, stats):
         rules = self.filtered("active").sorted(lambda r: (r.sequence, r.id))
-        if not rules.filtered("pass_date"):
+        if not rules.filtered("pass_date") and not rules._refresh_pending():
             rules._start_run()
             self._commit(commit)
-        run_date = rules[:1].pass_date
         changed = set()
-        for group, refresh_later, catch_up in rules._in_step():
+        for group in rules._in_step():
             # Each rule's query, built once for its pass.
             queries = {}
             # A pass starts at the first record its rule matches; no line yet.
@@ -864,74 +873,51 @@ class LeadScoreRule(models.Model):
                 commit, 0, queries
             )
             while running := group.filtered("pass_date"):
-                # One id range for the group's rules, in sequence order; then
-                # each contact that got lines is refreshed once.
+                # One id range for the group's rules, in sequence order.
                 round_start = time.monotonic()
                 with running._sizing_next_chunk() as span:
                     low = min(running.mapped("pass_cursor"))
-                    chunk_changed = running._run_round(commit, low + span, queries)
-                    refresh = set() if refresh_later else set(chunk_changed)
-                    if catch_up:
-                        # With those that the rules before scored in this range.
-                        refresh |= rules._scores_behind_lines(
-                            SQL(
-                                "o.date = %s AND o.rule_id IS NOT NULL"
-                                " AND o.partner_id > %s AND o.partner_id <= %s",
-                                run_date,
-                                low,
-                                low + span,
-                            )
-                        )
-                    rules._refresh_in_chunks(refresh, commit)
-                changed |= chunk_changed
+                    changed |= running._run_round(commit, low + span, queries)
                 self._commit(commit)
                 stats["chunks"] = stats.get("chunks", 0) + 1
-                # Stop when a round like this one would end past the deadline.
-                now = time.monotonic()
-                if (
-                    deadline
-                    and 2 * now - round_start > deadline
-                    and rules.filtered("pass_date")
-                ):
+                if rules._past(deadline, round_start):
                     return None
-        # Those whose scores could not be refreshed (busy, or a worker killed
-        # between recording and refreshing) are found by their lines.
-        rules._refresh_in_chunks(rules._scores_behind(run_date), commit)
+        if not rules._refresh_run(commit, deadline, stats):
+            return None
         rules._end_run()
         self._commit(commit)
         return changed
 
+    def _past(self, deadline, round_start):
+        """Whether a round like the one started at ``round_start`` would
+        end past the deadline, while work remains."""
+        now = time.monotonic()
+        return bool(
+            deadline
+            and 2 * now - round_start > deadline
+            and (self.filtered("pass_date") or self._refresh_pending())
+        )
+
     def _in_step(self):
         """These rules (in sequence order) in groups that run one after the
-        other, each with whether its contacts' scores are left to a later
-        group, and whether it writes the scores that the groups before left
-        to it: the rules on contacts go through the contacts' ids together,
-        in step, so that a contact several of them score has its score
-        written once per chunk, not once per rule; a rule on other records
-        is a group of its own.
+        other: the rules on contacts go through the contacts' ids together,
+        in step, so that each round writes a contact's score rows once, not
+        once per rule; a rule on other records is a group of its own.
 
         Between two *set* rules, adds and removes give the same scores in
-        any order: there, the rules on other records run first and leave
-        their contacts' scores to the chunks of the rules on contacts, which
-        write them with their own (each contact once); no rule is moved
-        across a set rule.
+        any order: there, the rules on other records run first, so that the
+        rules on contacts stay together; no rule is moved across a set rule.
         """
         groups, contacts, others = [], [], []
 
         def close_stretch():
             if contacts and not any(rule.operation == "set" for rule in contacts):
-                # The others first: the contacts' chunks then write the scores
-                # of the contacts they scored too, each contact once.
-                groups.extend((rule, True, False) for rule in others)
-                groups.append(
-                    (self.browse([rule.id for rule in contacts]), False, bool(others))
-                )
+                groups.extend(others)
+                groups.append(self.browse([rule.id for rule in contacts]))
             else:
                 if contacts:
-                    groups.append(
-                        (self.browse([rule.id for rule in contacts]), False, False)
-                    )
-                groups.extend((rule, False, False) for rule in others)
+                    groups.append(self.browse([rule.id for rule in contacts]))
+                groups.extend(others)
             contacts.clear()
             others.clear()
 
@@ -940,7 +926,7 @@ class LeadScoreRule(models.Model):
             if rule.condition_type != "contact":
                 if is_set:
                     close_stretch()
-                    groups.append((rule, False, False))
+                    groups.append(rule)
                 else:
                     others.append(rule)
             else:
@@ -951,27 +937,68 @@ class LeadScoreRule(models.Model):
         close_stretch()
         return groups
 
-    def _refresh_in_chunks(self, partner_ids, commit):
-        """Store these contacts' scores (their ledgers replayed where a
-        balance is missing), a batch at a time: each batch locks its contacts
-        for a short transaction, tried again a few times when someone is
-        saving one of them."""
+    def _refresh_pending(self):
+        """The date of the run whose scores are still being refreshed, if
+        any (see _refresh_run)."""
+        return max(filter(None, self.mapped("refresh_date")), default=False)
+
+    def _refresh_run(self, commit, deadline, stats):
+        """Once these rules recorded their lines, refresh the scores of the
+        contacts that the run gave one, in contact order, a batch per
+        transaction; the position is saved with each batch, so that a run
+        stopped by ``deadline``, a time limit or a crash goes on from there.
+        Each contact is refreshed once per run, however many rules scored
+        it. Returns whether the refresh is over."""
+        run_date = self._refresh_pending()
         operations = self.env["lead.score.operation"].sudo()
+        while run_date:
+            round_start = time.monotonic()
+            cursor = max(self.mapped("refresh_cursor"))
+            batch = operations._contacts_dated(run_date, cursor, REFRESH_CHUNK)
+            if not batch:
+                break
+
+            def refresh(batch=batch):
+                self._refresh_contacts(batch)
+                self.write({"refresh_cursor": batch[-1]})
+
+            done, _result = self._retry_when_busy(refresh, commit)
+            if not done:
+                # Saved meanwhile, again and again: their scores are written
+                # with their next line.
+                _logger.warning(
+                    "Lead scoring: contacts %s-%s busy, scores left as they are",
+                    batch[0],
+                    batch[-1],
+                )
+                self.write({"refresh_cursor": batch[-1]})
+                self._commit(commit)
+            stats["chunks"] = stats.get("chunks", 0) + 1
+            if self._past(deadline, round_start):
+                return False
+        return True
+
+    def _refresh_contacts(self, partner_ids):
+        """Store these contacts' scores (their ledgers replayed where a
+        balance is missing), holding their rows no longer than the statement
+        takes to wait (LOCK_TIMEOUT)."""
+        operations = self.env["lead.score.operation"].sudo()
+        with self._local_setting("lock_timeout", LOCK_TIMEOUT):
+            operations._refresh_scores(
+                partner_ids,
+                flush=True,
+                replay=operations._unbalanced(partner_ids),
+                engine_since=self._engine_since(),
+            )
+
+    def _refresh_in_chunks(self, partner_ids, commit):
+        """Store these contacts' scores, a batch at a time: each batch locks
+        its contacts for a short transaction, tried again a few times when
+        someone is saving one of them (then left as it is)."""
         partner_ids = sorted(partner_ids)
         for start in range(0, len(partner_ids), REFRESH_CHUNK):
             batch = partner_ids[start : start + REFRESH_CHUNK]
-
-            def refresh(batch=batch):
-                with self._local_setting("lock_timeout", LOCK_TIMEOUT):
-                    operations._refresh_scores(
-                        batch,
-                        flush=True,
-                        replay=operations._unbalanced(batch),
-                        engine_since=self._engine_since(),
-                    )
-
-            # A batch still busy is left to the run's end (_scores_behind).
-            self._retry_when_busy(refresh, commit)
+            self._retry_when_busy(partial(self._refresh_contacts, batch), commit)
 
     def _engine_since(self):
         """When the run of these rules started (see res.partner's
@@ -1045,9 +1072,13 @@ class LeadScoreRule(models.Model):
         self._end_run()
         self.env["lead.score.operation"].sudo()._expire_operations()
         start, horizon = self._run_horizon()
+        now = fields.Datetime.now()
         self.write(
             {
-                "pass_date": fields.Datetime.now(),
+                "pass_date": now,
+                # Its scores are refreshed once its lines are recorded.
+                "refresh_date": now,
+                "refresh_cursor": 0,
                 "pass_start": start,
                 "pass_horizon": horizon,
                 "pass_cursor": 0,
@@ -1080,7 +1111,7 @@ class LeadScoreRule(models.Model):
 
     def _end_run(self):
         """The run is over."""
-        self.write({"pass_date": False})
+        self.write({"pass_date": False, "refresh_date": False})
 
     @api.model
     def _commit(self, commit):
@@ -1094,11 +1125,16 @@ class LeadScoreRule(models.Model):
         times, then left for the next call. Returns the contacts scored."""
 
         def chunks():
-            changed = set()
+            changed, scored = set(), set()
             self._analyze_stale_ledger()
             with self._chunk_settings():
                 for rule in self:
-                    changed |= rule._run_chunk(until, queries)
+                    contacts = rule._run_chunk(until, queries, touch=False)
+                    changed |= contacts
+                    scored.update((pid, rule.group_id.id) for pid in contacts)
+                # The lines' score rows, once per contact and group however
+                # many of these rules scored it (see _record_lines).
+                self.env["lead.score.value"]._touch(scored)
             return changed
 
         done, changed = self._retry_when_busy(chunks, commit)
@@ -1331,7 +1367,9 @@ class LeadScoreRule(models.Model):
         stats = {}
         try:
             rules._run_rules(commit=commit, deadline=deadline, stats=stats)
-            remaining = len(rules.filtered("pass_date"))
+            remaining = len(rules.filtered("pass_date")) + bool(
+                rules._refresh_pending()
+            )
         except RunPostponed:
             # Busy contacts: the run goes on at the job's next time.
             remaining = 0

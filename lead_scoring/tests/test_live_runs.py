@@ -61,6 +61,7 @@ class TestLiveRuns(BaseCase):
             ("MIN_SPAN", 10),
             ("CHUNK_SECONDS", 1e-9),
             ("MAX_CHUNKS", 10**9),
+            ("REFRESH_CHUNK", 50),
         ):
             patcher = patch.object(lead_score_rule, name, value)
             patcher.start()
@@ -127,8 +128,10 @@ class TestLiveRuns(BaseCase):
                 "lines": lines,
                 "contacts": contacts,
                 "scores": scores,
-                "running": bool(rule.pass_date),
+                # Recording its lines, or refreshing its scores.
+                "running": bool(rule.pass_date or rule.refresh_date),
                 "cursor": rule.pass_cursor,
+                "refresh_cursor": rule.refresh_cursor,
                 "last_run_count": rule.last_run_count,
                 "error": rule.last_error,
             }
@@ -158,7 +161,8 @@ class TestLiveRuns(BaseCase):
         self.assertTrue(halfway["running"])
         self.assertEqual(halfway["lines"], halfway["contacts"])
         self.assertTrue(0 < halfway["lines"] < CONTACTS, halfway)
-        self.assertEqual(halfway["scores"].get(POINTS), halfway["lines"])
+        # The scores follow once every line of the run is recorded.
+        self.assertEqual(halfway["scores"], {0: CONTACTS})
         # Odoo's runner: each call does one chunk and asks to be called again.
         for _pickup in range(20):
             self.run_cron_once()
@@ -205,30 +209,39 @@ class TestLiveRuns(BaseCase):
             rules._run_rules(commit=True)
         self.assertEqual(self.state()["scores"], {POINTS: CONTACTS + 1})
 
-    def test_scores_a_killed_worker_left_behind_are_refreshed_at_the_end(self):
-        """Killed between recording a chunk's lines and refreshing their
-        contacts' scores: the run's end finds those contacts by their lines."""
-        rule_class = self.registry["lead.score.rule"]
-        original = rule_class._refresh_in_chunks
-        calls = []
+    def test_a_run_killed_while_refreshing_scores_goes_on_from_there(self):
+        """Killed after its lines, during the refresh of its contacts' scores
+        (batches of 50): the next call goes on after the last batch
+        committed, and each contact's score is written once."""
+        operation_class = self.registry["lead.score.operation"]
+        original = operation_class._refresh_scores
+        refreshed, killed = [], []
 
-        def refresh_in_chunks(rules, partner_ids, commit):
-            calls.append(len(partner_ids))
-            if len(calls) == 1:
+        def refresh_scores(operations, partner_ids, **kwargs):
+            if len(refreshed) == 50 and not killed:
+                killed.append(partner_ids)
                 raise KeyboardInterrupt("worker killed")
-            return original(rules, partner_ids, commit)
+            refreshed.extend(partner_ids)
+            return original(operations, partner_ids, **kwargs)
 
-        with self.env_cursor() as env:
-            rules = env["lead.score.rule"].search([])
-            with patch.object(rule_class, "_refresh_in_chunks", refresh_in_chunks):
+        with patch.object(operation_class, "_refresh_scores", refresh_scores):
+            with self.env_cursor() as env:
+                rules = env["lead.score.rule"].search([])
                 with self.assertRaises(KeyboardInterrupt):
                     rules._run_rules(commit=True)
                 env.cr.rollback()
-                left = self.state()
-                self.assertEqual(left["scores"], {0: CONTACTS})
-                self.assertTrue(left["lines"])
-                rules._run_rules(commit=True)
-        self.assertEqual(self.state()["scores"], {POINTS: CONTACTS})
+            left = self.state()
+            self.assertEqual(
+                (left["lines"], left["scores"]), (CONTACTS, {0: 70, POINTS: 50})
+            )
+            self.assertEqual(left["refresh_cursor"], sorted(self.partner_ids)[49])
+            self.assertTrue(left["running"])
+            with self.env_cursor() as env:
+                env["lead.score.rule"].search([])._run_rules(commit=True)
+        done = self.state()
+        self.assertFalse(done["running"])
+        self.assertEqual(done["scores"], {POINTS: CONTACTS})
+        self.assertEqual(sorted(refreshed), sorted(self.partner_ids))
 
     def test_people_editing_contacts_during_a_run(self):
         """A run meets people saving contacts (each a committed transaction,

@@ -506,9 +506,9 @@ class TestRules(LeadScoringCase):
         self.assertEqual(later.balance, 1)
 
     def test_rules_on_contacts_run_in_step_and_refresh_each_contact_once(self):
-        """Consecutive rules on contacts go through the contacts together: a
-        contact that three of them score gets its score written once, with
-        the three lines in sequence order (a set then adds)."""
+        """Consecutive rules on contacts go through the contacts together,
+        the three lines in sequence order (a set then adds); a contact that
+        the three score gets its score written once."""
         self.rule(name="Reset", operation="set", value=1, sequence=1)
         self.rule(name="Plus ten", value=10, sequence=2)
         self.rule(name="Plus five", value=5, sequence=3)
@@ -519,7 +519,8 @@ class TestRules(LeadScoringCase):
     def test_rules_between_two_set_rules_run_in_step_whatever_their_order(self):
         """Rules on won deals between rules on contacts do not break the
         step (adds give the same score in any order), but a set rule on
-        deals still comes before the rules that follow it."""
+        deals still comes before the rules that follow it; each contact's
+        score is written once, when the run's lines are all recorded."""
         won = self.env["crm.stage"].search([("is_won", "=", True)], limit=1)
         with_deal, without = self.french[:2]
         self.env["crm.lead"].create(
@@ -542,10 +543,9 @@ class TestRules(LeadScoringCase):
         self.rule(name="Plus one", value=1, sequence=5)
         refreshed = self.run_rules_counting_refreshes()
         self.assertEqual((with_deal.lead_score, without.lead_score), (101, 16))
-        # Plus ten and plus five together, plus one after the deals' set.
-        self.assertEqual(refreshed.count(without.id), 2)
-        # The first deal rule's score written with the contacts' rules.
-        self.assertEqual(refreshed.count(with_deal.id), 3)
+        # With the contacts of the database's other won deals.
+        self.assertLessEqual(set(self.french.ids), set(refreshed))
+        self.assertEqual(len(refreshed), len(set(refreshed)))
 
     def test_runs_between_full_sweeps_look_at_what_changed(self):
         rule = self.rule()

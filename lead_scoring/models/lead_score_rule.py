@@ -1131,7 +1131,8 @@ class LeadScoreRule(models.Model):
                 for rule in self:
                     contacts = rule._run_chunk(until, queries, touch=False)
                     changed |= contacts
-                    scored.update((pid, rule.group_id.id) for pid in contacts)
+                    group_id = rule.group_id.id
+                    scored.update((pid, group_id) for pid in contacts)
                 # The lines' score rows, once per contact and group however
                 # many of these rules scored it (see _record_lines).
                 self.env["lead.score.value"]._touch(scored)

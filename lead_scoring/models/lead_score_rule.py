@@ -313,9 +313,10 @@ class LeadScoreRule(models.Model):
                 for (old, new), count in sorted(moves.items(), key=lambda m: -m[1])
             )
 
-    def _preview_sql(self):
+    def _preview_scores_sql(self):
         """SQL giving, for each contact that this rule would score if it ran
-        now, its score and tier before and after; nothing is written."""
+        now, its score in the rule's group before and after; nothing is
+        written."""
         self.ensure_one()
         incremental = None
         if self.condition_type == "event" and self.preview_since:
@@ -345,61 +346,66 @@ class LeadScoreRule(models.Model):
         else:
             company = SQL("TRUE")
         value = self.value or 0
-        # The score and tiers of the rule's group.
-        group_id = self.group_id.id or None
-        old_score = SQL(
-            """COALESCE((SELECT v.score FROM lead_score_value v
-                          WHERE v.partner_id = p.id AND v.group_id = %s), 0)""",
-            group_id,
-        )
         new_score = {
             "set": SQL("%s", value),
-            "add": SQL("%s + COUNT(*) * %s", old_score, value),
-            "remove": SQL("%s - COUNT(*) * %s", old_score, value),
+            "add": SQL("counted.old_score + counted.lines * %s", value),
+            "remove": SQL("counted.old_score - counted.lines * %s", value),
         }[self.operation or "add"]
-
-        def tier_of(score):
-            return SQL(
-                """(SELECT t.id FROM lead_score_tier t
-                     WHERE t.active AND t.min_score <= %s AND t.group_id = %s
-                     ORDER BY t.min_score DESC LIMIT 1)""",
-                score,
-                group_id,
-            )
-
+        # OFFSET 0: each contact's score is read once, not once per use.
         return SQL(
             """
-            SELECT scored.id, scored.old_score, scored.new_score,
-                   %(old_tier)s AS old_tier, %(new_tier)s AS new_tier
-              FROM (SELECT p.id, %(old_score)s AS old_score, %(new_score)s AS new_score
-                      FROM (%(select)s) src
-                      JOIN res_partner p ON p.id = src.partner_id AND p.active
-                                        AND p.lead_score_objection IS NOT TRUE
-                     WHERE %(company)s
-                       AND NOT EXISTS (SELECT 1 FROM lead_score_operation o
-                                        WHERE o.rule_id = %(rule_id)s
-                                          AND o.partner_id = p.id AND %(recorded)s)
-                     GROUP BY p.id) scored
+            SELECT counted.id, counted.old_score, %(new_score)s AS new_score
+              FROM (SELECT scored.id, scored.lines,
+                           COALESCE((SELECT v.score FROM lead_score_value v
+                                      WHERE v.partner_id = scored.id
+                                        AND v.group_id = %(group_id)s), 0) AS old_score
+                      FROM (SELECT p.id, COUNT(*) AS lines
+                              FROM (%(select)s) src
+                              JOIN res_partner p ON p.id = src.partner_id AND p.active
+                                                AND p.lead_score_objection IS NOT TRUE
+                             WHERE %(company)s
+                               AND NOT EXISTS (SELECT 1 FROM lead_score_operation o
+                                                WHERE o.rule_id = %(rule_id)s
+                                                  AND o.partner_id = p.id AND %(recorded)s)
+                             GROUP BY p.id) scored
+                    OFFSET 0) counted
             """,
-            old_tier=tier_of(SQL("scored.old_score")),
-            new_tier=tier_of(SQL("scored.new_score")),
-            old_score=old_score,
             new_score=new_score,
+            group_id=self.group_id.id or None,
             select=select,
             company=company,
             rule_id=rule_id or 0,
             recorded=recorded,
         )
 
+    def _tier_of(self, score):
+        """SQL: the tier of the rule's group that ``score`` reaches."""
+        return SQL(
+            """(SELECT t.id FROM lead_score_tier t
+                 WHERE t.active AND t.min_score <= %s AND t.group_id = %s
+                 ORDER BY t.min_score DESC LIMIT 1)""",
+            score,
+            self.group_id.id or None,
+        )
+
     def _preview_changes(self):
         """(tier before, tier after, contacts, points) of this rule's preview."""
         self.env["res.partner"].flush_model(["lead_score", "active", "company_id"])
         self.env["lead.score.operation"].flush_model()
+        # The tiers of each pair of scores, not of each contact (120,000 at a
+        # million contacts: a second).
         self.env.cr.execute(
             SQL(
-                """SELECT old_tier, new_tier, COUNT(*), SUM(new_score - old_score)
-                     FROM (%s) preview GROUP BY old_tier, new_tier""",
-                self._preview_sql(),
+                """SELECT %(old_tier)s AS old_tier, %(new_tier)s AS new_tier,
+                          SUM(contacts)::bigint,
+                          SUM(contacts * (new_score - old_score))::bigint
+                     FROM (SELECT old_score, new_score, COUNT(*) AS contacts
+                             FROM (%(scores)s) preview
+                            GROUP BY old_score, new_score) pairs
+                    GROUP BY 1, 2""",
+                old_tier=self._tier_of(SQL("pairs.old_score")),
+                new_tier=self._tier_of(SQL("pairs.new_score")),
+                scores=self._preview_scores_sql(),
             )
         )
         return self.env.cr.fetchall()
@@ -409,9 +415,10 @@ class LeadScoreRule(models.Model):
         self.ensure_one()
         self.env.cr.execute(
             SQL(
-                "SELECT id FROM (%s) preview"
-                " WHERE old_tier IS DISTINCT FROM new_tier",
-                self._preview_sql(),
+                "SELECT id FROM (%s) preview WHERE %s IS DISTINCT FROM %s",
+                self._preview_scores_sql(),
+                self._tier_of(SQL("preview.old_score")),
+                self._tier_of(SQL("preview.new_score")),
             )
         )
         partner_ids = [row[0] for row in self.env.cr.fetchall()]

@@ -83,3 +83,8 @@ class TestRulePreview(LeadScoringCase):
         self.assertEqual(form.preview_contacts, 3)
         form.preview_since = fields.Date.today() - timedelta(days=30)
         self.assertEqual(form.preview_contacts, 2)
+        # Points per lead: a contact with two new leads gets them twice.
+        self.env["crm.lead"].create({"name": "Lead 3", "partner_id": self.french[1].id})
+        form.domain = "[('partner_id', 'in', %s)]" % self.french.ids
+        self.assertEqual(form.preview_contacts, 2)
+        self.assertEqual(form.preview_points, 3 * form.value)

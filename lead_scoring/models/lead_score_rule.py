@@ -876,9 +876,9 @@ class LeadScoreRule(models.Model):
             # Each rule's query, built once for its pass.
             queries = {}
             # A pass starts at the first record its rule matches; no line yet.
-            group.filtered(lambda r: r.pass_date and not r.pass_max_id)._run_round(
-                commit, 0, queries
-            )
+            starting = group.filtered(lambda r: r.pass_date and not r.pass_max_id)
+            if starting:
+                starting._run_round(commit, 0, queries)
             while running := group.filtered("pass_date"):
                 # One id range for the group's rules, in sequence order.
                 round_start = time.monotonic()

@@ -394,7 +394,7 @@ class LeadScoreRule(models.Model):
         self.env["lead.score.operation"].flush_model()
         # The tiers of each pair of scores, not of each contact (120,000 at a
         # million contacts: a second).
-        self.env.cr.execute(
+        return self._preview_rows(
             SQL(
                 """SELECT %(old_tier)s AS old_tier, %(new_tier)s AS new_tier,
                           SUM(contacts)::bigint,
@@ -408,12 +408,18 @@ class LeadScoreRule(models.Model):
                 scores=self._preview_scores_sql(),
             )
         )
-        return self.env.cr.fetchall()
+
+    def _preview_rows(self, query):
+        # Without JIT: PostgreSQL spent longer compiling a preview than
+        # running it (2.6 s of compiling at a million contacts).
+        with self._local_setting("jit", "off"):
+            self.env.cr.execute(query)
+            return self.env.cr.fetchall()
 
     def action_preview_contacts(self):
         """The contacts whose tier this rule would change if it ran now."""
         self.ensure_one()
-        self.env.cr.execute(
+        rows = self._preview_rows(
             SQL(
                 "SELECT id FROM (%s) preview WHERE %s IS DISTINCT FROM %s",
                 self._preview_scores_sql(),
@@ -421,7 +427,7 @@ class LeadScoreRule(models.Model):
                 self._tier_of(SQL("preview.new_score")),
             )
         )
-        partner_ids = [row[0] for row in self.env.cr.fetchall()]
+        partner_ids = [row[0] for row in rows]
         return {
             "type": "ir.actions.act_window",
             "name": _("Contacts whose tier %s would change", self.name),

@@ -6,13 +6,14 @@ several job workers (on one or many servers) run different rules at once.
 
 The scheduled job only starts runs and queues their chunks. A chunk's job
 records its lines in queue_job's one transaction, which takes no lock on the
-contacts, and queues jobs that refresh their scores a batch at a time; a
-serialization failure (someone saved one of a batch's contacts) makes
-queue_job try that batch again a few seconds later.
+contacts. Once every rule's chain has ended, the run's contacts are refreshed
+by jobs of a batch each, every contact once; a serialization failure (someone
+saved one of a batch's contacts) makes queue_job try that batch again a few
+seconds later.
 """
 
 from odoo import _, api, models
-from odoo.tools import SQL, split_every
+from odoo.tools import SQL
 
 from odoo.addons.lead_scoring.models.lead_score_rule import (
     ENGINE_LOCK,
@@ -34,6 +35,10 @@ class LeadScoreRule(models.Model):
         if not rules._engine_lock(commit=False):
             return
         if not rules.filtered("pass_date"):
+            if rules._refresh_pending():
+                # The last chains ended together, each seeing the other
+                # still running: nobody queued the run's refresh.
+                rules._queue_run_refresh()
             rules._start_run()
         for rule in rules.filtered("pass_date"):
             rule._queue_next_chunk()
@@ -51,7 +56,6 @@ class LeadScoreRule(models.Model):
         self.ensure_one()
         if not self.active or not self.pass_date or not self._rule_lock():
             return False
-        run_date = self.pass_date
         # As a round of the scheduled job does: a plan made for a ledger a
         # fraction of its size held a repeating rule's chunk past the worker's
         # time limit (120 s at 100,000 contacts, the worker killed).
@@ -60,25 +64,30 @@ class LeadScoreRule(models.Model):
             # Chunks of several rules run at once here, often over the same
             # contacts: writing their score rows would make them refuse each
             # other; the refresh jobs replay every contact's ledger instead.
-            changed = self._run_chunk(touch=False)
-        self._queue_refresh(changed)
+            self._run_chunk(touch=False)
         if self.pass_date:
             self._queue_next_chunk()
         elif not self.search_count([("pass_date", "!=", False)]):
-            rules = self.search([])
-            rules._queue_refresh(rules._scores_behind(run_date))
-            rules._end_run()
+            self.search([])._queue_run_refresh()
         return True
 
-    def _queue_refresh(self, partner_ids):
-        """The scores of these contacts, refreshed by jobs of REFRESH_CHUNK
-        contacts: a job's one transaction cannot commit lines and then lock
-        contacts apart, and a batch that meets someone saving a contact is
-        retried alone, by queue_job, not the chunk's lines with it."""
-        for batch in split_every(REFRESH_CHUNK, sorted(partner_ids), list):
+    def _queue_run_refresh(self):
+        """End the run: the scores of the contacts it gave lines, each once,
+        refreshed by jobs of REFRESH_CHUNK contacts. A job's one transaction
+        cannot commit lines and then lock contacts apart, and a batch that
+        meets someone saving a contact is retried alone, by queue_job."""
+        run_date = self._refresh_pending()
+        operations = self.env["lead.score.operation"].sudo()
+        # Not "cursor": Odoo's _() takes a local of that name for the database's.
+        last_id = 0
+        while run_date and (
+            batch := operations._contacts_dated(run_date, last_id, REFRESH_CHUNK)
+        ):
             self.with_delay(
                 channel=CHANNEL, description=_("Lead scoring: scores")
             )._job_refresh_scores(batch, self._engine_since())
+            last_id = batch[-1]
+        self._end_run()
 
     @api.model
     def _job_refresh_scores(self, partner_ids, engine_since="-infinity"):

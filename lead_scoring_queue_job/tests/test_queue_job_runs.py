@@ -6,6 +6,8 @@ from odoo.addons.lead_scoring.models import lead_score_rule
 from odoo.addons.lead_scoring.tests.common import LeadScoringCase
 from odoo.addons.queue_job.job import Job
 
+from ..models import lead_score_rule as glue
+
 CHANNEL = "root.lead_scoring"
 
 
@@ -38,16 +40,23 @@ class TestQueueJobRuns(LeadScoringCase):
             patcher = patch.object(lead_score_rule, name, value)
             patcher.start()
             self.addCleanup(patcher.stop)
+        # Refresh jobs of 10 contacts.
+        patcher = patch.object(glue, "REFRESH_CHUNK", 10)
+        patcher.start()
+        self.addCleanup(patcher.stop)
 
     def pending_jobs(self):
         return self.env["queue.job"].search(
             [("channel", "=", CHANNEL), ("state", "=", "pending")]
         )
 
-    def run_queued_jobs(self):
-        """What queue_job's workers do, one job after the other."""
+    def run_queued_jobs(self, method=None):
+        """What queue_job's workers do, one job after the other (those of
+        ``method`` only, when given)."""
         done = 0
-        while pending := self.pending_jobs():
+        while pending := self.pending_jobs().filtered(
+            lambda job: not method or job.method_name == method
+        ):
             for record in pending:
                 job = Job.load(self.env, record.uuid)
                 job.set_started()
@@ -76,21 +85,36 @@ class TestQueueJobRuns(LeadScoringCase):
         )
 
     def test_scores_are_refreshed_by_jobs_of_their_own(self):
-        """A chunk's job records lines only: the contacts are locked by small
-        jobs of their own, which queue_job retries apart when one is busy."""
+        """The chunks' jobs record lines only; once every rule's chain has
+        ended, jobs of a batch of contacts each refresh the scores (locking
+        those contacts alone, retried apart by queue_job), every contact
+        once whatever the rules that scored it."""
         self.Rule._cron_apply_rules()
-        chunk = self.pending_jobs()[0]
-        job = Job.load(self.env, chunk.uuid)
-        job.perform()
-        refresh = self.pending_jobs().filtered(
-            lambda job: job.method_name == "_job_refresh_scores"
-        )
-        self.assertEqual(len(refresh), 1)
-        scored = self.Operation.search([("rule_id", "in", self.rules.ids)]).partner_id
-        self.assertEqual(len(scored), 10)
-        self.assertEqual(set(scored.mapped("lead_score")), {0})
-        Job.load(self.env, refresh.uuid).perform()
-        self.assertEqual(set(scored.mapped("lead_score")), {job.recordset.value})
+        self.run_queued_jobs("_job_run_chunk")
+        self.assertEqual(set(self.contacts.mapped("lead_score")), {0})
+        self.assertFalse(self.rules.filtered("refresh_date"), "the run is not over")
+        refresh = self.pending_jobs()
+        self.assertEqual(set(refresh.mapped("method_name")), {"_job_refresh_scores"})
+        batches = [Job.load(self.env, job.uuid).args[0] for job in refresh]
+        refreshed = sorted(pid for batch in batches for pid in batch)
+        self.assertLessEqual(set(self.contacts.ids), set(refreshed))
+        self.assertEqual(len(refreshed), len(set(refreshed)))
+        self.assertTrue(all(len(batch) <= 10 for batch in batches))
+        self.run_queued_jobs()
+        self.assertEqual(set(self.contacts.mapped("lead_score")), {7})
+
+    def test_a_run_whose_last_chains_ended_together_is_refreshed_all_the_same(self):
+        """The last two chains end at the same moment, each seeing the
+        other's rule still running: neither ends the run. The scheduled job
+        does, with the refresh jobs."""
+        self.Rule._cron_apply_rules()
+        with patch.object(type(self.Rule), "search_count", return_value=1):
+            self.run_queued_jobs("_job_run_chunk")
+        self.assertTrue(self.rules.filtered("refresh_date"))
+        self.assertFalse(self.pending_jobs())
+        self.Rule._cron_apply_rules()
+        self.run_queued_jobs("_job_refresh_scores")
+        self.assertEqual(set(self.contacts.mapped("lead_score")), {7})
 
     def test_a_second_chain_for_the_same_rule_does_nothing(self):
         self.Rule._cron_apply_rules()

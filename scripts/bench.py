@@ -408,6 +408,13 @@ class Server:
                      FROM lead_score_rule WHERE active"""
             )
             pending = cr.fetchone()[0]
+            if self.args.runner == "queue_job":
+                # With the jobs that refresh the run's scores.
+                cr.execute(
+                    "SELECT count(*) FROM queue_job WHERE channel = 'root.lead_scoring'"
+                    " AND state IN ('pending', 'enqueued', 'started')"
+                )
+                pending += cr.fetchone()[0]
             cr.commit()
             if not pending:
                 return

@@ -1036,15 +1036,6 @@ class LeadScoreRule(models.Model):
         return False, None
 
     @api.model
-    def _scores_behind(self, run_date):
-        """Contacts given lines by the run of ``run_date`` whose stored score
-        is not their ledger's balance."""
-        if not run_date:
-            return set()
-        return self._scores_behind_lines(
-            SQL("o.date = %s AND o.rule_id IS NOT NULL", run_date)
-        )
-
     @api.model
     def _scores_behind_lines(self, condition):
         """Contacts with a line ``o`` meeting ``condition`` whose stored score

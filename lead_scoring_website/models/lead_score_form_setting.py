@@ -7,7 +7,7 @@ referenced by the form's ``data-lead-scoring-setting-id``; the controller
 applies it through :meth:`_score_submission`.
 """
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from lxml import etree
 
@@ -27,8 +27,6 @@ from ..tools import SETTING_ATTRIBUTE
 DESIGNER_GROUP = "website.group_website_designer"
 REPEATS = [("once", "Once per contact"), ("every", "Once per contact per period")]
 MAX_REPEAT_HOURS = 24 * 366
-# Periods of the "every" mode are counted from here: 24 hours are UTC days.
-EPOCH = datetime(1970, 1, 1)
 # Where forms put the sender's details, most specific first.
 EMAIL_KEYS = ("email_from", "email", "partner_email")
 PHONE_KEYS = ("phone", "partner_phone", "mobile")
@@ -96,8 +94,8 @@ class LeadScoreFormSetting(models.Model):
     repeat_hours = fields.Integer(
         string="Period (hours)",
         default=24,
-        help="A contact scores at most once in each period of this many hours "
-        "(24 hours: once per day, in UTC).",
+        help="A contact scores again once this many hours have passed since "
+        "the form last scored them.",
     )
     operation_count = fields.Integer(compute="_compute_operation_count")
 
@@ -131,15 +129,33 @@ class LeadScoreFormSetting(models.Model):
         self.ensure_one()
         return f"website-form:{self.id}:"
 
-    def _idempotency_key(self):
+    def _idempotency_key(self, partner):
         """What makes a submission score once: the key is unique per contact,
-        so one submission replayed any number of times scores once."""
+        so one submission replayed any number of times scores once.
+
+        In the "every" mode a line's key names the contact's previous line of
+        this form: two submissions racing after the period make the same key
+        and only one scores, and within the period the key is the last line's
+        own, so nothing is added (a window sliding from the last scoring:
+        no replay around a fixed boundary scores twice)."""
         self.ensure_one()
+        prefix = self._key_prefix()
         if self.repeat == "once":
-            return f"{self._key_prefix()}once"
+            return f"{prefix}once"
+        last = (
+            self.env["lead.score.operation"]
+            .sudo()
+            .with_context(active_test=False)
+            .search(
+                [("partner_id", "=", partner.id), *self._operations_domain()],
+                order="date desc, id desc",
+                limit=1,
+            )
+        )
         period = timedelta(hours=self.repeat_hours)
-        start = EPOCH + (fields.Datetime.now() - EPOCH) // period * period
-        return f"{self._key_prefix()}{start:%Y-%m-%dT%H:%M}"
+        if last and last.date > fields.Datetime.now() - period:
+            return last.idempotency_key
+        return f"{prefix}after:{last.id or 0}"
 
     def _operations_domain(self):
         self.ensure_one()
@@ -401,7 +417,9 @@ class LeadScoreFormSetting(models.Model):
                     "source": "website",
                     "res_model": record._name,
                     "res_id": record.id,
-                    "idempotency_key": self._idempotency_key(),
+                    "idempotency_key": self._idempotency_key(partner),
+                    # The clock the key was computed with.
+                    "date": fields.Datetime.now(),
                 }
             )
         )

@@ -63,6 +63,32 @@ class TestFormAttacks(FormScoringCase):
             self.website_lines(partner),
         )
 
+    def test_every_mode_replay_across_a_day_boundary_scores_once(self):
+        # A replay straddling midnight (UTC) must not make two "days".
+        self.setting.write({"repeat": "every", "repeat_hours": 24})
+        midnight = fields.Datetime.now().replace(
+            hour=0, minute=0, second=0, microsecond=0
+        ) + timedelta(days=1)
+        for moment in (
+            midnight - timedelta(minutes=1),
+            midnight + timedelta(minutes=1),
+            midnight + timedelta(hours=23, minutes=58),
+        ):
+            with patch.object(fields.Datetime, "now", return_value=moment):
+                self.submit()
+        partner = self.env["res.partner"].search([("email", "=", "ada@example.com")])
+        self.assertEqual(len(self.website_lines(partner)), 1)
+        # A full period after the line that scored, the form scores again,
+        # and then not again within the next period.
+        for moment in (
+            midnight + timedelta(hours=23, minutes=59, seconds=1),
+            midnight + timedelta(hours=24),
+        ):
+            with patch.object(fields.Datetime, "now", return_value=moment):
+                self.submit()
+        self.assertEqual(len(self.website_lines(partner)), 2)
+        self.assertEqual(partner.lead_score, 20)
+
     def test_new_settings_score_once_per_contact(self):
         self.assertEqual(self.setting.repeat, "once")
         self.setting.repeat_hours = 1

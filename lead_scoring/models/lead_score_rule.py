@@ -83,6 +83,28 @@ DEFINITION_FIELDS = {
     "repeat_days",
     "company_id",
 }
+# The engine's record of runs: written by the engine only (a value written
+# over the API could make runs skip contacts or records).
+RUN_STATE_FIELDS = {
+    "last_run_date",
+    "last_run_count",
+    "last_run_duration",
+    "last_error",
+    "last_error_date",
+    "last_full_run_date",
+    "last_seen_id",
+    "last_horizon",
+    "pass_date",
+    "pass_start",
+    "pass_horizon",
+    "pass_cursor",
+    "pass_max_id",
+    "pass_span",
+    "pass_count",
+    "pass_duration",
+    "refresh_date",
+    "refresh_cursor",
+}
 # Domains using these depend on time or on the user: always swept in full.
 TIME_WORDS = re.compile(
     r"\b(context_today|today|datetime|relativedelta|timedelta|time|user|uid)\b"
@@ -973,7 +995,7 @@ class LeadScoreRule(models.Model):
 
             def refresh(batch=batch):
                 self._refresh_contacts(batch)
-                self.write({"refresh_cursor": batch[-1]})
+                self.sudo().write({"refresh_cursor": batch[-1]})
 
             done, _result = self._retry_when_busy(refresh, commit)
             if not done:
@@ -984,7 +1006,7 @@ class LeadScoreRule(models.Model):
                     batch[0],
                     batch[-1],
                 )
-                self.write({"refresh_cursor": batch[-1]})
+                self.sudo().write({"refresh_cursor": batch[-1]})
                 self._commit(commit)
             stats["chunks"] = stats.get("chunks", 0) + 1
             if self._past(deadline, round_start):
@@ -1077,7 +1099,7 @@ class LeadScoreRule(models.Model):
         self.env["lead.score.operation"].sudo()._expire_operations()
         start, horizon = self._run_horizon()
         now = fields.Datetime.now()
-        self.write(
+        self.sudo().write(
             {
                 "pass_date": now,
                 # Its scores are refreshed once its lines are recorded.
@@ -1115,7 +1137,7 @@ class LeadScoreRule(models.Model):
 
     def _end_run(self):
         """The run is over."""
-        self.write({"pass_date": False, "refresh_date": False})
+        self.sudo().write({"pass_date": False, "refresh_date": False})
 
     @api.model
     def _commit(self, commit):
@@ -1145,7 +1167,7 @@ class LeadScoreRule(models.Model):
         done, changed = self._retry_when_busy(chunks, commit)
         if done:
             return changed
-        self.write(
+        self.sudo().write(
             {
                 "last_error": _(
                     "Contacts were busy; this rule's run goes on at the next call."
@@ -1247,9 +1269,9 @@ class LeadScoreRule(models.Model):
             "pass_count": self.pass_count + len(recorded),
             "pass_duration": self.pass_duration + elapsed,
         }
-        self.write(vals)
+        self.sudo().write(vals)
         if high >= self.pass_max_id:
-            self.write(self._finished_vals())
+            self.sudo().write(self._finished_vals())
         return changed
 
     def _start_pass(self, now):
@@ -1258,9 +1280,11 @@ class LeadScoreRule(models.Model):
         cr = self.env.cr
         table = SQL.identifier(self.env[self.model_name]._table)
         cr.execute(SQL("SELECT COALESCE(max(id), 0) FROM %s", table))
-        self.pass_max_id = cr.fetchone()[0] or -1
+        max_id = cr.fetchone()[0] or -1
         first = self._first_source_id(now)
-        self.pass_cursor = first - 1 if first else self.pass_max_id
+        self.sudo().write(
+            {"pass_max_id": max_id, "pass_cursor": first - 1 if first else max_id}
+        )
 
     def _first_source_id(self, now):
         """The smallest id among the records this run would look at."""
@@ -1294,7 +1318,7 @@ class LeadScoreRule(models.Model):
         span = self[0]._chunk_span()
         yield span
         elapsed = time.monotonic() - started
-        self.pass_span = int(
+        self.sudo().pass_span = int(
             span * min(8, max(0.25, self._chunk_seconds() / (elapsed or 1e-3)))
         )
 
@@ -1325,7 +1349,7 @@ class LeadScoreRule(models.Model):
         _logger.warning(
             "Lead scoring rule %s (%s) failed: %s", self.id, self.name, error
         )
-        self.write(
+        self.sudo().write(
             {
                 "pass_date": False,
                 "last_error": str(error),
@@ -1438,8 +1462,20 @@ class LeadScoreRule(models.Model):
         action["context"] = {}
         return action
 
+    def _check_run_state_vals(self, vals):
+        forbidden = sorted(RUN_STATE_FIELDS & set(vals))
+        if forbidden and not self.env.su:
+            raise AccessError(
+                _(
+                    "These values are set by the scoring engine only: %s.",
+                    ", ".join(forbidden),
+                )
+            )
+
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            self._check_run_state_vals(vals)
         # A rule runs with the rights of whoever defines it, never of someone
         # named in the call.
         if not self.env.su:
@@ -1447,6 +1483,7 @@ class LeadScoreRule(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        self._check_run_state_vals(vals)
         vals = dict(vals)
         if not self.env.su:
             vals.pop("user_id", None)

@@ -140,6 +140,48 @@ class TestRuleConditionsAreData(ApiCase):
         self.call(self.manager, "lead.score.rule", "write", [rule_id], {"user_id": 2})
         self.assertEqual(self.Rule.browse(rule_id).user_id, self.manager)
 
+    def test_a_run_s_record_is_the_engine_s(self):
+        """Written over the API, a run's position would make the runs skip
+        contacts (a cursor past the end, a last seen record far ahead)."""
+        rule_id = self.call(
+            self.manager,
+            "lead.score.rule",
+            "create",
+            {"name": "Everyone", "value": 5, "match_all": True},
+        )
+        rule = self.Rule.browse(rule_id)
+        rule._run_rules()
+        self.assertEqual(self.partner.lead_score, 5)
+        now = fields.Datetime.to_string(fields.Datetime.now())
+        for vals in (
+            {"last_seen_id": 10**9, "last_full_run_date": now},
+            {"pass_date": now, "pass_cursor": 10**9, "pass_max_id": 10**9},
+            {"refresh_date": now, "refresh_cursor": 10**9},
+            {"last_horizon": "9999-12-31 00:00:00", "name": "Renamed"},
+        ):
+            with self.subTest(vals=vals):
+                self.assertRefused(
+                    self.manager,
+                    "lead.score.rule",
+                    "write",
+                    [rule_id],
+                    vals,
+                    expect="set by the scoring engine only",
+                )
+                self.assertRefused(
+                    self.manager,
+                    "lead.score.rule",
+                    "create",
+                    dict(vals, name="Skipping"),
+                    expect="set by the scoring engine only",
+                )
+        rule.invalidate_recordset()
+        self.assertEqual(rule.name, "Everyone")
+        self.assertFalse(rule.pass_date or rule.refresh_date)
+        newcomer = self.env["res.partner"].create({"name": "Newcomer"})
+        rule._run_rules()
+        self.assertEqual(newcomer.lead_score, 5)
+
     def test_a_former_manager_s_rule_stops(self):
         rule = self.Rule.with_user(self.manager).create(
             {"name": "Mine", "value": 2, "match_all": True}

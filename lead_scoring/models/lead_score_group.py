@@ -6,7 +6,7 @@ holds every line that names no group: a database with no other group scores
 as before groups existed."""
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL
 
 # Empty: the total score is the sum of the active groups' scores; a group's
@@ -255,7 +255,21 @@ class LeadScoreGroup(models.Model):
                         )
                     )
 
+    def _check_engine_vals(self, vals):
+        if "decay_since" in vals and not self.env.su:
+            # Set in the past, the daily job would catch up on as many days.
+            raise AccessError(
+                _("These values are set by the scoring engine only: %s.", "decay_since")
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_engine_vals(vals)
+        return super().create(vals_list)
+
     def write(self, vals):
+        self._check_engine_vals(vals)
         if vals.get("decay") == "none":
             # Switched on again later, decay starts afresh.
             vals = {**vals, "decay_since": False}

@@ -182,6 +182,25 @@ class TestRuleConditionsAreData(ApiCase):
         rule._run_rules()
         self.assertEqual(newcomer.lead_score, 5)
 
+    def test_decay_cannot_be_made_to_catch_up_on_years(self):
+        group = self.env["lead.score.group"].create(
+            {"name": "Engagement", "decay": "linear", "decay_points": 1}
+        )
+        for method, args in (
+            ("write", ([group.id], {"decay_since": "2000-01-01"})),
+            ("create", ({"name": "Old", "decay_since": "2000-01-01"},)),
+        ):
+            with self.subTest(method=method):
+                self.assertRefused(
+                    self.manager,
+                    "lead.score.group",
+                    method,
+                    *args,
+                    expect="set by the scoring engine only",
+                )
+        self.assertFalse(group.decay_since)
+        self.assertFalse(self.env["lead.score.group"].search([("name", "=", "Old")]))
+
     def test_a_former_manager_s_rule_stops(self):
         rule = self.Rule.with_user(self.manager).create(
             {"name": "Mine", "value": 2, "match_all": True}

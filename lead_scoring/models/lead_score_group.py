@@ -214,7 +214,7 @@ class LeadScoreGroup(models.Model):
         params = self.env["ir.config_parameter"].sudo()
         params.set_param(GRADE_FIT_PARAM, fit_id or False)
         params.set_param(GRADE_ENGAGEMENT_PARAM, engagement_id or False)
-        self.env["res.partner"]._recompute_lead_score_grades()
+        self.env["lead.score.value"]._recompute_all()
 
     @api.model
     def _tier_group(self):
@@ -280,11 +280,8 @@ class LeadScoreGroup(models.Model):
         ):
             raise UserError(_("The default score group cannot change."))
         result = super().write(vals)
-        if {"active", "use_cap", "score_min", "score_max"} & set(vals):
+        if {"active", "use_cap", "score_min", "score_max", "rollup"} & set(vals):
             self.env["lead.score.value"]._recompute_all()
-        elif "rollup" in vals:
-            self.env["lead.score.value"]._refresh_company_scores()
-            self.env["res.partner"]._store_lead_score_companies()
         return result
 
     @api.ondelete(at_uninstall=False)
@@ -297,5 +294,5 @@ class LeadScoreGroup(models.Model):
         graded = (fit | engagement) & self
         result = super().unlink()
         if graded:
-            self.env["res.partner"]._recompute_lead_score_grades()
+            self.env["lead.score.value"]._recompute_all()
         return result

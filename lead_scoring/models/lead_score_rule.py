@@ -1058,7 +1058,6 @@ class LeadScoreRule(models.Model):
         return False, None
 
     @api.model
-    @api.model
     def _scores_behind_lines(self, condition):
         """Contacts with a line ``o`` meeting ``condition`` whose stored score
         is not their ledger's balance."""
@@ -1380,6 +1379,11 @@ class LeadScoreRule(models.Model):
     def _cron_apply_rules(self):
         """The scheduled job (addons add their housekeeping here)."""
         self._apply_rules_in_chunks()
+        # What a change of configuration left to recompute, in its own budget.
+        commit = bool(self.env.context.get("cron_id"))
+        deadline = time.monotonic() + self._call_budget()
+        if self.env["lead.score.value"]._recompute_pending(commit, deadline) and commit:
+            self.env.ref("lead_scoring.ir_cron_apply_rules").sudo()._trigger()
 
     @api.model
     def _apply_rules_in_chunks(self):

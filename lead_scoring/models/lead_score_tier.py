@@ -108,25 +108,31 @@ class LeadScoreTier(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         tiers = super().create(vals_list)
-        self._reassign_partners()
+        self.env["lead.score.value"]._recompute_all()
         return tiers
 
     def write(self, vals):
         result = super().write(vals)
         if {"min_score", "active", "group_id"} & set(vals):
-            self._reassign_partners()
+            self.env["lead.score.value"]._recompute_all()
         return result
 
     def unlink(self):
         result = super().unlink()
-        self._reassign_partners()
+        self.env["lead.score.value"]._recompute_all()
         return result
 
     @api.model
-    def _reassign_partners(self):
-        """Put every contact in its band after the bands changed: one UPDATE,
-        since a change of configuration is not a change of the contacts (and
-        one for the group scores' bands)."""
+    def _reassign_partners(self, partner_ids=None):
+        """Put these contacts (every one, with None) in their band after the
+        bands changed: one UPDATE, since a change of configuration is not a
+        change of the contacts (and one for the group scores' bands)."""
+
+        def among(column):
+            if partner_ids is None:
+                return SQL("TRUE")
+            return SQL("%s = ANY(%s)", SQL(column), list(partner_ids))
+
         self.flush_model()
         self.env["res.partner"].flush_model(
             ["lead_score", "lead_score_tier_id", "lead_score_objection"]
@@ -143,38 +149,45 @@ class LeadScoreTier(models.Model):
                            AND t.group_id = %s AND p2.lead_score_objection IS NOT TRUE
                          ORDER BY t.min_score DESC LIMIT 1
                   ) band ON TRUE
-                 WHERE p.id = p2.id
+                 WHERE p.id = p2.id AND %s
                    AND p.lead_score_tier_id IS DISTINCT FROM band.id
                 """,
                 self.env["lead.score.group"]._tier_group().id or None,
+                among("p2.id"),
             )
         )
         self.env.cr.execute(
-            """
-            UPDATE lead_score_value v
-               SET tier_id = band.id
-              FROM lead_score_value v2
-              JOIN res_partner p ON p.id = v2.partner_id
-              LEFT JOIN LATERAL (
-                    SELECT t.id FROM lead_score_tier t
-                     WHERE t.active AND t.min_score <= v2.score
-                       AND t.group_id = v2.group_id
-                       AND p.lead_score_objection IS NOT TRUE
-                     ORDER BY t.min_score DESC LIMIT 1
-              ) band ON TRUE
-             WHERE v.id = v2.id AND v.tier_id IS DISTINCT FROM band.id
-            """
+            SQL(
+                """
+                UPDATE lead_score_value v
+                   SET tier_id = band.id
+                  FROM lead_score_value v2
+                  JOIN res_partner p ON p.id = v2.partner_id
+                  LEFT JOIN LATERAL (
+                        SELECT t.id FROM lead_score_tier t
+                         WHERE t.active AND t.min_score <= v2.score
+                           AND t.group_id = v2.group_id
+                           AND p.lead_score_objection IS NOT TRUE
+                         ORDER BY t.min_score DESC LIMIT 1
+                  ) band ON TRUE
+                 WHERE v.id = v2.id AND %s AND v.tier_id IS DISTINCT FROM band.id
+                """,
+                among("v2.partner_id"),
+            )
         )
         self.env["lead.score.value"].invalidate_model(["tier_id"])
         self.env["res.partner"].invalidate_model(["lead_score_tier_id"])
         self.env["crm.lead"].invalidate_model()
         self.env.cr.execute(
-            """
-            UPDATE crm_lead l SET partner_lead_score_tier_id = p.lead_score_tier_id
-              FROM res_partner p
-             WHERE l.partner_id = p.id
-               AND l.partner_lead_score_tier_id IS DISTINCT FROM p.lead_score_tier_id
-            """
+            SQL(
+                """
+                UPDATE crm_lead l SET partner_lead_score_tier_id = p.lead_score_tier_id
+                  FROM res_partner p
+                 WHERE l.partner_id = p.id AND %s
+                   AND l.partner_lead_score_tier_id IS DISTINCT FROM p.lead_score_tier_id
+                """,
+                among("p.id"),
+            )
         )
         # The grade ranks contacts by their group tiers.
-        self.env["res.partner"]._recompute_lead_score_grades()
+        self.env["res.partner"]._recompute_lead_score_grades(partner_ids)

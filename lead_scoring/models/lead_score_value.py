@@ -10,11 +10,21 @@ A company's row also holds its company score: its own score plus the roll-up
 of its contacts' scores in the group (see lead.score.group.rollup); a company
 with no line in a group but contacts to roll up there gets a row (score 0)."""
 
+import time
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 from odoo.tools.sql import column_exists, create_column, table_exists
 
 from .lead_score_group import capped, group_score
+
+# After a change of configuration, the contact after which every contact's
+# scores are still to recompute (see _recompute_all).
+RECOMPUTE_PARAM = "lead_scoring.recompute_after"
+# Contacts per transaction of a recompute (about half a second at a million).
+RECOMPUTE_BATCH = 5000
+# What the change's own request recomputes at most: all of a small database.
+RECOMPUTE_INLINE_SECONDS = 2
 
 
 class LeadScoreValue(models.Model):
@@ -370,32 +380,98 @@ class LeadScoreValue(models.Model):
 
     @api.model
     def _recompute_all(self):
-        """After a change of the groups (caps, archived, the total's
-        definition): every group score, total score and tier, in SQL."""
+        """After a change of configuration (caps, archived groups, the
+        total's definition, tiers, the grade, roll-ups): every contact's
+        group scores, total, tier and grade, RECOMPUTE_BATCH contacts at a
+        time in contact order. The change's request does what it can in
+        RECOMPUTE_INLINE_SECONDS (all of a small database); the scheduled job
+        does the rest, each batch committed, from where the last one stopped.
+        At a million contacts a whole recompute takes a minute or more: no
+        browser request or worker time limit allows it, nor locking every
+        contact that long while people save them."""
+        self.env["ir.config_parameter"].sudo().set_param(RECOMPUTE_PARAM, "0")
+        deadline = time.monotonic() + RECOMPUTE_INLINE_SECONDS
+        if self._recompute_pending(commit=False, deadline=deadline):
+            self.env.ref("lead_scoring.ir_cron_apply_rules").sudo()._trigger()
+
+    @api.model
+    def _recompute_pending(self, commit, deadline=None):
+        """Go on with the recompute of _recompute_all until it is done, or
+        until ``deadline`` (time.monotonic()) once a batch is; returns whether
+        some remains. Left for later while the rule engine runs (its refresh
+        writes the same rows)."""
+        rules = self.env["lead.score.rule"].sudo()
+        if self._recompute_after() is None:
+            return False
+        # In a request (no commit), whether a run goes on, without holding
+        # the lock to the request's end.
+        if not rules._engine_lock(True):
+            return True
+        if not commit:
+            rules._engine_unlock()
+        try:
+            while (after := self._recompute_after()) is not None:
+                self.env.cr.execute(
+                    "SELECT id FROM res_partner WHERE id > %s ORDER BY id LIMIT %s",
+                    [after, RECOMPUTE_BATCH],
+                )
+                ids = [row[0] for row in self.env.cr.fetchall()]
+                done, __ = rules._retry_when_busy(
+                    lambda ids=ids: self._recompute_batch(ids), commit
+                )
+                if not done or (deadline is not None and time.monotonic() > deadline):
+                    break
+        finally:
+            if commit:
+                rules._engine_unlock()
+        return self._recompute_after() is not None
+
+    @api.model
+    def _recompute_after(self):
+        # Read from the table: a retried batch's rollback must be seen.
+        self.env["ir.config_parameter"].flush_model()
+        self.env.cr.execute(
+            "SELECT value FROM ir_config_parameter WHERE key = %s", [RECOMPUTE_PARAM]
+        )
+        row = self.env.cr.fetchone()
+        return int(row[0]) if row and row[0] else None
+
+    @api.model
+    def _recompute_batch(self, partner_ids):
+        """Recompute these contacts' scores (see _recompute_all), then note
+        the last one done, in the same transaction."""
         self.env.flush_all()
-        self._refresh()
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE res_partner p SET lead_score = COALESCE(t.total, 0)
-                  FROM res_partner p2
-                  LEFT JOIN LATERAL (
-                        SELECT SUM(v.score)::int AS total FROM lead_score_value v
-                          JOIN lead_score_group g ON g.id = v.group_id AND g.active
-                         WHERE v.partner_id = p2.id AND %s) t ON TRUE
-                 WHERE p.id = p2.id AND p.lead_score IS DISTINCT FROM COALESCE(t.total, 0)
-                """,
-                self._total_condition(),
+        if partner_ids:
+            self._refresh(partner_ids)
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE res_partner p SET lead_score = COALESCE(t.total, 0)
+                      FROM res_partner p2
+                      LEFT JOIN LATERAL (
+                            SELECT SUM(v.score)::int AS total FROM lead_score_value v
+                              JOIN lead_score_group g ON g.id = v.group_id AND g.active
+                             WHERE v.partner_id = p2.id AND %s) t ON TRUE
+                     WHERE p.id = p2.id AND p2.id = ANY(%s)
+                       AND p.lead_score IS DISTINCT FROM COALESCE(t.total, 0)
+                    """,
+                    self._total_condition(),
+                    partner_ids,
+                )
             )
+            self.env.cr.execute(
+                """
+                UPDATE crm_lead l SET partner_lead_score = p.lead_score
+                  FROM res_partner p
+                 WHERE l.partner_id = p.id AND p.id = ANY(%s)
+                   AND l.partner_lead_score IS DISTINCT FROM p.lead_score
+                """,
+                [partner_ids],
+            )
+            self.env["res.partner"].invalidate_model(["lead_score"])
+            self.env["crm.lead"].invalidate_model(["partner_lead_score"])
+            self.env["res.partner"]._store_lead_score_companies(partner_ids)
+            self.env["lead.score.tier"]._reassign_partners(partner_ids)
+        self.env["ir.config_parameter"].sudo().set_param(
+            RECOMPUTE_PARAM, str(partner_ids[-1]) if partner_ids else False
         )
-        self.env.cr.execute(
-            """
-            UPDATE crm_lead l SET partner_lead_score = p.lead_score
-              FROM res_partner p
-             WHERE l.partner_id = p.id
-               AND l.partner_lead_score IS DISTINCT FROM p.lead_score
-            """
-        )
-        self.env["res.partner"].invalidate_model(["lead_score"])
-        self.env["res.partner"]._store_lead_score_companies()
-        self.env["lead.score.tier"]._reassign_partners()

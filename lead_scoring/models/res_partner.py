@@ -467,18 +467,28 @@ class ResPartner(models.Model):
         self.env["crm.lead"].invalidate_model(["partner_company_score"])
 
     @api.model
-    def _recompute_lead_score_grades(self):
-        """Every contact's grade after the grade's settings or a grade
-        group's tiers changed: one UPDATE, as for the tiers (see
-        lead.score.tier._reassign_partners), and one of the leads' copies."""
+    def _recompute_lead_score_grades(self, partner_ids=None):
+        """These contacts' (every contact's, with None) grade after the
+        grade's settings or a grade group's tiers changed: one UPDATE, as for
+        the tiers (see lead.score.tier._reassign_partners), and one of the
+        leads' copies."""
         self.flush_model(["lead_score_grade", "lead_score_objection"])
+        partners, among = SQL("res_partner p"), SQL("TRUE")
+        if partner_ids is not None:
+            partners = SQL(
+                "(SELECT * FROM res_partner WHERE id = ANY(%s)) p", list(partner_ids)
+            )
+            among = SQL("id = ANY(%s)", list(partner_ids))
         query = self.env["lead.score.group"]._grade_query(
-            SQL("res_partner p"), SQL("p.lead_score_objection")
+            partners, SQL("p.lead_score_objection")
         )
         if query is None:
             self.env.cr.execute(
-                "UPDATE res_partner SET lead_score_grade = NULL"
-                " WHERE lead_score_grade IS NOT NULL"
+                SQL(
+                    "UPDATE res_partner SET lead_score_grade = NULL"
+                    " WHERE lead_score_grade IS NOT NULL AND %s",
+                    among,
+                )
             )
         else:
             self.env.cr.execute(
@@ -495,12 +505,17 @@ class ResPartner(models.Model):
         self.invalidate_model(["lead_score_grade"])
         self.env["crm.lead"].invalidate_model(["partner_lead_score_grade"])
         self.env.cr.execute(
-            """
-            UPDATE crm_lead l SET partner_lead_score_grade = p.lead_score_grade
-              FROM res_partner p
-             WHERE l.partner_id = p.id
-               AND l.partner_lead_score_grade IS DISTINCT FROM p.lead_score_grade
-            """
+            SQL(
+                """
+                UPDATE crm_lead l SET partner_lead_score_grade = p.lead_score_grade
+                  FROM res_partner p
+                 WHERE l.partner_id = p.id AND %s
+                   AND l.partner_lead_score_grade IS DISTINCT FROM p.lead_score_grade
+                """,
+                SQL("p.id = ANY(%s)", list(partner_ids))
+                if partner_ids is not None
+                else SQL("TRUE"),
+            )
         )
 
     @api.model

@@ -4,6 +4,7 @@ the total adds them up, or is one chosen group's."""
 import importlib.util
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -12,6 +13,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import SQL
 
+from odoo.addons.lead_scoring.models import lead_score_value
 from odoo.addons.lead_scoring.models.lead_score_group import TOTAL_GROUP_PARAM
 
 from .common import LeadScoringCase
@@ -128,6 +130,46 @@ class TestGroups(GroupsCase):
         self.assertEqual(self.partner.lead_score, 65)
         with self.assertRaises(ValidationError):
             self.fit.write({"use_cap": True, "score_min": 50, "score_max": 10})
+
+    def test_a_change_of_configuration_is_recomputed_in_batches_by_the_job(self):
+        """At a million contacts, no request may recompute them all: the
+        change's request does what its budget allows, the job the rest."""
+        partners = self.env["res.partner"].create(
+            [{"name": f"Batch {index}"} for index in range(5)]
+        )
+        for partner in partners:
+            self.add(partner, "add", 30)
+        job = self.env.ref("lead_scoring.ir_cron_apply_rules")
+        triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", job.id)])
+        with (
+            patch.object(lead_score_value, "RECOMPUTE_BATCH", 2),
+            patch.object(lead_score_value, "RECOMPUTE_INLINE_SECONDS", -1),
+        ):
+            self.default.write({"use_cap": True, "score_min": 0, "score_max": 20})
+            self.Tier.create({"name": "Capped", "min_score": 20})
+            # One batch of the lowest contacts done: ours are beyond it.
+            self.assertEqual(partners.mapped("lead_score"), [30] * 5)
+            self.assertFalse(partners.lead_score_tier_id)
+            Value = self.env["lead.score.value"]
+            self.assertTrue(Value._recompute_after())
+            self.assertGreater(
+                self.env["ir.cron.trigger"].search([("cron_id", "=", job.id)]),
+                triggers,
+            )
+            # A call stopped by its time goes on from there at the next.
+            before = Value._recompute_after()
+            Value._recompute_pending(commit=False, deadline=0)
+            self.assertGreater(Value._recompute_after(), before)
+            self.Rule._cron_apply_rules()
+        self.assertIsNone(Value._recompute_after())
+        partners.invalidate_recordset()
+        self.assertEqual(partners.mapped("lead_score"), [20] * 5)
+        self.assertEqual(
+            [partner.lead_score_tier_id.name for partner in partners], ["Capped"] * 5
+        )
+        self.assertEqual(
+            {self.group_scores(partner)[self.default] for partner in partners}, {20}
+        )
 
     def test_a_set_in_one_group_leaves_the_others(self):
         self.add(self.partner, "add", 30, group_id=self.fit.id)

@@ -1,6 +1,7 @@
 # Copyright 2026 Lead Scoring contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 SCORE_GROUP = "lead_scoring.group_lead_scoring_user"
 
@@ -48,6 +49,30 @@ class CrmLead(models.Model):
         compute="_compute_partner_lead_score_value_ids",
         groups=SCORE_GROUP,
     )
+
+    @api.model
+    def _copy_partner_field(self, field, partner_ids=None):
+        """Bring the leads' stored copy ``field`` (partner_...) of their
+        contact's field up to date, for the leads of these contacts (of all,
+        with None), in one UPDATE: the engine writes contacts in SQL."""
+        source = self._fields[field].related.split(".")[-1]
+        self.flush_model(["partner_id", field])
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crm_lead l SET %(field)s = p.%(source)s
+                  FROM res_partner p
+                 WHERE l.partner_id = p.id AND %(among)s
+                   AND l.%(field)s IS DISTINCT FROM p.%(source)s
+                """,
+                field=SQL.identifier(field),
+                source=SQL.identifier(source),
+                among=SQL("p.id = ANY(%s)", list(partner_ids))
+                if partner_ids is not None
+                else SQL("TRUE"),
+            )
+        )
+        self.invalidate_model([field])
 
     @api.depends("partner_id.lead_score_value_ids.score")
     def _compute_partner_lead_score_value_ids(self):

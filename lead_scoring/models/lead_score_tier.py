@@ -177,17 +177,8 @@ class LeadScoreTier(models.Model):
         )
         self.env["lead.score.value"].invalidate_model(["tier_id"])
         self.env["res.partner"].invalidate_model(["lead_score_tier_id"])
-        self.env["crm.lead"].invalidate_model()
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE crm_lead l SET partner_lead_score_tier_id = p.lead_score_tier_id
-                  FROM res_partner p
-                 WHERE l.partner_id = p.id AND %s
-                   AND l.partner_lead_score_tier_id IS DISTINCT FROM p.lead_score_tier_id
-                """,
-                among("p.id"),
-            )
+        self.env["crm.lead"]._copy_partner_field(
+            "partner_lead_score_tier_id", partner_ids
         )
         # The grade ranks contacts by their group tiers.
         self.env["res.partner"]._recompute_lead_score_grades(partner_ids)

@@ -459,17 +459,8 @@ class LeadScoreValue(models.Model):
                     partner_ids,
                 )
             )
-            self.env.cr.execute(
-                """
-                UPDATE crm_lead l SET partner_lead_score = p.lead_score
-                  FROM res_partner p
-                 WHERE l.partner_id = p.id AND p.id = ANY(%s)
-                   AND l.partner_lead_score IS DISTINCT FROM p.lead_score
-                """,
-                [partner_ids],
-            )
             self.env["res.partner"].invalidate_model(["lead_score"])
-            self.env["crm.lead"].invalidate_model(["partner_lead_score"])
+            self.env["crm.lead"]._copy_partner_field("partner_lead_score", partner_ids)
             self.env["res.partner"]._store_lead_score_companies(partner_ids)
             self.env["lead.score.tier"]._reassign_partners(partner_ids)
         self.env["ir.config_parameter"].sudo().set_param(

@@ -454,17 +454,7 @@ class ResPartner(models.Model):
         self.browse(changed).invalidate_recordset(
             ["lead_score_company", "lead_score_date", "write_date", "write_uid"]
         )
-        self.env["crm.lead"].flush_model(["partner_id", "partner_company_score"])
-        self.env.cr.execute(
-            """
-            UPDATE crm_lead l SET partner_company_score = p.lead_score_company
-              FROM res_partner p
-             WHERE l.partner_id = p.id AND p.id = ANY(%s)
-               AND l.partner_company_score IS DISTINCT FROM p.lead_score_company
-            """,
-            [changed],
-        )
-        self.env["crm.lead"].invalidate_model(["partner_company_score"])
+        self.env["crm.lead"]._copy_partner_field("partner_company_score", changed)
 
     @api.model
     def _recompute_lead_score_grades(self, partner_ids=None):
@@ -503,19 +493,8 @@ class ResPartner(models.Model):
         if not self.env.cr.rowcount:
             return
         self.invalidate_model(["lead_score_grade"])
-        self.env["crm.lead"].invalidate_model(["partner_lead_score_grade"])
-        self.env.cr.execute(
-            SQL(
-                """
-                UPDATE crm_lead l SET partner_lead_score_grade = p.lead_score_grade
-                  FROM res_partner p
-                 WHERE l.partner_id = p.id AND %s
-                   AND l.partner_lead_score_grade IS DISTINCT FROM p.lead_score_grade
-                """,
-                SQL("p.id = ANY(%s)", list(partner_ids))
-                if partner_ids is not None
-                else SQL("TRUE"),
-            )
+        self.env["crm.lead"]._copy_partner_field(
+            "partner_lead_score_grade", partner_ids
         )
 
     @api.model

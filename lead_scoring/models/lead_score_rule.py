@@ -1018,7 +1018,7 @@ class LeadScoreRule(models.Model):
         balance is missing), holding their rows no longer than the statement
         takes to wait (LOCK_TIMEOUT)."""
         operations = self.env["lead.score.operation"].sudo()
-        with self._local_setting("lock_timeout", LOCK_TIMEOUT):
+        with self._waiting_briefly():
             operations._refresh_scores(
                 partner_ids,
                 flush=True,
@@ -1222,7 +1222,7 @@ class LeadScoreRule(models.Model):
             self._local_setting("jit", "off"),
             self._local_setting("enable_seqscan", "off"),
             # A score row that someone is writing: tried again, not waited for.
-            self._local_setting("lock_timeout", LOCK_TIMEOUT),
+            self._waiting_briefly(),
         ):
             yield
 
@@ -1358,6 +1358,12 @@ class LeadScoreRule(models.Model):
 
     def _local_setting(self, name, value):
         return local_setting(self.env.cr, name, value)
+
+    def _waiting_briefly(self):
+        """A statement waits for a row that someone is saving no longer than
+        LOCK_TIMEOUT, then fails (and its batch is tried again later),
+        instead of holding its own rows meanwhile."""
+        return self._local_setting("lock_timeout", LOCK_TIMEOUT)
 
     def _statement_timeout(self):
         """A rule's statement timeout (ms), never longer than one that the

@@ -416,9 +416,12 @@ class LeadScoreValue(models.Model):
                     [after, RECOMPUTE_BATCH],
                 )
                 ids = [row[0] for row in self.env.cr.fetchall()]
-                done, __ = rules._retry_when_busy(
-                    lambda ids=ids: self._recompute_batch(ids), commit
-                )
+
+                def batch(ids=ids):
+                    with rules._waiting_briefly():
+                        self._recompute_batch(ids)
+
+                done, __ = rules._retry_when_busy(batch, commit)
                 if not done or (deadline is not None and time.monotonic() > deadline):
                     break
         finally:

@@ -16,7 +16,7 @@ from odoo.tools import mute_logger
 
 from odoo.addons.base.models.ir_cron import ir_cron
 
-from ..models import lead_score_rule
+from ..models import lead_score_rule, lead_score_value
 
 CONTACTS = 120
 POINTS = 7
@@ -242,6 +242,70 @@ class TestLiveRuns(BaseCase):
         self.assertFalse(done["running"])
         self.assertEqual(done["scores"], {POINTS: CONTACTS})
         self.assertEqual(sorted(refreshed), sorted(self.partner_ids))
+
+    def recompute_after(self):
+        with self.env_cursor() as env:
+            return env["lead.score.value"]._recompute_after()
+
+    def uncap(self):
+        with self.env_cursor() as env:
+            env["lead.score.group"]._default_group().write({"use_cap": False})
+            env["lead.score.value"]._recompute_pending(commit=True)
+
+    def test_a_change_of_configuration_is_recomputed_by_the_job_around_people(self):
+        """A cap lowered on a large database: its request recomputes what it
+        can, Odoo's cron runner the rest, a committed batch per call; a
+        contact that someone is saving holds back its batch (tried again,
+        then left for the next call), not the contacts before it."""
+        with self.env_cursor() as env:
+            env["lead.score.rule"].search([])._run_rules(commit=True)
+            # The job's calls then recompute only (a rule's run refreshes the
+            # scores of its contacts too).
+            env["lead.score.rule"].browse(self.rule_id).active = False
+            env["ir.config_parameter"].set_param("lead_scoring.call_seconds", "0.01")
+        self.assertEqual(self.state()["scores"], {POINTS: CONTACTS})
+        self.addCleanup(self.uncap)
+        busy = self.partner_ids[60]
+        with (
+            patch.object(lead_score_value, "RECOMPUTE_BATCH", 40),
+            patch.object(lead_score_value, "RECOMPUTE_INLINE_SECONDS", -1),
+            patch.object(lead_score_rule, "LOCK_TIMEOUT", "100ms"),
+            mute_logger("odoo.addons.lead_scoring.models.lead_score_rule"),
+        ):
+            with self.env_cursor() as env:
+                env["lead.score.group"]._default_group().write(
+                    {"use_cap": True, "score_min": 0, "score_max": POINTS - 2}
+                )
+            # The request did one batch, of contacts older than the test's.
+            self.assertEqual(self.state()["scores"], {POINTS: CONTACTS})
+            person = self.registry.cursor()
+            try:
+                person.execute(
+                    "UPDATE res_partner SET comment = 'Saving' WHERE id = %s", [busy]
+                )
+                for _pickup in range(20):
+                    before = self.recompute_after()
+                    self.run_cron_once()
+                    if self.recompute_after() == before:
+                        break
+                self.assertLess(self.recompute_after(), busy)
+                with self.env_cursor() as env:
+                    partners = env["res.partner"].browse(self.partner_ids)
+                    scores = dict(
+                        zip(partners.ids, partners.mapped("lead_score"), strict=True)
+                    )
+                self.assertEqual(scores[self.partner_ids[0]], POINTS - 2)
+                self.assertEqual(scores[busy], POINTS)
+                self.assertEqual(scores[self.partner_ids[-1]], POINTS)
+            finally:
+                person.rollback()
+                person.close()
+            for _pickup in range(20):
+                self.run_cron_once()
+                if self.recompute_after() is None:
+                    break
+        self.assertIsNone(self.recompute_after())
+        self.assertEqual(self.state()["scores"], {POINTS - 2: CONTACTS})
 
     def test_people_editing_contacts_during_a_run(self):
         """A run meets people saving contacts (each a committed transaction,

@@ -389,7 +389,7 @@ class LeadScoreValue(models.Model):
         At a million contacts a whole recompute takes a minute or more: no
         browser request or worker time limit allows it, nor locking every
         contact that long while people save them."""
-        self.env["ir.config_parameter"].sudo().set_param(RECOMPUTE_PARAM, "0")
+        self._set_recompute_after(0)
         deadline = time.monotonic() + RECOMPUTE_INLINE_SECONDS
         if self._recompute_pending(commit=False, deadline=deadline):
             self.env.ref("lead_scoring.ir_cron_apply_rules").sudo()._trigger()
@@ -432,12 +432,30 @@ class LeadScoreValue(models.Model):
     @api.model
     def _recompute_after(self):
         # Read from the table: a retried batch's rollback must be seen.
-        self.env["ir.config_parameter"].flush_model()
         self.env.cr.execute(
             "SELECT value FROM ir_config_parameter WHERE key = %s", [RECOMPUTE_PARAM]
         )
         row = self.env.cr.fetchone()
         return int(row[0]) if row and row[0] else None
+
+    @api.model
+    def _set_recompute_after(self, partner_id):
+        """Note where the recompute stands (None: done), in SQL: set_param
+        would clear the caches of every Odoo worker at each batch."""
+        if partner_id is None:
+            self.env.cr.execute(
+                "DELETE FROM ir_config_parameter WHERE key = %s", [RECOMPUTE_PARAM]
+            )
+            return
+        self.env.cr.execute(
+            """INSERT INTO ir_config_parameter (key, value, create_uid, create_date,
+                                                write_uid, write_date)
+               VALUES (%(key)s, %(value)s, %(uid)s, now() AT TIME ZONE 'UTC',
+                       %(uid)s, now() AT TIME ZONE 'UTC')
+               ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value,
+                   write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date""",
+            {"key": RECOMPUTE_PARAM, "value": str(partner_id), "uid": self.env.uid},
+        )
 
     @api.model
     def _recompute_batch(self, partner_ids):
@@ -466,6 +484,7 @@ class LeadScoreValue(models.Model):
             self.env["crm.lead"]._copy_partner_field("partner_lead_score", partner_ids)
             self.env["res.partner"]._store_lead_score_companies(partner_ids)
             self.env["lead.score.tier"]._reassign_partners(partner_ids)
-        self.env["ir.config_parameter"].sudo().set_param(
-            RECOMPUTE_PARAM, str(partner_ids[-1]) if partner_ids else False
-        )
+        self._set_recompute_after(partner_ids[-1] if partner_ids else None)
+        # Written in SQL across models, and what is computed from the groups'
+        # settings (whether a contact has several groups ...) is stale.
+        self.env.invalidate_all()

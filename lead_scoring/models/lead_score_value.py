@@ -391,8 +391,10 @@ class LeadScoreValue(models.Model):
         contact that long while people save them."""
         self._set_recompute_after(0)
         deadline = time.monotonic() + RECOMPUTE_INLINE_SECONDS
-        if self._recompute_pending(commit=False, deadline=deadline):
-            self.env.ref("lead_scoring.ir_cron_apply_rules").sudo()._trigger()
+        job = self.env.ref("lead_scoring.ir_cron_apply_rules", False)
+        # (No job yet: the addon's installation, whose job then does it all.)
+        if self._recompute_pending(commit=False, deadline=deadline) and job:
+            job.sudo()._trigger()
 
     @api.model
     def _recompute_pending(self, commit, deadline=None):

@@ -61,6 +61,31 @@ def local_setting(cr, name, value):
     cr.execute(SQL("SELECT set_config(%s, %s, TRUE)", name, previous))
 
 
+def pass_position(cr, key):
+    """Where a pass (decay, a configuration's recompute) stands: a system
+    parameter, read from the table (a retried batch's rollback must be seen)."""
+    cr.execute("SELECT value FROM ir_config_parameter WHERE key = %s", [key])
+    row = cr.fetchone()
+    return row[0] if row and row[0] else None
+
+
+def set_pass_position(env, key, value):
+    """Note where a pass stands (falsy: done), in SQL: Odoo's set_param
+    would clear the caches of every Odoo worker at each batch."""
+    if not value:
+        env.cr.execute("DELETE FROM ir_config_parameter WHERE key = %s", [key])
+        return
+    env.cr.execute(
+        """INSERT INTO ir_config_parameter (key, value, create_uid, create_date,
+                                            write_uid, write_date)
+           VALUES (%(key)s, %(value)s, %(uid)s, now() AT TIME ZONE 'UTC',
+                   %(uid)s, now() AT TIME ZONE 'UTC')
+           ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value,
+               write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date""",
+        {"key": key, "value": str(value), "uid": env.uid},
+    )
+
+
 _logger = logging.getLogger(__name__)
 
 MAX_POINTS = 1_000_000
@@ -1034,7 +1059,7 @@ class LeadScoreOperation(models.Model):
                     fields.Datetime.now() + timedelta(minutes=10)
                 )
         elif commit:
-            pending = bool(self.env["ir.config_parameter"].get_param(DECAY_PASS_PARAM))
+            pending = bool(pass_position(self.env.cr, DECAY_PASS_PARAM))
             self.env["ir.cron"]._notify_progress(done=1, remaining=int(pending))
 
     @api.model
@@ -1063,8 +1088,7 @@ class LeadScoreOperation(models.Model):
             _logger.info("Lead scoring: rules are running, decay postponed")
             return None
         try:
-            params = self.env["ir.config_parameter"].sudo()
-            state = params.get_param(DECAY_PASS_PARAM)
+            state = pass_position(self.env.cr, DECAY_PASS_PARAM)
             if state:
                 since, after = state.split("|")
                 now, after = fields.Datetime.to_datetime(since), int(after)
@@ -1080,7 +1104,8 @@ class LeadScoreOperation(models.Model):
             while groups and after is not None:
                 batch_decayed, after = self._decay_batch(groups, now, after, commit)
                 decayed |= batch_decayed
-                params.set_param(
+                set_pass_position(
+                    self.env,
                     DECAY_PASS_PARAM,
                     after and f"{fields.Datetime.to_string(now)}|{after}",
                 )
@@ -1088,7 +1113,7 @@ class LeadScoreOperation(models.Model):
                 if after and deadline is not None and time.monotonic() > deadline:
                     break
             if not groups:
-                params.set_param(DECAY_PASS_PARAM, False)
+                set_pass_position(self.env, DECAY_PASS_PARAM, False)
             _logger.info("Lead scoring: %s scores decayed", len(decayed))
             return decayed
         finally:

@@ -17,6 +17,7 @@ from odoo.tools import SQL
 from odoo.tools.sql import column_exists, create_column, table_exists
 
 from .lead_score_group import capped, group_score
+from .lead_score_operation import pass_position, set_pass_position
 
 # After a change of configuration, the contact after which every contact's
 # scores are still to recompute (see _recompute_all).
@@ -433,30 +434,14 @@ class LeadScoreValue(models.Model):
 
     @api.model
     def _recompute_after(self):
-        # Read from the table: a retried batch's rollback must be seen.
-        self.env.cr.execute(
-            "SELECT value FROM ir_config_parameter WHERE key = %s", [RECOMPUTE_PARAM]
-        )
-        row = self.env.cr.fetchone()
-        return int(row[0]) if row and row[0] else None
+        after = pass_position(self.env.cr, RECOMPUTE_PARAM)
+        return None if after is None else int(after)
 
     @api.model
     def _set_recompute_after(self, partner_id):
-        """Note where the recompute stands (None: done), in SQL: set_param
-        would clear the caches of every Odoo worker at each batch."""
-        if partner_id is None:
-            self.env.cr.execute(
-                "DELETE FROM ir_config_parameter WHERE key = %s", [RECOMPUTE_PARAM]
-            )
-            return
-        self.env.cr.execute(
-            """INSERT INTO ir_config_parameter (key, value, create_uid, create_date,
-                                                write_uid, write_date)
-               VALUES (%(key)s, %(value)s, %(uid)s, now() AT TIME ZONE 'UTC',
-                       %(uid)s, now() AT TIME ZONE 'UTC')
-               ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value,
-                   write_uid = EXCLUDED.write_uid, write_date = EXCLUDED.write_date""",
-            {"key": RECOMPUTE_PARAM, "value": str(partner_id), "uid": self.env.uid},
+        # 0 (from the start) is a position too.
+        set_pass_position(
+            self.env, RECOMPUTE_PARAM, None if partner_id is None else str(partner_id)
         )
 
     @api.model

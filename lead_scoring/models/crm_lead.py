@@ -51,10 +51,10 @@ class CrmLead(models.Model):
     )
 
     @api.model
-    def _copy_partner_field(self, field, partner_ids=None):
+    def _copy_partner_field(self, field, partner_ids):
         """Bring the leads' stored copy ``field`` (partner_...) of their
-        contact's field up to date, for the leads of these contacts (of all,
-        with None), in one UPDATE: the engine writes contacts in SQL."""
+        contact's field up to date, for the leads of these contacts, in one
+        UPDATE: the engine writes contacts in SQL."""
         source = self._fields[field].related.split(".")[-1]
         self.flush_model(["partner_id", field])
         self.env.cr.execute(
@@ -62,14 +62,12 @@ class CrmLead(models.Model):
                 """
                 UPDATE crm_lead l SET %(field)s = p.%(source)s
                   FROM res_partner p
-                 WHERE l.partner_id = p.id AND %(among)s
+                 WHERE l.partner_id = p.id AND p.id = ANY(%(ids)s)
                    AND l.%(field)s IS DISTINCT FROM p.%(source)s
                 """,
                 field=SQL.identifier(field),
                 source=SQL.identifier(source),
-                among=SQL("p.id = ANY(%s)", list(partner_ids))
-                if partner_ids is not None
-                else SQL("TRUE"),
+                ids=list(partner_ids),
             )
         )
         self.invalidate_model([field])

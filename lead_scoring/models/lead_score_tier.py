@@ -123,14 +123,12 @@ class LeadScoreTier(models.Model):
         return result
 
     @api.model
-    def _reassign_partners(self, partner_ids=None):
-        """Put these contacts (every one, with None) in their band after the
-        bands changed: one UPDATE, since a change of configuration is not a
-        change of the contacts (and one for the group scores' bands)."""
+    def _reassign_partners(self, partner_ids):
+        """Put these contacts in their band after the bands changed: one
+        UPDATE, since a change of configuration is not a change of the
+        contacts (and one for the group scores' bands)."""
 
         def among(column):
-            if partner_ids is None:
-                return SQL("TRUE")
             return SQL("%s = ANY(%s)", SQL(column), list(partner_ids))
 
         self.flush_model()

@@ -91,8 +91,8 @@ class LeadScoreValue(models.Model):
         )
 
     @api.model
-    def _refresh(self, partner_ids=None):
-        """Write the group scores of these contacts (of all, with None) from
+    def _refresh(self, partner_ids):
+        """Write the group scores of these contacts from
         their ledgers' latest balances, in one statement (the rows of groups
         they no longer have a line in go), then their companies' scores.
 
@@ -103,42 +103,21 @@ class LeadScoreValue(models.Model):
         self.env["lead.score.group"].flush_model()
         self.env["lead.score.tier"].flush_model()
         self.env["lead.score.operation"].flush_model()
-        if partner_ids is None:
-            where_v = SQL("TRUE")
-            latest = SQL(
-                """
-                SELECT DISTINCT ON (partner_id, group_id) partner_id, group_id, balance
-                  FROM lead_score_operation
-                 ORDER BY partner_id, group_id, date DESC, id DESC
-                """
-            )
-            changed = SQL(
-                """
-                WHERE (lead_score_value.score, lead_score_value.tier_id,
-                       lead_score_value.company_score)
-                      IS DISTINCT FROM (EXCLUDED.score, EXCLUDED.tier_id,
-                                        COALESCE(EXCLUDED.company_score,
-                                                 lead_score_value.company_score))
-                """
-            )
-        else:
-            ids = list(partner_ids)
-            where_v = SQL("v.partner_id = ANY(%s)", ids)
-            # The latest line of each group: one index lookup each, where
-            # DISTINCT ON reads every line of the contact.
-            latest = SQL(
-                """
-                SELECT c.partner_id, g.id AS group_id, l.balance
-                  FROM unnest(%s::int4[]) c(partner_id)
-                 CROSS JOIN lead_score_group g
-                  JOIN LATERAL (
-                        SELECT o.balance FROM lead_score_operation o
-                         WHERE o.partner_id = c.partner_id AND o.group_id = g.id
-                         ORDER BY o.date DESC, o.id DESC LIMIT 1) l ON TRUE
-                """,
-                ids,
-            )
-            changed = SQL()
+        ids = list(partner_ids)
+        # The latest line of each group: one index lookup each, where
+        # DISTINCT ON reads every line of the contact.
+        latest = SQL(
+            """
+            SELECT c.partner_id, g.id AS group_id, l.balance
+              FROM unnest(%s::int4[]) c(partner_id)
+             CROSS JOIN lead_score_group g
+              JOIN LATERAL (
+                    SELECT o.balance FROM lead_score_operation o
+                     WHERE o.partner_id = c.partner_id AND o.group_id = g.id
+                     ORDER BY o.date DESC, o.id DESC LIMIT 1) l ON TRUE
+            """,
+            ids,
+        )
         self.env.cr.execute(
             SQL(
                 """
@@ -152,7 +131,7 @@ class LeadScoreValue(models.Model):
                       JOIN lead_score_group g ON g.id = l.group_id
                 ), gone AS (
                     DELETE FROM lead_score_value v
-                     WHERE %(where_v)s
+                     WHERE v.partner_id = ANY(%(ids)s)
                        AND NOT EXISTS (SELECT 1 FROM latest l
                                         WHERE l.partner_id = v.partner_id
                                           AND l.group_id = v.group_id)
@@ -174,12 +153,10 @@ class LeadScoreValue(models.Model):
                    SET score = EXCLUDED.score, tier_id = EXCLUDED.tier_id,
                        company_score = COALESCE(EXCLUDED.company_score,
                                                 lead_score_value.company_score)
-                %(changed)s
                 """,
                 latest=latest,
                 score=group_score(SQL("l.balance")),
-                where_v=where_v,
-                changed=changed,
+                ids=ids,
             )
         )
         self._invalidate_scores()
@@ -237,37 +214,34 @@ class LeadScoreValue(models.Model):
         self.env["res.partner"].invalidate_model(["lead_score_value_ids"])
 
     @api.model
-    def _refresh_company_scores(self, partner_ids=None):
-        """Write the rows of the companies of these contacts (of all, with
-        None): each group's own score (0 without a line there) and company
-        score, the own score plus the contacts' as the group rolls them up,
-        within its cap. A company who objects to scoring has a company score
-        of 0; its contacts who object, or archived, do not count."""
+    def _refresh_company_scores(self, partner_ids):
+        """Write the rows of the companies of these contacts: each group's
+        own score (0 without a line there) and company score, the own score
+        plus the contacts' as the group rolls them up, within its cap. A
+        company who objects to scoring has a company score of 0; its contacts
+        who object, or archived, do not count."""
         self.env["res.partner"].flush_model(
             ["active", "commercial_partner_id", "is_company", "lead_score_objection"]
         )
         for model in ("lead.score.group", "lead.score.tier", "lead.score.operation"):
             self.env[model].flush_model()
         self.flush_model()
-        if partner_ids is None:
-            where = SQL("TRUE")
-        else:
-            # Most batches have none: then nothing to do (and no plan to make
-            # for a statement that PostgreSQL may misjudge, see _refresh_scores).
-            self.env.cr.execute(
-                SQL(
-                    """
-                    SELECT DISTINCT c.id FROM res_partner p
-                      JOIN res_partner c ON c.id = p.commercial_partner_id
-                     WHERE p.id = ANY(%s) AND c.is_company
-                    """,
-                    list(partner_ids),
-                )
+        # Most batches have none: then nothing to do (and no plan to make
+        # for a statement that PostgreSQL may misjudge, see _refresh_scores).
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT DISTINCT c.id FROM res_partner p
+                  JOIN res_partner c ON c.id = p.commercial_partner_id
+                 WHERE p.id = ANY(%s) AND c.is_company
+                """,
+                list(partner_ids),
             )
-            companies = [row[0] for row in self.env.cr.fetchall()]
-            if not companies:
-                return
-            where = SQL("c.id = ANY(%s)", companies)
+        )
+        companies = [row[0] for row in self.env.cr.fetchall()]
+        if not companies:
+            return
+        where = SQL("c.id = ANY(%s)", companies)
         own = SQL("CASE WHEN own.line THEN v.score ELSE 0 END")
         self.env.cr.execute(
             SQL(

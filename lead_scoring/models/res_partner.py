@@ -394,9 +394,9 @@ class ResPartner(models.Model):
             partners.flush_model()
 
     @api.model
-    def _store_lead_score_companies(self, partner_ids=None):
-        """Write the company score of the companies of these contacts (of
-        all, with None) and of all their contacts, from the companies' group
+    def _store_lead_score_companies(self, partner_ids):
+        """Write the company score of the companies of these contacts and
+        of all their contacts, from the companies' group
         rows (see lead.score.value._refresh_company_scores): one UPDATE of
         the rows that change, as _write_quiet_scores does (a row that only
         the engine wrote stays so), and one of their leads' copies."""
@@ -436,9 +436,7 @@ class ResPartner(models.Model):
              RETURNING p.id
                 """,
                 total=self.env["lead.score.value"]._total_condition(),
-                where=SQL("c.id = c.commercial_partner_id")
-                if partner_ids is None
-                else SQL(
+                where=SQL(
                     "c.id IN (SELECT commercial_partner_id FROM res_partner"
                     " WHERE id = ANY(%s))",
                     list(partner_ids),
@@ -457,18 +455,14 @@ class ResPartner(models.Model):
         self.env["crm.lead"]._copy_partner_field("partner_company_score", changed)
 
     @api.model
-    def _recompute_lead_score_grades(self, partner_ids=None):
-        """These contacts' (every contact's, with None) grade after the
-        grade's settings or a grade group's tiers changed: one UPDATE, as for
-        the tiers (see lead.score.tier._reassign_partners), and one of the
-        leads' copies."""
+    def _recompute_lead_score_grades(self, partner_ids):
+        """These contacts' grade after the grade's settings or a grade
+        group's tiers changed: one UPDATE, as for the tiers (see
+        lead.score.tier._reassign_partners), and one of the leads' copies."""
         self.flush_model(["lead_score_grade", "lead_score_objection"])
-        partners, among = SQL("res_partner p"), SQL("TRUE")
-        if partner_ids is not None:
-            partners = SQL(
-                "(SELECT * FROM res_partner WHERE id = ANY(%s)) p", list(partner_ids)
-            )
-            among = SQL("id = ANY(%s)", list(partner_ids))
+        partners = SQL(
+            "(SELECT * FROM res_partner WHERE id = ANY(%s)) p", list(partner_ids)
+        )
         query = self.env["lead.score.group"]._grade_query(
             partners, SQL("p.lead_score_objection")
         )
@@ -476,8 +470,8 @@ class ResPartner(models.Model):
             self.env.cr.execute(
                 SQL(
                     "UPDATE res_partner SET lead_score_grade = NULL"
-                    " WHERE lead_score_grade IS NOT NULL AND %s",
-                    among,
+                    " WHERE lead_score_grade IS NOT NULL AND id = ANY(%s)",
+                    list(partner_ids),
                 )
             )
         else:

@@ -523,11 +523,21 @@ def main():
         env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
         Rule = env["lead.score.rule"]
         Operation = env["lead.score.operation"]
+        # A ladder of tiers, as a real base has: the runs log each contact's
+        # moves in its chatter (the contacts below 40 have none).
+        env["lead.score.tier"].create(
+            [
+                {"name": "Bench warm", "min_score": 40},
+                {"name": "Bench hot", "min_score": 120},
+            ]
+        )
         with timed("populate", figures):
             first, last = populate(env, args.contacts)
             specs = rules(env)
             Rule.create([values for values, _raw in specs])
         cr.commit()
+        # The runs track as Odoo's scheduled job does.
+        Rule = Rule.with_context(tracking_disable=False)
         rule_records = Rule.search([])
 
         # The floor: one INSERT ... SELECT per rule, the group scores and one
@@ -581,8 +591,50 @@ def main():
                           SELECT DISTINCT ON (partner_id) partner_id, group_id, balance
                             FROM lead_score_operation
                            ORDER BY partner_id, date DESC, id DESC""")
-            cr.execute("""UPDATE res_partner p SET lead_score = v.score
-                            FROM lead_score_value v WHERE p.id = v.partner_id""")
+            cr.execute(
+                SQL(
+                    """UPDATE res_partner p SET lead_score = v.score,
+                              lead_score_tier_id = (
+                                SELECT t.id FROM lead_score_tier t
+                                 WHERE t.group_id = %s AND t.min_score <= v.score
+                                 ORDER BY t.min_score DESC LIMIT 1)
+                         FROM lead_score_value v WHERE p.id = v.partner_id""",
+                    group,
+                )
+            )
+            # Each tier move in the contact's chatter: a message with the
+            # score and the tier.
+            cr.execute(
+                SQL(
+                    """WITH message AS (
+                        INSERT INTO mail_message (model, res_id, message_type,
+                               subtype_id, is_internal, body, author_id, message_id,
+                               date, create_uid, create_date, write_uid, write_date)
+                        SELECT 'res.partner', p.id, 'notification', %(note)s, TRUE,
+                               '', %(author)s, 'floor-' || p.id, now(), 1, now(), 1, now()
+                          FROM res_partner p WHERE p.lead_score_tier_id IS NOT NULL
+                     RETURNING id, res_id)
+                    INSERT INTO mail_tracking_value (mail_message_id, field_id,
+                           old_value_integer, new_value_integer, old_value_char,
+                           new_value_char, create_uid, create_date, write_uid,
+                           write_date)
+                    SELECT m.id, v.field_id, v.old, v.new, v.old_name, v.new_name,
+                           1, now(), 1, now()
+                      FROM message m
+                      JOIN res_partner p ON p.id = m.res_id
+                      JOIN lead_score_tier t ON t.id = p.lead_score_tier_id
+                     CROSS JOIN LATERAL (
+                           VALUES (%(score)s, 0, p.lead_score, NULL, NULL),
+                                  (%(tier)s, 0, t.id, '', t.name->>'en_US')
+                           ) v(field_id, old, new, old_name, new_name)""",
+                    note=env.ref("mail.mt_note").id,
+                    author=env.user.partner_id.id,
+                    score=env["ir.model.fields"]._get("res.partner", "lead_score").id,
+                    tier=env["ir.model.fields"]
+                    ._get("res.partner", "lead_score_tier_id")
+                    .id,
+                )
+            )
             cr.execute("SELECT count(*) FROM lead_score_operation")
             raw_operations = cr.fetchone()[0]
         cr.rollback()
@@ -590,6 +642,8 @@ def main():
 
         # Meanwhile a person saves a random contact ten times a second, through
         # the ORM, as Odoo runs requests (retried on a serialization failure).
+        cr.execute("SELECT count(*) FROM mail_message WHERE model = 'res.partner'")
+        messages_before = cr.fetchone()[0]
         editor = Editor(registry, first, last)
         editor.start()
         if args.runner == "inline":
@@ -608,6 +662,8 @@ def main():
         cr.execute("SELECT count(*) FROM lead_score_operation")
         operations = cr.fetchone()[0]
         figures["first_changed"] = len(changed)
+        cr.execute("SELECT count(*) FROM mail_message WHERE model = 'res.partner'")
+        figures["first_moves"] = cr.fetchone()[0] - messages_before
         check_no_rule_failed(env)
 
         # The editor's saves during the first run are the next run's changes.
@@ -739,14 +795,7 @@ def main():
         assert len(page["records"]) == 80
 
         # A rule's preview, as its form computes it before it is saved: whom
-        # it would score and whose tier would change, with three tiers.
-        env["lead.score.tier"].create(
-            [
-                {"name": "Bench cold", "min_score": 0},
-                {"name": "Bench warm", "min_score": 40},
-                {"name": "Bench hot", "min_score": 120},
-            ]
-        )
+        # it would score and whose tier would change.
         draft = Rule.new(
             {
                 "name": "Preview",
@@ -838,7 +887,8 @@ def main():
     )
     print(
         f"  first run (retroactive) {figures['first_run']:8.2f} s  {operations:,} operations,"
-        f" {figures['first_changed']:,} contacts, {first_rate:,.0f} operations/s"
+        f" {figures['first_changed']:,} contacts, {first_rate:,.0f} operations/s,"
+        f" {figures['first_moves']:,} tier moves logged"
     )
     if "server" in figures:
         calls, jobs, killed, worker_mb = figures["server"]

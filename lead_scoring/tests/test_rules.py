@@ -441,7 +441,7 @@ class TestRules(LeadScoringCase):
         )
         self.assertEqual(self.env.cr.fetchone()[0], 10)
 
-    def test_scores_that_move_no_tier_are_written_in_one_update_with_their_copies(self):
+    def test_scores_are_written_in_one_update_with_their_copies(self):
         lead = self.env["crm.lead"].create(
             {"name": "Deal", "partner_id": self.french[0].id}
         )
@@ -449,9 +449,9 @@ class TestRules(LeadScoringCase):
         Partner = type(self.env["res.partner"])
         with patch.object(
             Partner,
-            "_write_quiet_scores",
+            "_write_lead_scores",
             autospec=True,
-            side_effect=(Partner._write_quiet_scores),
+            side_effect=(Partner._write_lead_scores),
         ) as quiet:
             self.run_rules()
         self.assertEqual(set(quiet.call_args.args[1]), set(self.french.ids))
@@ -659,6 +659,57 @@ class TestRules(LeadScoringCase):
             sorted(logged.tracking_value_ids.mapped("field_id.name")),
             ["lead_score", "lead_score_tier_id"],
         )
+
+    def test_a_run_logs_tier_moves_in_sql_as_odoo_s_tracking_does(self):
+        warm = self.Tier.create({"name": "Warm", "min_score": 5})
+        Partner = type(self.env["res.partner"])
+        Message = type(self.env["mail.message"])
+        env = self.env(context={})  # tracking on
+
+        def logged_by_a_run(contact, watched):
+            self.rule(name=f"{contact.id}", domain=f"[('id', '=', {contact.id})]")
+            before = contact.message_ids
+            with patch.object(Partner, "_lead_score_watched", return_value=watched):
+                env["lead.score.rule"].search([])._run_rules()
+                env.flush_all()
+                self.env.cr.precommit.run()
+            self.assertEqual(contact.lead_score_tier_id, warm)
+            return contact.message_ids - before
+
+        def shown(message):
+            return (
+                message.model,
+                message.message_type,
+                message.subtype_id,
+                message.author_id,
+                message.email_from,
+                message.reply_to,
+                str(message.body),
+                message.is_internal,
+                sorted(
+                    (t.field_id.name, t.old_value_integer, t.new_value_integer)
+                    + (t.old_value_char or "", t.new_value_char or "")
+                    for t in message.tracking_value_ids
+                ),
+            )
+
+        # Without an automation rule on contacts, no message goes through
+        # the ORM: the run writes them in SQL.
+        with patch.object(Message, "create", side_effect=AssertionError("ORM")):
+            in_sql = logged_by_a_run(self.french[0], watched=False)
+        through_the_orm = logged_by_a_run(self.french[1], watched=True)
+        self.assertEqual(len(in_sql), 1)
+        self.assertEqual(shown(in_sql), shown(through_the_orm))
+        self.assertEqual(
+            shown(in_sql)[-1],
+            [
+                ("lead_score", 0, 10, "", ""),
+                ("lead_score_tier_id", 0, warm.id, "", "Warm"),
+            ],
+        )
+        self.assertEqual(in_sql.author_id, self.env.user.partner_id)
+        self.assertIn("message-notify", in_sql.message_id)
+        self.assertEqual(self.french[0].message_ids[:1], in_sql)
 
 
 @tagged("post_install", "-at_install")

@@ -1,5 +1,7 @@
 # Copyright 2026 Lead Scoring contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+from unittest.mock import patch
+
 from odoo.tests import new_test_user, tagged
 
 from .common import MarketingCase
@@ -63,6 +65,61 @@ class TestActOnScore(MarketingCase):
             self.members,
         )
         self.assertFalse(self.outsider.category_id)
+
+    def test_only_an_automation_rule_on_score_changes_makes_runs_write_through_the_orm(
+        self,
+    ):
+        self.Tier.create({"name": "Warm", "min_score": 5})
+        tag = self.env["res.partner.category"].create({"name": "Tagged"})
+        action = self.env["ir.actions.server"].create(
+            {
+                "name": "Tag",
+                "model_id": self.model_partner.id,
+                "state": "object_write",
+                "update_path": "category_id",
+                "update_m2m_operation": "add",
+                "resource_ref": f"res.partner.category,{tag.id}",
+            }
+        )
+
+        def automation(trigger, fields=()):
+            return self.env["base.automation"].create(
+                {
+                    "name": trigger,
+                    "model_id": self.model_partner.id,
+                    "trigger": trigger,
+                    "trigger_field_ids": [
+                        (6, 0, [self.env.ref(f"base.field_res_partner__{f}").id])
+                        for f in fields
+                    ],
+                    "filter_domain": "[('lead_score', '>=', 10)]",
+                    "action_server_ids": [(6, 0, action.ids)],
+                }
+            )
+
+        Partner = type(self.env["res.partner"])
+        with patch.object(
+            Partner,
+            "_write_lead_scores",
+            autospec=True,
+            side_effect=Partner._write_lead_scores,
+        ) as set_based:
+            # Neither reacts to a score: the run writes the scores (and
+            # tiers) of its contacts in one UPDATE.
+            automation("on_create")
+            automation("on_create_or_write", fields=["email"])
+            self.rule(self.members, 10)
+            self.scheduled_run()
+            self.assertEqual(set(set_based.call_args.args[1]), set(self.members.ids))
+            self.assertFalse(self.members.category_id)
+            # This one does (on any update): the ORM writes the scores.
+            set_based.reset_mock()
+            automation("on_write")
+            self.rule(self.members, 1)
+            self.scheduled_run()
+            self.assertFalse(set_based.call_args)
+        self.assertEqual(self.members.mapped("lead_score"), [11, 11])
+        self.assertEqual(self.members.category_id, tag)
 
     def test_automation_rule_on_the_grade_fires_after_a_run(self):
         Group = self.env["lead.score.group"]

@@ -322,6 +322,23 @@ def populate(env, contacts):
             b=last,
         )
     )
+    # An opportunity for one contact in five: leads show their contact's
+    # score, tier and grade (stored copies, for the pipeline's sorting).
+    stage = env["crm.stage"].search([], limit=1)
+    cr.execute(
+        SQL(
+            """
+        INSERT INTO crm_lead (name, partner_id, type, active, stage_id, priority,
+                              partner_lead_score, create_date, write_date, create_uid,
+                              write_uid)
+        SELECT 'Deal ' || p, p, 'opportunity', TRUE, %(stage)s, '0', 0, now(), now(), 1, 1
+          FROM generate_series(%(a)s, %(b)s, 5) p
+        """,
+            stage=stage.id,
+            a=first,
+            b=last,
+        )
+    )
     cr.execute("ANALYZE")
     return first, last
 
@@ -602,6 +619,9 @@ def main():
                     group,
                 )
             )
+            cr.execute("""UPDATE crm_lead l SET partner_lead_score = p.lead_score,
+                                 partner_lead_score_tier_id = p.lead_score_tier_id
+                            FROM res_partner p WHERE p.id = l.partner_id""")
             # Each tier move in the contact's chatter: a message with the
             # score and the tier.
             cr.execute(

@@ -4,6 +4,12 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 SCORE_GROUP = "lead_scoring.group_lead_scoring_user"
+# The leads' copies of their contact's score, tier and grade.
+SCORE_COPIES = (
+    "partner_lead_score",
+    "partner_lead_score_tier_id",
+    "partner_lead_score_grade",
+)
 
 
 class CrmLead(models.Model):
@@ -71,6 +77,45 @@ class CrmLead(models.Model):
             )
         )
         self.invalidate_model([field])
+
+    @api.model
+    def _copy_partner_scores(self):
+        """The leads whose copies of their contact's score, tier and grade
+        the ORM is to recompute (the engine wrote their contacts in SQL):
+        copied by one UPDATE, where the ORM's recompute took 0.3 ms a lead;
+        unless an automation rule on leads would react to a copy, which must
+        then change through the ORM."""
+        copies = [self._fields[name] for name in SCORE_COPIES]
+        leads = self.browse(
+            sorted(
+                lead_id
+                for field in copies
+                for lead_id in self.env.records_to_compute(field).ids
+                if isinstance(lead_id, int)  # not a form's new record
+            )
+        )
+        if not leads or self.env["res.partner"]._automation_watches(
+            self._name, SCORE_COPIES
+        ):
+            return
+        for field in copies:
+            self.env.remove_to_compute(field, leads)
+        self.flush_model(["partner_id"])
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crm_lead l
+                   SET partner_lead_score = COALESCE(p.lead_score, 0),
+                       partner_lead_score_tier_id = p.lead_score_tier_id,
+                       partner_lead_score_grade = p.lead_score_grade
+                  FROM crm_lead l2
+                  LEFT JOIN res_partner p ON p.id = l2.partner_id
+                 WHERE l.id = l2.id AND l.id = ANY(%s)
+                """,
+                leads.ids,
+            )
+        )
+        leads.invalidate_recordset(SCORE_COPIES)
 
     @api.depends("partner_id.lead_score_value_ids.score")
     def _compute_partner_lead_score_value_ids(self):

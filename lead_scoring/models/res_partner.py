@@ -435,6 +435,7 @@ class ResPartner(models.Model):
             [*fnames, "lead_score_date", "write_date", "write_uid"]
         )
         partners.modified(fnames)
+        self.env["crm.lead"]._copy_partner_scores()
 
     @api.model
     def _log_lead_score_moves(self, moves, new):
@@ -633,26 +634,32 @@ class ResPartner(models.Model):
     @api.model
     def _lead_score_watched(self):
         """Whether an automation rule would react to a change of contacts'
-        scores: one on their update, for any field or for a field that
-        the engine writes. The ORM must then write the scores, for the rule
-        to see them change; others (on creation, on an email's change, time
-        conditions ...) leave the engine's writes set-based."""
+        scores. The ORM must then write the scores, for the rule to see them
+        change; others leave the engine's writes set-based."""
+        return self._automation_watches(
+            self._name, [*LEDGER_FIELDS, "write_date", "write_uid"]
+        )
+
+    @api.model
+    def _automation_watches(self, model, fnames):
+        """Whether an automation rule on ``model`` would react to a change of
+        these fields: one on update, for any field or for one of these (not
+        on creation, on another field's change, on time conditions ...)."""
         if "base.automation" not in self.env:
             return False
-        engine_fields = [*LEDGER_FIELDS, "write_date", "write_uid"]
         return bool(
             self.env["base.automation"]
             .sudo()
             .search_count(
                 [
-                    ("model_name", "=", self._name),
+                    ("model_name", "=", model),
                     "|",
                     "&",
                     ("trigger", "in", ["on_write", "on_create_or_write"]),
                     ("trigger_field_ids", "=", False),
                     "&",
-                    ("trigger_field_ids.model", "=", self._name),
-                    ("trigger_field_ids.name", "in", engine_fields),
+                    ("trigger_field_ids.model", "=", model),
+                    ("trigger_field_ids.name", "in", list(fnames)),
                 ],
                 limit=1,
             )

@@ -441,6 +441,36 @@ class TestRules(LeadScoringCase):
         )
         self.assertEqual(self.env.cr.fetchone()[0], 10)
 
+    def test_leads_copies_of_the_scores_are_written_in_one_update(self):
+        warm = self.Tier.create({"name": "Warm", "min_score": 5})
+        leads = self.env["crm.lead"].create(
+            [
+                {"name": f"Deal {i}", "partner_id": p.id}
+                for i, p in enumerate(self.french)
+            ]
+        )
+        self.rule()
+        Partner = type(self.env["res.partner"])
+        write_scores = Partner._write_lead_scores
+        left_to_the_orm = []
+
+        def write_and_look(partners, new, marked):
+            write_scores(partners, new, marked)
+            for name in ("partner_lead_score", "partner_lead_score_tier_id"):
+                field = self.env["crm.lead"]._fields[name]
+                left_to_the_orm.extend(self.env.records_to_compute(field).ids)
+
+        with patch.object(Partner, "_write_lead_scores", write_and_look):
+            self.run_rules()
+        self.assertEqual(left_to_the_orm, [])
+        self.env.cr.execute(
+            """SELECT DISTINCT partner_lead_score, partner_lead_score_tier_id
+                 FROM crm_lead WHERE id = ANY(%s)""",
+            [leads.ids],
+        )
+        self.assertEqual(self.env.cr.fetchall(), [(10, warm.id)])
+        self.assertEqual(leads.partner_lead_score_tier_id, warm)
+
     def test_scores_are_written_in_one_update_with_their_copies(self):
         lead = self.env["crm.lead"].create(
             {"name": "Deal", "partner_id": self.french[0].id}

@@ -121,6 +121,49 @@ class TestActOnScore(MarketingCase):
         self.assertEqual(self.members.mapped("lead_score"), [11, 11])
         self.assertEqual(self.members.category_id, tag)
 
+    def test_automation_rule_on_a_lead_s_copy_of_the_tier_fires_after_a_run(self):
+        hot = self.Tier.create({"name": "Hot", "min_score": 10})
+        lead, other = self.env["crm.lead"].create(
+            [
+                {"name": "Deal", "partner_id": self.members[0].id},
+                {"name": "Other", "partner_id": self.outsider.id},
+            ]
+        )
+        model = self.env.ref("crm.model_crm_lead")
+        action = self.env["ir.actions.server"].create(
+            {
+                "name": "Star the lead",
+                "model_id": model.id,
+                "state": "object_write",
+                "update_path": "priority",
+                "selection_value": self.env["ir.model.fields.selection"]
+                .search([("field_id.model", "=", "crm.lead"), ("value", "=", "3")])
+                .id,
+            }
+        )
+        self.env["base.automation"].create(
+            {
+                "name": "Hot contact",
+                "model_id": model.id,
+                "trigger": "on_create_or_write",
+                "trigger_field_ids": [
+                    (
+                        6,
+                        0,
+                        self.env.ref(
+                            "lead_scoring.field_crm_lead__partner_lead_score_tier_id"
+                        ).ids,
+                    )
+                ],
+                "filter_domain": f"[('partner_lead_score_tier_id', '=', {hot.id})]",
+                "action_server_ids": [(6, 0, action.ids)],
+            }
+        )
+        self.rule(self.members, 10)
+        self.scheduled_run()
+        self.assertEqual(lead.partner_lead_score_tier_id, hot)
+        self.assertEqual((lead.priority, other.priority), ("3", "0"))
+
     def test_automation_rule_on_the_grade_fires_after_a_run(self):
         Group = self.env["lead.score.group"]
         fit, engagement = Group.create([{"name": "Fit"}, {"name": "Engagement"}])

@@ -82,9 +82,9 @@ class CrmLead(models.Model):
     def _copy_partner_scores(self):
         """The leads whose copies of their contact's score, tier and grade
         the ORM is to recompute (the engine wrote their contacts in SQL):
-        copied by one UPDATE, where the ORM's recompute took 0.3 ms a lead;
-        unless an automation rule on leads would react to a copy, which must
-        then change through the ORM."""
+        copied by one UPDATE, in half the time of the ORM's recompute lead by
+        lead; unless an automation rule on leads would react to a copy, which
+        must then change through the ORM."""
         copies = [self._fields[name] for name in SCORE_COPIES]
         leads = self.browse(
             sorted(

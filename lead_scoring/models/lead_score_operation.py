@@ -92,6 +92,9 @@ MAX_POINTS = 1_000_000
 # Keeps a folded balance inside PostgreSQL's int4, whatever the ledger holds.
 MAX_BALANCE = 2_000_000_000
 REFRESH_BATCH = 20_000
+# From this many contacts in one create, their scores are stored as the
+# engine stores them (see create).
+BULK_CONTACTS = 100
 # Retention: the lines older than this many days (system parameter, empty or
 # 0 for never) are compacted by the daily job; it says here what it did last.
 COMPACT_DAYS_PARAM = "lead_scoring.compact_after_days"
@@ -441,7 +444,12 @@ class LeadScoreOperation(models.Model):
         if adjusted:
             precommit = self.env.cr.precommit.data
             precommit.setdefault(MANUAL_SCORE_KEY, set()).update(adjusted.ids)
-        created._refresh_scores(created.partner_id.ids)
+        # Many contacts at once (a person adjusting a selection, an automation
+        # on a list): their scores are written and logged set-based, as the
+        # engine's are; the ORM took 7 ms a contact (a timeout beyond about
+        # 15,000 contacts).
+        partners = created.partner_id
+        created._refresh_scores(partners.ids, flush=len(partners) >= BULK_CONTACTS)
         # Answer in the caller's order, retried calls getting the first record.
         created_iter = iter(created)
         return self.browse(

@@ -348,9 +348,12 @@ class ResPartner(models.Model):
         take them for contacts someone changed; not those that someone else
         wrote since the run started, whose change no rule has looked at yet.
         """
-        self.env["res.partner"].flush_model(
-            ["lead_score", "lead_score_tier_id", "lead_score_grade"]
-        )
+        fnames = ["lead_score", "lead_score_tier_id", "lead_score_grade"]
+        # Written here, not by the ORM's recompute (and its tracking), when a
+        # line was created through the ORM (see lead.score.operation.create).
+        for fname in fnames:
+            self.env.remove_to_compute(self._fields[fname], self)
+        self.env["res.partner"].flush_model(fnames)
         self.env.cr.execute(
             SQL(
                 """SELECT p.id, p.lead_score, p.lead_score_tier_id,
@@ -371,20 +374,25 @@ class ResPartner(models.Model):
         }
         tiers = self.env["lead.score.tier"].sudo()._tier_for_scores(scores.values())
         grades = self.env["lead.score.value"]._grades(self.ids)
+        # A person's adjustment logs the score (see _mail_track).
+        adjusted = self.env.cr.precommit.data.get(MANUAL_SCORE_KEY, set())
         new, moves, marked = {}, [], set()
         for pid, score, tier_id, grade, objects, markable in rows:
             new_tier = None if objects else tiers[scores[pid]].id or None
             new_grade = None if objects else grades.get(pid)
-            if new_tier != tier_id or new_grade != grade:
-                moves.append((pid, score or 0, tier_id, grade))
-            elif scores[pid] == (score or 0):
+            if scores[pid] == (score or 0) and (new_tier, new_grade) == (
+                tier_id,
+                grade,
+            ):
                 continue
+            if (new_tier, new_grade) != (tier_id, grade) or pid in adjusted:
+                moves.append((pid, score or 0, tier_id, grade))
             new[pid] = (scores[pid], new_tier, new_grade)
             if markable:
                 marked.add(pid)
         if not self._lead_score_watched():
             self._write_lead_scores(new, marked)
-            self._log_lead_score_moves(moves, new)
+            self._log_lead_score_moves(moves, new, adjusted)
             return
         moved = [move[0] for move in moves]
         quiet = [pid for pid in new if pid not in set(moved)]
@@ -438,12 +446,13 @@ class ResPartner(models.Model):
         self.env["crm.lead"]._copy_partner_scores()
 
     @api.model
-    def _log_lead_score_moves(self, moves, new):
+    def _log_lead_score_moves(self, moves, new, adjusted=()):
         """Log the tier and grade moves [(contact, old score, old tier, old
         grade)] to ``new`` {contact: (score, tier, grade)} in the contacts'
         chatter: the messages and tracking values that the ORM's tracking
-        logs (see _mail_track: the score with a tier move; a grade move
-        alone), written by two INSERTs."""
+        logs (see _mail_track: the score with a tier move or a person's
+        adjustment, of the ``adjusted`` contacts; a grade move alone),
+        written by two INSERTs."""
         context = self.env.context
         if not moves or context.get("tracking_disable") or context.get("mail_notrack"):
             return
@@ -463,10 +472,11 @@ class ResPartner(models.Model):
         values = []  # (contact, field, old int, new int, old char, new char)
         for pid, old_score, old_tier, old_grade in moves:
             score, tier, grade = new[pid]
-            if old_tier != tier:
+            if old_score != score and (old_tier != tier or pid in adjusted):
                 values.append(
                     (pid, field_ids["lead_score"], old_score, score, None, None)
                 )
+            if old_tier != tier:
                 values.append(
                     (
                         pid,
@@ -481,7 +491,9 @@ class ResPartner(models.Model):
                 values.append(
                     (pid, field_ids["lead_score_grade"], None, None, old_grade, grade)
                 )
-        contacts = [move[0] for move in moves]
+        if not values:
+            return
+        contacts = sorted({value[0] for value in values})
         columns = list(zip(*values, strict=True))
         self.env.cr.execute(
             SQL(

@@ -1,9 +1,13 @@
+from unittest.mock import patch
+
 from lxml import etree
 
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
+from ..models import lead_score_operation as operation_module
+from ..wizards import lead_score_adjust as adjust_module
 from .common import LeadScoringCase
 
 
@@ -77,6 +81,79 @@ class TestTiers(LeadScoringCase):
         self.assertEqual(
             (tracked.old_value_integer, tracked.new_value_integer), (15, 22)
         )
+
+    def test_a_bulk_adjustment_is_stored_and_logged_as_one_adjustment_is(self):
+        env = self.env(context={})  # tracking on
+        Partner = env["res.partner"]
+        alone = self.partner
+        selection = Partner.create([{"name": f"Selected {i}"} for i in range(3)])
+        for partner in alone | selection:
+            self.add(partner, "add", 40)
+        self.env.flush_all()
+        Message = type(env["mail.message"])
+
+        def adjust(partners):
+            before = partners.message_ids
+            wizard = env["lead.score.adjust"].with_user(self.user)
+            wizard.create(
+                {"partner_ids": [(6, 0, partners.ids)], "value": 15, "note": "Fair"}
+            ).action_apply()
+            wizard.env.flush_all()  # the person's request ends
+            self.env.cr.precommit.run()
+            partners.invalidate_recordset(["message_ids"])
+            return partners.message_ids - before
+
+        def shown(message):
+            return (
+                message.subtype_id,
+                str(message.body),
+                tuple(
+                    sorted(
+                        (t.field_id.name, t.old_value_integer, t.new_value_integer)
+                        + (t.old_value_char or "", t.new_value_char or "")
+                        for t in message.tracking_value_ids
+                    )
+                ),
+            )
+
+        one = adjust(alone)
+        with (
+            patch.object(operation_module, "BULK_CONTACTS", 3),
+            patch.object(Message, "create", side_effect=AssertionError("ORM")),
+        ):
+            bulk = adjust(selection)
+        self.assertEqual(len(one), 1)
+        self.assertEqual(sorted(bulk.mapped("res_id")), selection.ids)
+        self.assertEqual({shown(message) for message in bulk}, {shown(one)})
+        self.assertEqual(
+            shown(one)[-1],
+            (
+                ("lead_score", 40, 55, "", ""),
+                ("lead_score_tier_id", self.cold.id, self.warm.id, "Cold", "Warm"),
+            ),
+        )
+        # The person who adjusted them (the test's tracking logs as the
+        # superuser whose flush came first).
+        self.assertEqual(bulk.author_id, self.user.partner_id)
+        self.assertEqual(selection.mapped("lead_score"), [55] * 3)
+        self.assertEqual(selection.lead_score_tier_id, self.warm)
+
+    def test_an_adjustment_of_too_many_contacts_is_refused_before_anything(self):
+        selection = self.env["res.partner"].create(
+            [{"name": f"Selected {i}"} for i in range(3)]
+        )
+        Wizard = self.env["lead.score.adjust"].with_user(self.user)
+        Operation = self.env["lead.score.operation"]
+        with patch.object(adjust_module, "MAX_CONTACTS", 2):
+            wizard = Wizard.create(
+                {"partner_ids": [(6, 0, selection.ids)], "value": 5, "note": "Fair"}
+            )
+            with self.assertRaisesRegex(UserError, "at most 2 contacts at once"):
+                wizard.action_apply()
+            self.assertFalse(Operation.search([("partner_id", "in", selection.ids)]))
+            wizard.partner_ids = selection[:2]
+            wizard.action_apply()
+        self.assertEqual(selection.mapped("lead_score"), [5, 5, 0])
 
     def test_contact_form_shows_the_score_and_opens_its_history(self):
         self.add(self.partner, "add", 60)

@@ -3,10 +3,12 @@ external API (XML-RPC) or the web client's own routes."""
 
 import json
 import xmlrpc.client
+from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
+from ..models import lead_score_operation as operation_module
 from .common import LeadScoringCase
 
 
@@ -350,6 +352,74 @@ class TestLedgerCannotBeForged(ApiCase):
             self.assertIn("deleted by", seen[user])
         self.assertNotIn("Secret-deal-note", seen[self.internal])
         self.assertIn("Secret-deal-note", seen[self.user])
+
+
+@tagged("post_install", "-at_install")
+class TestBulkAdjustmentOverTheApi(ApiCase):
+    """A selection of contacts adjusted in one call takes the set-based path
+    (lowered here to 3 contacts): its boundaries are the ORM's."""
+
+    def setUp(self):
+        super().setUp()
+        self.selection = self.env["res.partner"].create(
+            [{"name": f"Selected {i}"} for i in range(3)]
+        )
+        bulk = patch.object(operation_module, "BULK_CONTACTS", 3)
+        bulk.start()
+        self.addCleanup(bulk.stop)
+        self.created = self.logged()  # "Contact created"
+
+    def adjust(self, partners, value=5, refused=False, **kwargs):
+        vals_list = [
+            {"partner_id": p.id, "value": value, "source": "manual", "note": "Fair"}
+            for p in partners
+        ]
+        # The set-based path logs without the ORM's message creation.
+        with patch.object(
+            type(self.env["mail.message"]),
+            "create",
+            side_effect=AssertionError("a message created by the ORM"),
+        ):
+            if refused:
+                return self.assertRefused(
+                    self.user, "lead.score.operation", "create", vals_list, **kwargs
+                )
+            return self.call(
+                self.user, "lead.score.operation", "create", vals_list, **kwargs
+            )
+
+    def logged(self):
+        return self.env["mail.message"].search(
+            [("model", "=", "res.partner"), ("res_id", "in", self.selection.ids)]
+        ) - getattr(self, "created", self.env["mail.message"])
+
+    def test_another_company_s_contact_in_the_selection_refuses_it_all(self):
+        other_company = self.env["res.company"].create({"name": "Company B"})
+        theirs = self.env["res.partner"].create(
+            {"name": "B's", "company_id": other_company.id}
+        )
+        self.adjust(self.selection | theirs, refused=True)
+        everyone = self.selection | theirs
+        self.assertFalse(self.Operation.search([("partner_id", "in", everyone.ids)]))
+        self.assertEqual(everyone.mapped("lead_score"), [0] * 4)
+        self.assertFalse(self.logged())
+
+    def test_a_bulk_adjustment_is_logged_by_its_author(self):
+        self.adjust(self.selection)
+        self.assertEqual(self.selection.mapped("lead_score"), [5] * 3)
+        messages = self.logged()
+        self.assertEqual(sorted(messages.mapped("res_id")), self.selection.ids)
+        self.assertEqual(messages.author_id, self.user.partner_id)
+        self.assertEqual(
+            set(messages.tracking_value_ids.mapped("new_value_integer")), {5}
+        )
+
+    def test_a_caller_may_leave_the_chatter_out_not_the_ledger(self):
+        self.adjust(self.selection, value=7, context={"tracking_disable": True})
+        self.assertEqual(self.selection.mapped("lead_score"), [7] * 3)
+        lines = self.Operation.search([("partner_id", "in", self.selection.ids)])
+        self.assertEqual(lines.user_id, self.user)
+        self.assertFalse(self.logged())
 
 
 @tagged("post_install", "-at_install")

@@ -3,6 +3,8 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from ..tools import int_array
+
 SCORE_GROUP = "lead_scoring.group_lead_scoring_user"
 # The leads' copies of their contact's score, tier and grade.
 SCORE_COPIES = (
@@ -112,7 +114,7 @@ class CrmLead(models.Model):
                   LEFT JOIN res_partner p ON p.id = l2.partner_id
                  WHERE l.id = l2.id AND l.id = ANY(%s)
                 """,
-                leads.ids,
+                int_array(leads.ids),
             )
         )
         leads.invalidate_recordset(SCORE_COPIES)

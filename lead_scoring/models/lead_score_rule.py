@@ -49,8 +49,12 @@ CHUNK_SECONDS = 1.0
 FIRST_SPAN = 1_000
 MIN_SPAN = 100
 MAX_CHUNKS = 100
-# Contacts whose scores are refreshed in one transaction.
-REFRESH_CHUNK = 500
+# Contacts whose scores are refreshed in one transaction: set-based, 2,000
+# hold their rows about a tenth of a second at a million contacts (each
+# transaction also costs a few queries of its own); through the ORM (an
+# automation rule reacts to scores, about 4 ms a tier move), fewer.
+REFRESH_CHUNK = 2000
+REFRESH_CHUNK_ORM = 200
 # Tries of a chunk that meets a busy contact before it is left for later.
 CHUNK_TRIES = 3
 LOCK_TIMEOUT = "2s"
@@ -989,7 +993,7 @@ class LeadScoreRule(models.Model):
         while run_date:
             round_start = time.monotonic()
             cursor = max(self.mapped("refresh_cursor"))
-            batch = operations._contacts_dated(run_date, cursor, REFRESH_CHUNK)
+            batch = operations._contacts_dated(run_date, cursor, self._refresh_chunk())
             if not batch:
                 break
 
@@ -1031,9 +1035,17 @@ class LeadScoreRule(models.Model):
         its contacts for a short transaction, tried again a few times when
         someone is saving one of them (then left as it is)."""
         partner_ids = sorted(partner_ids)
-        for start in range(0, len(partner_ids), REFRESH_CHUNK):
-            batch = partner_ids[start : start + REFRESH_CHUNK]
+        size = self._refresh_chunk()
+        for start in range(0, len(partner_ids), size):
+            batch = partner_ids[start : start + size]
             self._retry_when_busy(partial(self._refresh_contacts, batch), commit)
+
+    @api.model
+    def _refresh_chunk(self):
+        """How many contacts a refresh transaction stores (see REFRESH_CHUNK)."""
+        if self.env["res.partner"]._lead_score_watched():
+            return REFRESH_CHUNK_ORM
+        return REFRESH_CHUNK
 
     def _engine_since(self):
         """When the run of these rules started (see res.partner's

@@ -16,6 +16,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 from odoo.tools.sql import column_exists, create_column, table_exists
 
+from ..tools import int_array
 from .lead_score_group import capped, group_score
 from .lead_score_operation import pass_position, set_pass_position
 
@@ -103,13 +104,13 @@ class LeadScoreValue(models.Model):
         self.env["lead.score.group"].flush_model()
         self.env["lead.score.tier"].flush_model()
         self.env["lead.score.operation"].flush_model()
-        ids = list(partner_ids)
+        ids = int_array(partner_ids)
         # The latest line of each group: one index lookup each, where
         # DISTINCT ON reads every line of the contact.
         latest = SQL(
             """
             SELECT c.partner_id, g.id AS group_id, l.balance
-              FROM unnest(%s::int4[]) c(partner_id)
+              FROM unnest(%s) c(partner_id)
              CROSS JOIN lead_score_group g
               JOIN LATERAL (
                     SELECT o.balance FROM lead_score_operation o
@@ -179,9 +180,9 @@ class LeadScoreValue(models.Model):
             return
         partner_ids, group_ids = zip(*pairs, strict=True)
         pairs_sql = SQL(
-            "SELECT * FROM unnest(%s::int4[], %s::int4[]) p(partner_id, group_id)",
-            list(partner_ids),
-            list(group_ids),
+            "SELECT * FROM unnest(%s, %s) p(partner_id, group_id)",
+            int_array(partner_ids),
+            int_array(group_ids),
         )
         # An UPDATE, then an INSERT of the missing ones: a row that someone
         # deleted meanwhile fails the UPDATE too, where an upsert would
@@ -235,7 +236,7 @@ class LeadScoreValue(models.Model):
                   JOIN res_partner c ON c.id = p.commercial_partner_id
                  WHERE p.id = ANY(%s) AND c.is_company
                 """,
-                list(partner_ids),
+                int_array(partner_ids),
             )
         )
         companies = [row[0] for row in self.env.cr.fetchall()]
@@ -334,7 +335,7 @@ class LeadScoreValue(models.Model):
                  WHERE v.partner_id = ANY(%s) AND %s
                  GROUP BY v.partner_id
                 """,
-                list(partner_ids),
+                int_array(partner_ids),
                 self._total_condition(),
             )
         )
@@ -346,7 +347,7 @@ class LeadScoreValue(models.Model):
         None the grade of a contact with no score; {} when there is no grade.
         A contact who objects to scoring has no grade: the caller's to say."""
         query = self.env["lead.score.group"]._grade_query(
-            SQL("unnest(%s::int[]) AS p(id)", [*partner_ids, None])
+            SQL("unnest(%s) AS p(id)", int_array([*partner_ids, None]))
         )
         if query is None:
             return {}

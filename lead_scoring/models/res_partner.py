@@ -6,6 +6,8 @@ from odoo.tools import SQL
 from odoo.tools.mail import generate_tracking_message_id
 from odoo.tools.sql import column_exists, create_column
 
+from ..tools import int_array
+
 SCORE_GROUP = "lead_scoring.group_lead_scoring_user"
 
 
@@ -363,7 +365,7 @@ class ResPartner(models.Model):
                      FROM res_partner p WHERE p.id = ANY(%(ids)s)""",
                 since=engine_since,
                 changed=changed_by_someone("p"),
-                ids=self.ids,
+                ids=int_array(self.ids),
             )
         )
         rows = self.env.cr.fetchall()
@@ -424,16 +426,16 @@ class ResPartner(models.Model):
                           write_date = %(now)s,
                           lead_score_date = CASE WHEN v.mark THEN %(now)s
                                                  ELSE p.lead_score_date END
-                     FROM unnest(%(ids)s::int[], %(scores)s::int[],
-                                 %(tiers)s::int[], %(grades)s::varchar[],
+                     FROM unnest(%(ids)s, %(scores)s,
+                                 %(tiers)s, %(grades)s::varchar[],
                                  %(marks)s::bool[])
                           AS v(id, score, tier, grade, mark)
                     WHERE p.id = v.id""",
                 uid=self.env.uid,
                 now=self.env.cr.now(),
-                ids=partners.ids,
-                scores=list(scores),
-                tiers=list(tiers),
+                ids=int_array(partners.ids),
+                scores=int_array(scores),
+                tiers=int_array(tiers),
                 grades=list(grades),
                 marks=[pid in marked for pid in new],
             )
@@ -508,7 +510,7 @@ class ResPartner(models.Model):
                            '', %(author)s, %(email_from)s, %(reply_to)s,
                            m.message_id, FALSE, %(now)s, %(uid)s, %(now)s,
                            %(uid)s, %(now)s
-                      FROM unnest(%(contacts)s::int[], %(message_ids)s::varchar[])
+                      FROM unnest(%(contacts)s, %(message_ids)s::varchar[])
                            AS m(res_id, message_id)
                  RETURNING id, res_id
                 )
@@ -518,8 +520,8 @@ class ResPartner(models.Model):
                         create_uid, create_date, write_uid, write_date)
                 SELECT message.id, v.field_id, v.old_int, v.new_int, v.old_char,
                        v.new_char, %(uid)s, %(now)s, %(uid)s, %(now)s
-                  FROM unnest(%(pids)s::int[], %(fields)s::int[], %(old_ints)s::int[],
-                              %(new_ints)s::int[], %(old_chars)s::varchar[],
+                  FROM unnest(%(pids)s, %(fields)s, %(old_ints)s,
+                              %(new_ints)s, %(old_chars)s::varchar[],
                               %(new_chars)s::varchar[])
                        AS v(res_id, field_id, old_int, new_int, old_char, new_char)
                   JOIN message ON message.res_id = v.res_id
@@ -534,11 +536,11 @@ class ResPartner(models.Model):
                 ],
                 now=self.env.cr.now(),
                 uid=self.env.uid,
-                contacts=contacts,
-                pids=list(columns[0]),
-                fields=list(columns[1]),
-                old_ints=list(columns[2]),
-                new_ints=list(columns[3]),
+                contacts=int_array(contacts),
+                pids=int_array(columns[0]),
+                fields=int_array(columns[1]),
+                old_ints=int_array(columns[2]),
+                new_ints=int_array(columns[3]),
                 old_chars=list(columns[4]),
                 new_chars=list(columns[5]),
             )

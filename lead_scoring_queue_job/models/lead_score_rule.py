@@ -15,11 +15,7 @@ seconds later.
 from odoo import _, api, models
 from odoo.tools import SQL
 
-from odoo.addons.lead_scoring.models.lead_score_rule import (
-    ENGINE_LOCK,
-    LOCK_TIMEOUT,
-    REFRESH_CHUNK,
-)
+from odoo.addons.lead_scoring.models.lead_score_rule import ENGINE_LOCK, LOCK_TIMEOUT
 from odoo.addons.queue_job.job import identity_exact
 
 CHANNEL = "root.lead_scoring"
@@ -73,15 +69,16 @@ class LeadScoreRule(models.Model):
 
     def _queue_run_refresh(self):
         """End the run: the scores of the contacts it gave lines, each once,
-        refreshed by jobs of REFRESH_CHUNK contacts. A job's one transaction
+        refreshed by jobs of _refresh_chunk() contacts. A job's one transaction
         cannot commit lines and then lock contacts apart, and a batch that
         meets someone saving a contact is retried alone, by queue_job."""
         run_date = self._refresh_pending()
         operations = self.env["lead.score.operation"].sudo()
         # Not "cursor": Odoo's _() takes a local of that name for the database's.
         last_id = 0
+        size = self._refresh_chunk()
         while run_date and (
-            batch := operations._contacts_dated(run_date, last_id, REFRESH_CHUNK)
+            batch := operations._contacts_dated(run_date, last_id, size)
         ):
             self.with_delay(
                 channel=CHANNEL, description=_("Lead scoring: scores")

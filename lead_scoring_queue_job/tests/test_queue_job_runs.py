@@ -6,8 +6,6 @@ from odoo.addons.lead_scoring.models import lead_score_rule
 from odoo.addons.lead_scoring.tests.common import LeadScoringCase
 from odoo.addons.queue_job.job import Job
 
-from ..models import lead_score_rule as glue
-
 CHANNEL = "root.lead_scoring"
 
 
@@ -36,14 +34,11 @@ class TestQueueJobRuns(LeadScoringCase):
             ("MIN_SPAN", 10),
             ("CHUNK_SECONDS", 0),
             ("MAX_CHUNKS", 10**9),
+            ("REFRESH_CHUNK", 10),  # refresh jobs of 10 contacts
         ):
             patcher = patch.object(lead_score_rule, name, value)
             patcher.start()
             self.addCleanup(patcher.stop)
-        # Refresh jobs of 10 contacts.
-        patcher = patch.object(glue, "REFRESH_CHUNK", 10)
-        patcher.start()
-        self.addCleanup(patcher.stop)
 
     def pending_jobs(self):
         return self.env["queue.job"].search(

@@ -912,7 +912,14 @@ class LeadScoreOperation(models.Model):
         return [row[0] for row in self.env.cr.fetchall()]
 
     @api.model
-    def _refresh_scores(self, partner_ids, flush=False, replay=None, engine_since=None):
+    def _refresh_scores(
+        self,
+        partner_ids,
+        flush=False,
+        replay=None,
+        engine_since=None,
+        values_current=False,
+    ):
         """Replay these contacts' ledgers, then have the ORM recompute their
         stored score (and what depends on it), batch by batch.
 
@@ -920,7 +927,10 @@ class LeadScoreOperation(models.Model):
         lines were written with their balance (see _record_lines).
         With ``flush``, each batch is written at once and the cache emptied, so
         that a run over a million contacts keeps a small memory; the rule
-        engine gives ``engine_since`` (see res.partner._store_lead_scores).
+        engine gives ``engine_since`` (see res.partner._store_lead_scores),
+        and ``values_current`` when the group scores of the contacts it
+        does not replay were written with their lines (see
+        lead.score.rule._run_round).
         """
         for batch in split_every(REFRESH_BATCH, sorted(set(partner_ids))):
             # While statistics lag behind a fast-growing ledger (a first run
@@ -931,16 +941,15 @@ class LeadScoreOperation(models.Model):
                 local_setting(self.env.cr, "jit", "off"),
                 local_setting(self.env.cr, "enable_seqscan", "off"),
             ):
-                self._refresh_batch(batch, flush, replay, engine_since)
+                self._refresh_batch(batch, flush, replay, engine_since, values_current)
 
-    def _refresh_batch(self, batch, flush, replay, engine_since):
+    def _refresh_batch(self, batch, flush, replay, engine_since, values_current):
         partner_model = self.env["res.partner"]
-        self._replay_ledger(
-            batch if replay is None else [pid for pid in batch if pid in replay]
-        )
+        replayed = batch if replay is None else [pid for pid in batch if pid in replay]
+        self._replay_ledger(replayed)
         # Each group's score, which the total score adds up, and the
         # company scores of their companies.
-        self.env["lead.score.value"]._refresh(batch)
+        self.env["lead.score.value"]._refresh(replayed if values_current else batch)
         if flush:
             partner_model.browse(batch)._store_lead_scores(engine_since)
             partner_model._store_lead_score_companies(batch)

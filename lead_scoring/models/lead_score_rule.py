@@ -998,7 +998,7 @@ class LeadScoreRule(models.Model):
                 break
 
             def refresh(batch=batch):
-                self._refresh_contacts(batch)
+                self._refresh_contacts(batch, values_current=True)
                 self.sudo().write({"refresh_cursor": batch[-1]})
 
             done, _result = self._retry_when_busy(refresh, commit)
@@ -1017,10 +1017,11 @@ class LeadScoreRule(models.Model):
                 return False
         return True
 
-    def _refresh_contacts(self, partner_ids):
+    def _refresh_contacts(self, partner_ids, values_current=False):
         """Store these contacts' scores (their ledgers replayed where a
         balance is missing), holding their rows no longer than the statement
-        takes to wait (LOCK_TIMEOUT)."""
+        takes to wait (LOCK_TIMEOUT); ``values_current``: see
+        lead.score.operation._refresh_scores."""
         operations = self.env["lead.score.operation"].sudo()
         with self._waiting_briefly():
             operations._refresh_scores(
@@ -1028,6 +1029,7 @@ class LeadScoreRule(models.Model):
                 flush=True,
                 replay=operations._unbalanced(partner_ids),
                 engine_since=self._engine_since(),
+                values_current=values_current,
             )
 
     def _refresh_in_chunks(self, partner_ids, commit):
@@ -1162,17 +1164,17 @@ class LeadScoreRule(models.Model):
         times, then left for the next call. Returns the contacts scored."""
 
         def chunks():
-            changed, scored = set(), set()
+            changed = set()
             self._analyze_stale_ledger()
             with self._chunk_settings():
                 for rule in self:
-                    contacts = rule._run_chunk(until, queries, touch=False)
-                    changed |= contacts
-                    group_id = rule.group_id.id
-                    scored.update((pid, group_id) for pid in contacts)
-                # The lines' score rows, once per contact and group however
-                # many of these rules scored it (see _record_lines).
-                self.env["lead.score.value"]._touch(scored)
+                    changed |= rule._run_chunk(until, queries, touch=False)
+                # The contacts' group scores written with their lines, once
+                # per contact however many of these rules scored it: as
+                # _record_lines's touch, a concurrent writer of the same
+                # scores is then retried (see lead.score.value._touch), and
+                # the run's refresh need not write them again.
+                self.env["lead.score.value"]._refresh(sorted(changed))
             return changed
 
         done, changed = self._retry_when_busy(chunks, commit)

@@ -149,11 +149,13 @@ class LeadScoreTier(models.Model):
                   ) band ON TRUE
                  WHERE p.id = p2.id AND %s
                    AND p.lead_score_tier_id IS DISTINCT FROM band.id
+             RETURNING p.id
                 """,
                 self.env["lead.score.group"]._tier_group().id or None,
                 among("p2.id"),
             )
         )
+        moved = self.env["res.partner"].browse(row[0] for row in self.env.cr.fetchall())
         self.env.cr.execute(
             SQL(
                 """
@@ -175,8 +177,7 @@ class LeadScoreTier(models.Model):
         )
         self.env["lead.score.value"].invalidate_model(["tier_id"])
         self.env["res.partner"].invalidate_model(["lead_score_tier_id"])
-        self.env["crm.lead"]._copy_partner_field(
-            "partner_lead_score_tier_id", partner_ids
-        )
+        moved.modified(["lead_score_tier_id"])
+        self.env["crm.lead"]._copy_partner_fields(["partner_lead_score_tier_id"])
         # The grade ranks contacts by their group tiers.
         self.env["res.partner"]._recompute_lead_score_grades(partner_ids)

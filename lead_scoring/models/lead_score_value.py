@@ -98,8 +98,8 @@ class LeadScoreValue(models.Model):
         they no longer have a line in go), then their companies' scores.
 
         The rows of these contacts are written even when unchanged: a writer
-        whose lines this refresh did not see then meets a concurrent update
-        (see _touch)."""
+        whose lines this refresh did not see then meets a concurrent update,
+        as with _touch (the rule engine's rounds write them in its stead)."""
         self.env["res.partner"].flush_model(["lead_score_objection", "is_company"])
         self.env["lead.score.group"].flush_model()
         self.env["lead.score.tier"].flush_model()
@@ -123,13 +123,21 @@ class LeadScoreValue(models.Model):
             SQL(
                 """
                 WITH latest AS MATERIALIZED (%(latest)s
-                ), scored AS (
-                    SELECT l.partner_id, l.group_id, %(score)s AS score,
-                           p.lead_score_objection IS TRUE AS objects,
-                           p.is_company IS TRUE AS company
-                      FROM latest l
-                      JOIN res_partner p ON p.id = l.partner_id
-                      JOIN lead_score_group g ON g.id = l.group_id
+                ), scored AS MATERIALIZED (
+                    SELECT s.partner_id, s.group_id, s.score, tier.id AS tier_id,
+                           CASE WHEN s.company THEN NULL ELSE s.score END
+                               AS company_score
+                      FROM (SELECT l.partner_id, l.group_id, %(score)s AS score,
+                                   p.lead_score_objection IS TRUE AS objects,
+                                   p.is_company IS TRUE AS company
+                              FROM latest l
+                              JOIN res_partner p ON p.id = l.partner_id
+                              JOIN lead_score_group g ON g.id = l.group_id) s
+                      LEFT JOIN LATERAL (
+                            SELECT t.id FROM lead_score_tier t
+                             WHERE t.group_id = s.group_id AND t.active
+                               AND t.min_score <= s.score AND NOT s.objects
+                             ORDER BY t.min_score DESC LIMIT 1) tier ON TRUE
                 ), gone AS (
                     DELETE FROM lead_score_value v
                      WHERE v.partner_id = ANY(%(ids)s)
@@ -139,17 +147,24 @@ class LeadScoreValue(models.Model):
                        -- A company's rows: see _refresh_company_scores.
                        AND NOT EXISTS (SELECT 1 FROM res_partner c
                                         WHERE c.id = v.partner_id AND c.is_company)
+                -- An UPDATE, then an INSERT of the missing rows: a row that
+                -- someone deleted meanwhile fails the UPDATE, where an upsert
+                -- would quietly make a new one (see _touch).
+                ), updated AS (
+                    UPDATE lead_score_value v
+                       SET score = s.score, tier_id = s.tier_id,
+                           company_score = COALESCE(s.company_score, v.company_score)
+                      FROM scored s
+                     WHERE v.partner_id = s.partner_id AND v.group_id = s.group_id
+                 RETURNING v.partner_id, v.group_id
                 )
                 INSERT INTO lead_score_value
                        (partner_id, group_id, score, tier_id, company_score)
-                SELECT s.partner_id, s.group_id, s.score, tier.id,
-                       CASE WHEN s.company THEN NULL ELSE s.score END
+                SELECT s.partner_id, s.group_id, s.score, s.tier_id, s.company_score
                   FROM scored s
-                  LEFT JOIN LATERAL (
-                        SELECT t.id FROM lead_score_tier t
-                         WHERE t.group_id = s.group_id AND t.active
-                           AND t.min_score <= s.score AND NOT s.objects
-                         ORDER BY t.min_score DESC LIMIT 1) tier ON TRUE
+                 WHERE NOT EXISTS (SELECT 1 FROM updated u
+                                    WHERE u.partner_id = s.partner_id
+                                      AND u.group_id = s.group_id)
                 ON CONFLICT (partner_id, group_id) DO UPDATE
                    SET score = EXCLUDED.score, tier_id = EXCLUDED.tier_id,
                        company_score = COALESCE(EXCLUDED.company_score,
@@ -437,13 +452,18 @@ class LeadScoreValue(models.Model):
                              WHERE v.partner_id = p2.id AND %s) t ON TRUE
                      WHERE p.id = p2.id AND p2.id = ANY(%s)
                        AND p.lead_score IS DISTINCT FROM COALESCE(t.total, 0)
+                 RETURNING p.id
                     """,
                     self._total_condition(),
                     partner_ids,
                 )
             )
+            partners = self.env["res.partner"].browse(
+                row[0] for row in self.env.cr.fetchall()
+            )
             self.env["res.partner"].invalidate_model(["lead_score"])
-            self.env["crm.lead"]._copy_partner_field("partner_lead_score", partner_ids)
+            partners.modified(["lead_score"])
+            self.env["crm.lead"]._copy_partner_fields(["partner_lead_score"])
             self.env["res.partner"]._store_lead_score_companies(partner_ids)
             self.env["lead.score.tier"]._reassign_partners(partner_ids)
         self._set_recompute_after(partner_ids[-1] if partner_ids else None)

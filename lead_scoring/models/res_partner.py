@@ -445,7 +445,7 @@ class ResPartner(models.Model):
             [*fnames, "lead_score_date", "write_date", "write_uid"]
         )
         partners.modified(fnames)
-        self.env["crm.lead"]._copy_partner_scores()
+        self.env["crm.lead"]._copy_partner_fields()
 
     @api.model
     def _log_lead_score_moves(self, moves, new, adjusted=()):
@@ -603,10 +603,12 @@ class ResPartner(models.Model):
         changed = [row[0] for row in self.env.cr.fetchall()]
         if not changed:
             return
-        self.browse(changed).invalidate_recordset(
+        companies = self.browse(changed)
+        companies.invalidate_recordset(
             ["lead_score_company", "lead_score_date", "write_date", "write_uid"]
         )
-        self.env["crm.lead"]._copy_partner_field("partner_company_score", changed)
+        companies.modified(["lead_score_company"])
+        self.env["crm.lead"]._copy_partner_fields(["partner_company_score"])
 
     @api.model
     def _recompute_lead_score_grades(self, partner_ids):
@@ -624,7 +626,8 @@ class ResPartner(models.Model):
             self.env.cr.execute(
                 SQL(
                     "UPDATE res_partner SET lead_score_grade = NULL"
-                    " WHERE lead_score_grade IS NOT NULL AND id = ANY(%s)",
+                    " WHERE lead_score_grade IS NOT NULL AND id = ANY(%s)"
+                    " RETURNING id",
                     list(partner_ids),
                 )
             )
@@ -634,16 +637,17 @@ class ResPartner(models.Model):
                     """UPDATE res_partner p SET lead_score_grade = n.grade
                          FROM (%s) AS n(id, grade)
                         WHERE p.id = n.id
-                          AND p.lead_score_grade IS DISTINCT FROM n.grade""",
+                          AND p.lead_score_grade IS DISTINCT FROM n.grade
+                    RETURNING p.id""",
                     query,
                 )
             )
-        if not self.env.cr.rowcount:
+        graded = self.browse(row[0] for row in self.env.cr.fetchall())
+        if not graded:
             return
         self.invalidate_model(["lead_score_grade"])
-        self.env["crm.lead"]._copy_partner_field(
-            "partner_lead_score_grade", partner_ids
-        )
+        graded.modified(["lead_score_grade"])
+        self.env["crm.lead"]._copy_partner_fields(["partner_lead_score_grade"])
 
     @api.model
     def _lead_score_watched(self):

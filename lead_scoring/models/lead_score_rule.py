@@ -106,6 +106,7 @@ RUN_STATE_FIELDS = {
     "pass_span",
     "pass_count",
     "pass_duration",
+    "pass_first",
     "refresh_date",
     "refresh_cursor",
 }
@@ -253,6 +254,11 @@ class LeadScoreRule(models.Model):
     pass_span = fields.Integer(string="Run chunk size", readonly=True, copy=False)
     pass_count = fields.Integer(string="Run operations", readonly=True, copy=False)
     pass_duration = fields.Float(string="Run time (s)", readonly=True, copy=False)
+    # No line of this rule when its run started: its chunks, each a range of
+    # records of its own, have no recorded line to look for.
+    pass_first = fields.Boolean(
+        string="First run of the rule", readonly=True, copy=False
+    )
     # Once every rule recorded its lines, the run refreshes the scores of the
     # contacts that got one, in contact order (see _refresh_run).
     refresh_date = fields.Datetime(
@@ -852,6 +858,8 @@ class LeadScoreRule(models.Model):
                 SQL(" AND ").join(conditions) if conditions else None,
                 rule_since,
                 touch=touch,
+                # Chunks of a first pass: see pass_first.
+                unrecorded=bool(id_range and self.pass_date and self.pass_first),
                 date=now,
                 operation=self.operation,
                 value=self.value,
@@ -1295,8 +1303,19 @@ class LeadScoreRule(models.Model):
         cr.execute(SQL("SELECT COALESCE(max(id), 0) FROM %s", table))
         max_id = cr.fetchone()[0] or -1
         first = self._first_source_id(now)
+        cr.execute(
+            SQL(
+                "SELECT NOT EXISTS (SELECT 1 FROM lead_score_operation"
+                " WHERE rule_id = %s AND rule_key IS NOT NULL)",
+                self.id,
+            )
+        )
         self.sudo().write(
-            {"pass_max_id": max_id, "pass_cursor": first - 1 if first else max_id}
+            {
+                "pass_max_id": max_id,
+                "pass_cursor": first - 1 if first else max_id,
+                "pass_first": cr.fetchone()[0],
+            }
         )
 
     def _first_source_id(self, now):

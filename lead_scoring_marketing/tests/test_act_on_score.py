@@ -121,14 +121,9 @@ class TestActOnScore(MarketingCase):
         self.assertEqual(self.members.mapped("lead_score"), [11, 11])
         self.assertEqual(self.members.category_id, tag)
 
-    def test_automation_rule_on_a_lead_s_copy_of_the_tier_fires_after_a_run(self):
-        hot = self.Tier.create({"name": "Hot", "min_score": 10})
-        lead, other = self.env["crm.lead"].create(
-            [
-                {"name": "Deal", "partner_id": self.members[0].id},
-                {"name": "Other", "partner_id": self.outsider.id},
-            ]
-        )
+    def star_leads_of_tier(self, tier):
+        """An automation rule starring the leads whose contact reaches
+        ``tier``, on a change of the lead's copy of the tier."""
         model = self.env.ref("crm.model_crm_lead")
         action = self.env["ir.actions.server"].create(
             {
@@ -155,12 +150,41 @@ class TestActOnScore(MarketingCase):
                         ).ids,
                     )
                 ],
-                "filter_domain": f"[('partner_lead_score_tier_id', '=', {hot.id})]",
+                "filter_domain": f"[('partner_lead_score_tier_id', '=', {tier.id})]",
                 "action_server_ids": [(6, 0, action.ids)],
             }
         )
+
+    def test_automation_rule_on_a_lead_s_copy_of_the_tier_fires_after_a_run(self):
+        hot = self.Tier.create({"name": "Hot", "min_score": 10})
+        lead, other = self.env["crm.lead"].create(
+            [
+                {"name": "Deal", "partner_id": self.members[0].id},
+                {"name": "Other", "partner_id": self.outsider.id},
+            ]
+        )
+        self.star_leads_of_tier(hot)
         self.rule(self.members, 10)
         self.scheduled_run()
+        self.assertEqual(lead.partner_lead_score_tier_id, hot)
+        self.assertEqual((lead.priority, other.priority), ("3", "0"))
+
+    def test_automation_rule_on_a_lead_s_copy_fires_when_the_tiers_change(self):
+        """A manager lowers a tier: the contacts it takes in move in SQL (a
+        change of configuration), their leads' copies through the ORM."""
+        hot = self.Tier.create({"name": "Hot", "min_score": 1000})
+        lead, other = self.env["crm.lead"].create(
+            [
+                {"name": "Deal", "partner_id": self.members[0].id},
+                {"name": "Other", "partner_id": self.outsider.id},
+            ]
+        )
+        self.star_leads_of_tier(hot)
+        self.rule(self.members, 10)
+        self.scheduled_run()
+        self.assertEqual(lead.priority, "0")
+        hot.min_score = 10
+        self.env.flush_all()
         self.assertEqual(lead.partner_lead_score_tier_id, hot)
         self.assertEqual((lead.priority, other.priority), ("3", "0"))
 

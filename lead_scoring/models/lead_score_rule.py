@@ -49,11 +49,13 @@ CHUNK_SECONDS = 1.0
 FIRST_SPAN = 1_000
 MIN_SPAN = 100
 MAX_CHUNKS = 100
-# Contacts whose scores are refreshed in one transaction: set-based, 2,000
-# hold their rows about a tenth of a second at a million contacts (each
-# transaction also costs a few queries of its own); through the ORM (an
-# automation rule reacts to scores, about 4 ms a tier move), fewer.
-REFRESH_CHUNK = 2000
+# Contacts whose scores are refreshed in one transaction: few enough that a
+# person saving one of them rarely meets the batch holding it (2,000 saved
+# 4% of a first run at a million contacts, and made such meetings, each a
+# save retried after a pause of up to 2 s, four times as likely); through
+# the ORM (an automation rule reacts to scores, about 4 ms a tier move),
+# fewer.
+REFRESH_CHUNK = 500
 REFRESH_CHUNK_ORM = 200
 # Tries of a chunk that meets a busy contact before it is left for later.
 CHUNK_TRIES = 3

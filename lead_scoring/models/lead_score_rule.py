@@ -51,10 +51,10 @@ MIN_SPAN = 100
 MAX_CHUNKS = 100
 # Contacts whose scores are refreshed in one transaction: few enough that a
 # person saving one of them rarely meets the batch holding it (2,000 saved
-# 4% of a first run at a million contacts, and made such meetings, each a
-# save retried after a pause of up to 2 s, four times as likely); through
-# the ORM (an automation rule reacts to scores, about 4 ms a tier move),
-# fewer.
+# a few percent of a first run at a million contacts, and made such
+# meetings, each a save retried after a pause of up to 2 s, four times as
+# likely); through the ORM (an automation rule reacts to scores, about 4 ms
+# a tier move), fewer.
 REFRESH_CHUNK = 500
 REFRESH_CHUNK_ORM = 200
 # Tries of a chunk that meets a busy contact before it is left for later.

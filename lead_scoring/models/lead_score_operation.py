@@ -701,7 +701,7 @@ class LeadScoreOperation(models.Model):
         replay every contact's ledger (see lead_scoring_queue_job).
         ``unrecorded``: the caller knows that none of these lines is recorded
         (a rule's first run), and the check is left out (the unique keys
-        still refuse a duplicate): 5% of a first run's time.
+        still refuse a duplicate): about 3% of a first run's time.
         """
         unknown = set(fixed) - set(LINE_COLUMNS)
         if unknown:

@@ -1000,10 +1000,11 @@ class LeadScoreRule(models.Model):
         it. Returns whether the refresh is over."""
         run_date = self._refresh_pending()
         operations = self.env["lead.score.operation"].sudo()
+        size = self._refresh_chunk()
         while run_date:
             round_start = time.monotonic()
             cursor = max(self.mapped("refresh_cursor"))
-            batch = operations._contacts_dated(run_date, cursor, self._refresh_chunk())
+            batch = operations._contacts_dated(run_date, cursor, size)
             if not batch:
                 break
 

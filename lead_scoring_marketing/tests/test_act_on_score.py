@@ -155,15 +155,21 @@ class TestActOnScore(MarketingCase):
             }
         )
 
-    def test_automation_rule_on_a_lead_s_copy_of_the_tier_fires_after_a_run(self):
-        hot = self.Tier.create({"name": "Hot", "min_score": 10})
-        lead, other = self.env["crm.lead"].create(
+    def leads_starred_in(self, tier):
+        """A lead of a member and one of the outsider, starred (see
+        star_leads_of_tier) once their contact reaches ``tier``."""
+        leads = self.env["crm.lead"].create(
             [
                 {"name": "Deal", "partner_id": self.members[0].id},
                 {"name": "Other", "partner_id": self.outsider.id},
             ]
         )
-        self.star_leads_of_tier(hot)
+        self.star_leads_of_tier(tier)
+        return leads
+
+    def test_automation_rule_on_a_lead_s_copy_of_the_tier_fires_after_a_run(self):
+        hot = self.Tier.create({"name": "Hot", "min_score": 10})
+        lead, other = self.leads_starred_in(hot)
         self.rule(self.members, 10)
         self.scheduled_run()
         self.assertEqual(lead.partner_lead_score_tier_id, hot)
@@ -173,13 +179,7 @@ class TestActOnScore(MarketingCase):
         """A manager lowers a tier: the contacts it takes in move in SQL (a
         change of configuration), their leads' copies through the ORM."""
         hot = self.Tier.create({"name": "Hot", "min_score": 1000})
-        lead, other = self.env["crm.lead"].create(
-            [
-                {"name": "Deal", "partner_id": self.members[0].id},
-                {"name": "Other", "partner_id": self.outsider.id},
-            ]
-        )
-        self.star_leads_of_tier(hot)
+        lead, other = self.leads_starred_in(hot)
         self.rule(self.members, 10)
         self.scheduled_run()
         self.assertEqual(lead.priority, "0")

@@ -482,17 +482,22 @@ class Editor(threading.Thread):
         self.registry, self.first, self.last = registry, first, last
         self.stopping = threading.Event()
         self.waits, self.errors = [], []
+        # Saves that met a row the run was writing: rolled back, then tried
+        # again by Odoo after a random pause of up to 2 s (the long waits).
+        self.retried = 0
 
     def run(self):
         rng = random.Random(7)
         while not self.stopping.is_set():
             partner_id = rng.randint(self.first, self.last)
             started = time.perf_counter()
+            attempts = []
             try:
                 with self.registry.cursor() as cr:
                     env = api.Environment(cr, SUPERUSER_ID, {})
 
-                    def edit(env=env, partner_id=partner_id):
+                    def edit(env=env, partner_id=partner_id, attempts=attempts):
+                        attempts.append(1)
                         env["res.partner"].browse(partner_id).write(
                             {"comment": f"edited {time.time()}"}
                         )
@@ -501,6 +506,7 @@ class Editor(threading.Thread):
                     retrying(edit, env)
             except Exception as error:  # noqa: BLE001 - counted and reported
                 self.errors.append(error)
+            self.retried += len(attempts) > 1
             self.waits.append(time.perf_counter() - started)
             self.stopping.wait(0.1)
 
@@ -919,7 +925,8 @@ def main():
         )
     print(
         f"  editor meanwhile        {max(editor.waits):8.2f} s  longest save of"
-        f" {len(editor.waits):,} contact saves, {len(editor.errors)} errors"
+        f" {len(editor.waits):,} contact saves, {len(editor.errors)} errors,"
+        f" {editor.retried} retried"
     )
     print(
         f"  raw SQL floor           {figures['raw_sql']:8.2f} s  {raw_operations:,} operations,"

@@ -393,8 +393,11 @@ class ResPartner(models.Model):
             if markable:
                 marked.add(pid)
         if not self._lead_score_watched():
-            self._write_lead_scores(new, marked)
+            # The messages first: the contacts' rows stay locked from their
+            # UPDATE to the commit, and someone saving one meanwhile is
+            # rolled back (then Odoo retries after up to 2 s).
             self._log_lead_score_moves(moves, new, adjusted)
+            self._write_lead_scores(new, marked)
             return
         moved = [move[0] for move in moves]
         quiet = [pid for pid in new if pid not in set(moved)]

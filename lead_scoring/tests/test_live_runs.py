@@ -445,3 +445,53 @@ class TestLiveRuns(BaseCase):
 
         self.assertEqual(self.run_with_a_save_during_the_first_chunk(delete), [POINTS])
         self.assertEqual(self.state()["scores"], {POINTS: CONTACTS})
+
+    def test_contacts_are_free_while_their_messages_are_written(self):
+        """A refresh batch logs its contacts' tier moves before it writes
+        their scores: their rows, locked from that UPDATE to the commit, are
+        free meanwhile, and someone saving one of them then is not rolled
+        back for it."""
+        with self.env_cursor() as env:
+            tier = env["lead.score.tier"].create({"name": "Live", "min_score": POINTS})
+        self.addCleanup(self.delete_tier, tier.id)
+        partner_class = self.registry["res.partner"]
+        original = partner_class._log_lead_score_moves
+        logged, held = [], []
+
+        def log_moves(partners, moves, new, adjusted=()):
+            contacts = [move[0] for move in moves]
+            logged.extend(contacts)
+            with self.env_cursor() as other:
+                other.cr.execute(
+                    "SELECT id FROM res_partner WHERE id = ANY(%s)"
+                    " FOR NO KEY UPDATE SKIP LOCKED",
+                    [contacts],
+                )
+                free = {row[0] for row in other.cr.fetchall()}
+            held.extend(set(contacts) - free)
+            return original(partners, moves, new, adjusted)
+
+        with self.env_cursor() as env:
+            rules = env["lead.score.rule"].search([])
+            with patch.object(partner_class, "_log_lead_score_moves", log_moves):
+                rules._run_rules(commit=True)
+        self.assertEqual(sorted(logged), sorted(self.partner_ids))
+        self.assertEqual(held, [])
+        with self.env_cursor() as env:
+            env.cr.execute(
+                "SELECT count(DISTINCT res_id) FROM mail_message"
+                " WHERE model = 'res.partner' AND res_id = ANY(%s)"
+                " AND id IN (SELECT mail_message_id FROM mail_tracking_value)",
+                [self.partner_ids],
+            )
+            self.assertEqual(env.cr.fetchone()[0], CONTACTS)
+        self.assertEqual(self.state()["scores"], {POINTS: CONTACTS})
+
+    def delete_tier(self, tier_id):
+        with self.env_cursor() as env:
+            env.cr.execute(
+                "UPDATE res_partner SET lead_score_tier_id = NULL"
+                " WHERE lead_score_tier_id = %s",
+                [tier_id],
+            )
+            env["lead.score.tier"].browse(tier_id).unlink()

@@ -949,24 +949,26 @@ class LeadScoreRule(models.Model):
 
     def _in_step(self):
         """These rules (in sequence order) in groups that run one after the
-        other: the rules on contacts go through the contacts' ids together,
-        in step, so that each round writes a contact's score rows once, not
-        once per rule; a rule on other records is a group of its own.
+        other: the rules on the same records (contacts, page views, mailing
+        traces ...) go through their ids together, in step, so that each
+        round writes a contact's score rows once, not once per rule.
 
         Between two *set* rules, adds and removes give the same scores in
         any order: there, the rules on other records run first, so that the
         rules on contacts stay together; no rule is moved across a set rule.
         """
-        groups, contacts, others = [], [], []
+        groups, contacts, others = [], [], {}
 
         def close_stretch():
+            # Rules on the same model together, in the order they come.
+            steps = [self.browse(ids) for ids in others.values()]
             if contacts and not any(rule.operation == "set" for rule in contacts):
-                groups.extend(others)
+                groups.extend(steps)
                 groups.append(self.browse([rule.id for rule in contacts]))
             else:
                 if contacts:
                     groups.append(self.browse([rule.id for rule in contacts]))
-                groups.extend(others)
+                groups.extend(steps)
             contacts.clear()
             others.clear()
 
@@ -977,7 +979,7 @@ class LeadScoreRule(models.Model):
                     close_stretch()
                     groups.append(rule)
                 else:
-                    others.append(rule)
+                    others.setdefault(rule.model_id.id, []).append(rule.id)
             else:
                 # Nothing moves across a set rule on contacts either.
                 if is_set and others:

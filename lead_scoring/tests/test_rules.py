@@ -577,6 +577,37 @@ class TestRules(LeadScoringCase):
         self.assertLessEqual(set(self.french.ids), set(refreshed))
         self.assertEqual(len(refreshed), len(set(refreshed)))
 
+    def test_rules_on_the_same_records_run_in_step(self):
+        """Two rules on won deals go through the deals together: a contact
+        with a won deal has its score rows written once for both, not once
+        per rule."""
+        won = self.env["crm.stage"].search([("is_won", "=", True)], limit=1)
+        partner = self.french[0]
+        self.env["crm.lead"].create(
+            {"name": "Won", "partner_id": partner.id, "stage_id": won.id}
+        )
+        for sequence, value in ((1, 11), (2, 4)):
+            self.rule(
+                name=f"Won deal {value}",
+                value=value,
+                sequence=sequence,
+                condition_type="event",
+                model_id=self.env.ref("crm.model_crm_lead").id,
+                partner_field_id=self.env.ref("crm.field_crm_lead__partner_id").id,
+                domain="[('stage_id.is_won', '=', True)]",
+            )
+        Value = type(self.env["lead.score.value"])
+        original, written = Value._refresh, []
+
+        def refresh(values, partner_ids, *args, **kwargs):
+            written.extend(partner_ids)
+            return original(values, partner_ids, *args, **kwargs)
+
+        with patch.object(Value, "_refresh", refresh):
+            self.run_rules()
+        self.assertEqual(partner.lead_score, 15)
+        self.assertEqual(written.count(partner.id), 1)
+
     def test_runs_between_full_sweeps_look_at_what_changed(self):
         rule = self.rule()
         self.run_rules()

@@ -46,6 +46,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL, split_every
 
+from ..tools import int_array
 from .lead_score_group import default_group
 from .res_partner import MANUAL_SCORE_KEY
 
@@ -899,7 +900,7 @@ class LeadScoreOperation(models.Model):
             SQL(
                 "SELECT DISTINCT partner_id FROM lead_score_operation"
                 " WHERE balance IS NULL AND partner_id = ANY(%s)",
-                list(partner_ids),
+                int_array(partner_ids),
             )
         )
         return {row[0] for row in self.env.cr.fetchall()}

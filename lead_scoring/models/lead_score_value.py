@@ -100,6 +100,8 @@ class LeadScoreValue(models.Model):
         The rows of these contacts are written even when unchanged: a writer
         whose lines this refresh did not see then meets a concurrent update,
         as with _touch (the rule engine's rounds write them in its stead)."""
+        if not partner_ids:
+            return
         self.env["res.partner"].flush_model(["lead_score_objection", "is_company"])
         self.env["lead.score.group"].flush_model()
         self.env["lead.score.tier"].flush_model()

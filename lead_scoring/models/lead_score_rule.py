@@ -53,9 +53,11 @@ MAX_CHUNKS = 100
 # locked from the UPDATE of their scores (the batch's last big statement) to
 # the commit, and someone saving one of them meanwhile is rolled back and
 # retried by Odoo after a pause of up to 2 s; at a million contacts, 2,000
-# a batch took about 25 s less than 500. Through the ORM (an automation rule
-# reacts to scores, about 4 ms a tier move), fewer.
+# a batch took about 25 s less than 500. A batch that replays its contacts'
+# ledgers (the queue_job glue's) locks them from its start: fewer. Through the
+# ORM (an automation rule reacts to scores, about 4 ms a tier move), fewer.
 REFRESH_CHUNK = 2000
+REFRESH_CHUNK_REPLAY = 500
 REFRESH_CHUNK_ORM = 200
 # Tries of a chunk that meets a busy contact before it is left for later.
 CHUNK_TRIES = 3
@@ -1058,11 +1060,12 @@ class LeadScoreRule(models.Model):
             self._retry_when_busy(partial(self._refresh_contacts, batch), commit)
 
     @api.model
-    def _refresh_chunk(self):
-        """How many contacts a refresh transaction stores (see REFRESH_CHUNK)."""
+    def _refresh_chunk(self, replay=False):
+        """How many contacts a refresh transaction stores (see REFRESH_CHUNK);
+        ``replay``: it replays their ledgers."""
         if self.env["res.partner"]._lead_score_watched():
             return REFRESH_CHUNK_ORM
-        return REFRESH_CHUNK
+        return REFRESH_CHUNK_REPLAY if replay else REFRESH_CHUNK
 
     def _engine_since(self):
         """When the run of these rules started (see res.partner's

@@ -76,7 +76,7 @@ class LeadScoreRule(models.Model):
         operations = self.env["lead.score.operation"].sudo()
         # Not "cursor": Odoo's _() takes a local of that name for the database's.
         last_id = 0
-        size = self._refresh_chunk()
+        size = self._refresh_chunk(replay=True)
         while run_date and (
             batch := operations._contacts_dated(run_date, last_id, size)
         ):

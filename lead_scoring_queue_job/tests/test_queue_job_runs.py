@@ -34,7 +34,7 @@ class TestQueueJobRuns(LeadScoringCase):
             ("MIN_SPAN", 10),
             ("CHUNK_SECONDS", 0),
             ("MAX_CHUNKS", 10**9),
-            ("REFRESH_CHUNK", 10),  # refresh jobs of 10 contacts
+            ("REFRESH_CHUNK_REPLAY", 10),  # refresh jobs of 10 contacts
         ):
             patcher = patch.object(lead_score_rule, name, value)
             patcher.start()

@@ -633,7 +633,7 @@ class LeadScoreOperation(models.Model):
         self.env.cr.execute(
             SQL(
                 "SELECT id FROM res_partner WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",
-                list(partner_ids),
+                int_array(partner_ids),
             )
         )
         self.env.cr.execute(
@@ -663,7 +663,7 @@ class LeadScoreOperation(models.Model):
                          WHERE balance IS DISTINCT FROM new_balance) folded
                  WHERE op.id = folded.id
                 """,
-                ids=list(partner_ids),
+                ids=int_array(partner_ids),
                 max=MAX_BALANCE,
             )
         )

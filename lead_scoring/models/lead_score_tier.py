@@ -9,6 +9,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
+from ..tools import int_array
 from .lead_score_group import default_group
 
 
@@ -129,7 +130,7 @@ class LeadScoreTier(models.Model):
         contacts (and one for the group scores' bands)."""
 
         def among(column):
-            return SQL("%s = ANY(%s)", SQL(column), list(partner_ids))
+            return SQL("%s = ANY(%s)", SQL(column), int_array(partner_ids))
 
         self.flush_model()
         self.env["res.partner"].flush_model(

@@ -463,7 +463,7 @@ class LeadScoreValue(models.Model):
                  RETURNING p.id
                     """,
                     self._total_condition(),
-                    partner_ids,
+                    int_array(partner_ids),
                 )
             )
             partners = self.env["res.partner"].browse(

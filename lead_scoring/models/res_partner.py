@@ -596,7 +596,7 @@ class ResPartner(models.Model):
                 where=SQL(
                     "c.id IN (SELECT commercial_partner_id FROM res_partner"
                     " WHERE id = ANY(%s))",
-                    list(partner_ids),
+                    int_array(partner_ids),
                 ),
                 uid=self.env.uid,
                 now=now,
@@ -620,7 +620,7 @@ class ResPartner(models.Model):
         lead.score.tier._reassign_partners), and one of the leads' copies."""
         self.flush_model(["lead_score_grade", "lead_score_objection"])
         partners = SQL(
-            "(SELECT * FROM res_partner WHERE id = ANY(%s)) p", list(partner_ids)
+            "(SELECT * FROM res_partner WHERE id = ANY(%s)) p", int_array(partner_ids)
         )
         query = self.env["lead.score.group"]._grade_query(
             partners, SQL("p.lead_score_objection")
@@ -631,7 +631,7 @@ class ResPartner(models.Model):
                     "UPDATE res_partner SET lead_score_grade = NULL"
                     " WHERE lead_score_grade IS NOT NULL AND id = ANY(%s)"
                     " RETURNING id",
-                    list(partner_ids),
+                    int_array(partner_ids),
                 )
             )
         else:

@@ -53,7 +53,7 @@ pg_use() {
 }
 
 # `make run`'s database server: the private durable one, or a server of your
-# own when LEAD_SCORING_DB_HOST is set (see the README).
+# own when LEAD_SCORING_DB_HOST is set (see docs/development.md).
 use_run_server() {
   if [ -n "${LEAD_SCORING_DB_HOST:-}" ]; then
     DB_HOST=$LEAD_SCORING_DB_HOST

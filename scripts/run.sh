@@ -2,7 +2,7 @@
 # Runs the product: installs what is missing, creates the demo database with
 # the three addons on first use, then serves Odoo on http://localhost:8069.
 # Its database lives on the private durable PostgreSQL server ("run"), or on
-# a server of your own named by LEAD_SCORING_DB_HOST and friends (README).
+# a server of your own named by LEAD_SCORING_DB_HOST and friends (docs/development.md).
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_DIR"
 bash "$REPO_DIR/scripts/bootstrap.sh"

@@ -447,8 +447,8 @@ class LeadScoreOperation(models.Model):
             precommit.setdefault(MANUAL_SCORE_KEY, set()).update(adjusted.ids)
         # Many contacts at once (a person adjusting a selection, an automation
         # on a list): their scores are written and logged set-based, as the
-        # engine's are; the ORM took 7 ms a contact (a timeout beyond about
-        # 15,000 contacts).
+        # engine's are, so that a large selection stays within a worker's
+        # time limit.
         partners = created.partner_id
         created._refresh_scores(partners.ids, flush=len(partners) >= BULK_CONTACTS)
         # Answer in the caller's order, retried calls getting the first record.
@@ -746,7 +746,7 @@ class LeadScoreOperation(models.Model):
                 # Through the contact's lines only, whatever the statistics
                 # say: "+ 0" keeps PostgreSQL off the indexes of the rule and
                 # of the date, which a first run's lines (all of today, many
-                # of this rule) make as long as the ledger (16 s per chunk).
+                # of this rule) make as long as the ledger.
                 duplicates.append(
                     SQL(
                         "o.partner_id = line.partner_id"
@@ -938,7 +938,7 @@ class LeadScoreOperation(models.Model):
         ``replay`` limits the replay to those contacts, when the others' new
         lines were written with their balance (see _record_lines).
         With ``flush``, each batch is written at once and the cache emptied, so
-        that a run over a million contacts keeps a small memory; the rule
+        that memory stays flat in the number of contacts; the rule
         engine gives ``engine_since`` (see res.partner._store_lead_scores),
         and ``values_current`` when the group scores of the contacts it
         does not replay were written with their lines (see

@@ -52,10 +52,10 @@ MAX_CHUNKS = 100
 # Contacts whose scores are refreshed in one transaction. Their rows stay
 # locked from the UPDATE of their scores (the batch's last big statement) to
 # the commit, and someone saving one of them meanwhile is rolled back and
-# retried by Odoo after a pause of up to 2 s; at a million contacts, 2,000
-# a batch took about 25 s less than 500. A batch that replays its contacts'
-# ledgers (the queue_job glue's) locks them from its start: fewer. Through the
-# ORM (an automation rule reacts to scores, about 4 ms a tier move), fewer.
+# retried by Odoo after a pause: the batch is as large as keeps that moment
+# short. A batch that replays its contacts' ledgers (the queue_job glue's)
+# locks them from its start, and one written through the ORM (an automation
+# rule reacts to scores) takes far longer per contact: both are smaller.
 REFRESH_CHUNK = 2000
 REFRESH_CHUNK_REPLAY = 500
 REFRESH_CHUNK_ORM = 200
@@ -1212,11 +1212,10 @@ class LeadScoreRule(models.Model):
     @api.model
     def _analyze_stale_ledger(self):
         """Bring the ledger's statistics up to date when it grew by a fifth
-        since PostgreSQL last looked: a first run adds millions of lines
-        faster than autovacuum analyses them, and a plan made for an empty
-        ledger (a repeating rule's duplicate check through the index of the
-        rule alone) then reads every line of the rule for each new one: 20 s
-        per chunk at a million contacts."""
+        since PostgreSQL last looked: a first run adds lines faster than
+        autovacuum analyses them, and a plan made for an empty ledger (a
+        repeating rule's duplicate check through the index of the rule
+        alone) then reads every line of the rule for each new one."""
         cr = self.env.cr
         cr.execute(
             """
@@ -1246,9 +1245,9 @@ class LeadScoreRule(models.Model):
         """The PostgreSQL settings of chunks: the rules' statement timeout, no
         JIT (compiling a chunk's query takes longer than running it), and
         indexes wherever there is one: a chunk reads an id range, and during
-        a first run the ledger grows by millions of lines that the statistics
-        do not know yet (at a million contacts a repeating rule's duplicate
-        check scanned the growing ledger per line: 20 s per chunk)."""
+        a first run the ledger grows by lines that the statistics do not know
+        yet, which would make a repeating rule's duplicate check scan the
+        growing ledger for each line."""
         with (
             self._local_setting("statement_timeout", self._statement_timeout()),
             self._local_setting("jit", "off"),
@@ -1339,8 +1338,8 @@ class LeadScoreRule(models.Model):
             )
         else:
             # The few records written since the last run, through the index
-            # on their write date: walking the ids to the first of them read
-            # contacts for a second at a million.
+            # on their write date: walking the ids to the first of them would
+            # read every contact before it.
             first = SQL("SELECT min(src.res_id) FROM (%s) src", query)
         self.env.cr.execute(first)
         row = self.env.cr.fetchone()

@@ -23,7 +23,7 @@ from .lead_score_operation import pass_position, set_pass_position
 # After a change of configuration, the contact after which every contact's
 # scores are still to recompute (see _recompute_all).
 RECOMPUTE_PARAM = "lead_scoring.recompute_after"
-# Contacts per transaction of a recompute (about half a second at a million).
+# Contacts per transaction of a recompute: a short transaction each.
 RECOMPUTE_BATCH = 5000
 # What the change's own request recomputes at most: all of a small database.
 RECOMPUTE_INLINE_SECONDS = 2
@@ -385,9 +385,9 @@ class LeadScoreValue(models.Model):
         time in contact order. The change's request does what it can in
         RECOMPUTE_INLINE_SECONDS (all of a small database); the scheduled job
         does the rest, each batch committed, from where the last one stopped.
-        At a million contacts a whole recompute takes a minute or more: no
-        browser request or worker time limit allows it, nor locking every
-        contact that long while people save them."""
+        On a large base a whole recompute outlasts any browser request or
+        worker time limit, and would lock every contact that long while
+        people save them."""
         self._set_recompute_after(0)
         deadline = time.monotonic() + RECOMPUTE_INLINE_SECONDS
         job = self.env.ref("lead_scoring.ir_cron_apply_rules", False)

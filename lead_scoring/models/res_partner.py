@@ -340,11 +340,10 @@ class ResPartner(models.Model):
         a tier or grade move is logged in the chatter as the ORM's tracking
         would (see _mail_track), by one INSERT of the messages.
 
-        Through the ORM, each move cost about 4 ms (its recompute, its
-        tracking, its message): a first run moving the tiers of a million
-        contacts would have spent an hour there, holding each batch's
-        contacts locked meanwhile. When an automation rule watches contacts,
-        it must see them change: the ORM writes them then.
+        Through the ORM, each move pays for its recompute, its tracking and
+        its message, many times the cost of these statements, while holding
+        its batch's contacts locked. When an automation rule watches
+        contacts, it must see them change: the ORM writes them then.
         With ``engine_since`` (a rule run's start), the rule engine marks the
         rows it writes (see changed_by_someone), so that the next runs do not
         take them for contacts someone changed; not those that someone else
@@ -395,7 +394,7 @@ class ResPartner(models.Model):
         if not self._lead_score_watched():
             # The messages first: the contacts' rows stay locked from their
             # UPDATE to the commit, and someone saving one meanwhile is
-            # rolled back (then Odoo retries after up to 2 s).
+            # rolled back and retried by Odoo after a pause.
             self._log_lead_score_moves(moves, new, adjusted)
             self._write_lead_scores(new, marked)
             return

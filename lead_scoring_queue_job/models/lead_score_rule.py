@@ -53,8 +53,8 @@ class LeadScoreRule(models.Model):
         if not self.active or not self.pass_date or not self._rule_lock():
             return False
         # As a round of the scheduled job does: a plan made for a ledger a
-        # fraction of its size held a repeating rule's chunk past the worker's
-        # time limit (120 s at 100,000 contacts, the worker killed).
+        # fraction of its size can hold a repeating rule's chunk past the
+        # worker's time limit.
         self._analyze_stale_ledger()
         with self._sizing_next_chunk(), self._chunk_settings():
             # Chunks of several rules run at once here, often over the same

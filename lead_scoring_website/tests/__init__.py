@@ -4,3 +4,4 @@ from . import test_page_visits
 from . import test_ui
 from . import test_form_attacks
 from . import test_form_concurrency
+from . import test_demo_story

@@ -234,7 +234,8 @@ class TestScoreQuality(LeadScoringCase):
         self.opportunity(20, won=False)
         with Form(self.env["lead.score.quality"]) as form:
             form.band_width = 50
-        action = form.record.action_compute()
+        self.assertIs(form.record.action_compute(), True, "the form shows the verdict")
+        action = form.record.action_open_lines()
         self.assertEqual(action["res_model"], "lead.score.quality.line")
         self.assertEqual(action["view_mode"], "list,pivot,graph")
         lines = self.env["lead.score.quality.line"].search(action["domain"])
@@ -242,3 +243,59 @@ class TestScoreQuality(LeadScoringCase):
             sorted(lines.filtered(lambda line: line.scope == "all").mapped("label")),
             ["0 – 49", "50 – 99", "No tier"],
         )
+
+    def test_verdict_in_words(self):
+        for score in (80, 90):
+            self.opportunity(score, won=True)
+        for score in (10, 20):
+            self.opportunity(score, won=False)
+        self.assertEqual(
+            self.report().verdict, "The score separates won from lost deals well."
+        )
+
+    def test_an_empty_period_says_so(self):
+        report = self.report()
+        self.assertEqual(report.opportunity_count, 0)
+        self.assertIn("No opportunity created in this period", report.verdict)
+
+    def test_compute_leaves_one_report_per_user(self):
+        first = self.report()
+        second = self.report()
+        self.assertFalse(first.exists())
+        self.assertTrue(second.exists())
+
+    def test_line_totals_count_each_opportunity_once(self):
+        self.opportunity(80, won=True)
+        self.opportunity(20, won=False)
+        report = self.report()
+        action = report.action_open_lines()
+        context = action["context"]
+        if isinstance(context, str):
+            context = eval(context)  # noqa: S307 - the action's own literal
+        self.assertTrue(context.get("search_default_tiers"))
+        tier_lines = report.line_ids.filtered(
+            lambda line: line.scope == "all" and line.kind == "tier"
+        )
+        self.assertEqual(sum(tier_lines.mapped("opportunity_count")), 2)
+
+    def test_a_manager_starts_a_tier_at_the_threshold(self):
+        hot = self.env["lead.score.tier"].create({"name": "Very hot", "min_score": 500})
+        for score in (80, 90):
+            self.opportunity(score, won=True)
+        for score in (10, 20):
+            self.opportunity(score, won=False)
+        report = self.report()
+        report.threshold_tier_id = hot
+        report.action_use_threshold()
+        self.assertEqual(hot.min_score, report.threshold)
+        # A Lead Scoring user may read the report, not move the tiers.
+        scorer = new_test_user(
+            self.env,
+            "ls_quality_scorer",
+            groups="sales_team.group_sale_salesman_all_leads,"
+            "lead_scoring.group_lead_scoring_user",
+        )
+        mine = self.report(user=scorer)
+        mine.threshold_tier_id = hot
+        with self.assertRaises(AccessError):
+            mine.action_use_threshold()

@@ -112,6 +112,15 @@ class LeadScoreQuality(models.TransientModel):
         string="Lost at or above (%)", digits=(16, 1), readonly=True
     )
     tier_bands = fields.Char(string="Current tiers", readonly=True)
+    verdict = fields.Char(compute="_compute_verdict")
+    threshold_tier_id = fields.Many2one(
+        "lead.score.tier",
+        string="Tier to start at the threshold",
+        domain="[('id', 'in', tier_ids)]",
+        help="Sets this tier's minimum score to the suggested threshold "
+        "(managers only): every contact's tier is recomputed.",
+    )
+    tier_ids = fields.Many2many("lead.score.tier", compute="_compute_tier_ids")
     line_ids = fields.One2many("lead.score.quality.line", "report_id", readonly=True)
 
     _sql_constraints = [
@@ -130,6 +139,51 @@ class LeadScoreQuality(models.TransientModel):
                 start=report.date_from,
                 end=report.date_to,
             )
+
+    @api.depends("computed", "opportunity_count", "has_auc", "auc")
+    def _compute_verdict(self):
+        for report in self:
+            if not report.computed:
+                report.verdict = False
+            elif not report.opportunity_count:
+                report.verdict = _(
+                    "No opportunity created in this period has been won or lost "
+                    "yet: choose a longer period or other teams."
+                )
+            elif not report.has_auc:
+                report.verdict = _(
+                    "These opportunities were all won or all lost: the score "
+                    "cannot be judged on them."
+                )
+            elif report.auc >= 0.7:
+                report.verdict = _("The score separates won from lost deals well.")
+            elif report.auc >= 0.6:
+                report.verdict = _(
+                    "The score separates won from lost deals fairly: its rules "
+                    "can do better."
+                )
+            elif report.auc > 0.55:
+                report.verdict = _(
+                    "The score barely separates won from lost deals: review its "
+                    "rules and points."
+                )
+            elif report.auc >= 0.45:
+                report.verdict = _(
+                    "The score does not separate won from lost deals: it does no "
+                    "better than chance."
+                )
+            else:
+                report.verdict = _(
+                    "The score points the wrong way: lost deals scored more than "
+                    "won ones."
+                )
+
+    def _compute_tier_ids(self):
+        tiers = self.env["lead.score.tier"].search(
+            [("group_id", "=", self.env["lead.score.group"]._tier_group().id)]
+        )
+        for report in self:
+            report.tier_ids = tiers
 
     @api.constrains("date_from", "date_to")
     def _check_period(self):
@@ -239,6 +293,8 @@ class LeadScoreQuality(models.TransientModel):
         for team_id, team_rows in by_team.items():
             lines += self._scope_lines("team", team_id, team_rows, tiers)
         self.line_ids.unlink()
+        # One report per user: the earlier ones would only pile up.
+        self.search([("create_uid", "=", self.env.uid), ("id", "!=", self.id)]).unlink()
         self.write(
             {
                 "computed": True,
@@ -254,7 +310,19 @@ class LeadScoreQuality(models.TransientModel):
                 "line_ids": [Command.create(vals) for vals in lines],
             }
         )
-        return self.action_open_lines()
+        # The form shows the verdict; its button opens the lines.
+        return True
+
+    def action_use_threshold(self):
+        """Start the chosen tier at the suggested threshold (a tier's write
+        needs a Lead Scoring manager, and recomputes every contact's tier)."""
+        self.ensure_one()
+        if not self.has_auc or not self.threshold_tier_id:
+            raise ValidationError(
+                _("Choose the tier that should start at the threshold.")
+            )
+        self.threshold_tier_id.min_score = self.threshold
+        return True
 
     def _scope_lines(self, scope, team_id, rows, tiers):
         """The lines of one scope (all teams, or one team): one per tier and

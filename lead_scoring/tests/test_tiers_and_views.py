@@ -327,3 +327,32 @@ class TestViews(LeadScoringCase):
         )
         tab = etree.fromstring(arch).find(".//page[@name='lead_scoring']")
         self.assertEqual(tab.get("string"), "Scoring des pistes")
+
+    def test_reports_sit_beside_the_contacts_not_under_configuration(self):
+        configuration = self.env.ref("contacts.res_partner_menu_config") | self.env.ref(
+            "crm.crm_menu_config"
+        )
+        for name in (
+            "menu_lead_scoring_by_tier",
+            "menu_lead_scoring_operations",
+            "menu_lead_scoring_breakdown",
+            "menu_lead_scoring_crm_by_tier",
+            "menu_lead_scoring_crm_operations",
+            "menu_lead_scoring_crm_breakdown",
+        ):
+            menu = self.env.ref(f"lead_scoring.{name}")
+            ancestors = {int(id_) for id_ in menu.parent_path.split("/") if id_}
+            self.assertFalse(ancestors & set(configuration.ids), name)
+        self.assertEqual(
+            self.env.ref("lead_scoring.menu_lead_scoring_crm_by_tier").parent_id,
+            self.env.ref("crm.crm_menu_report"),
+        )
+
+    def test_contacts_by_tier_offer_no_column_or_drag_that_cannot_work(self):
+        action = self.env.ref("lead_scoring.res_partner_action_by_tier")
+        view = action.view_ids.filtered(lambda v: v.view_mode == "kanban").view_id
+        arch = etree.fromstring(
+            self.env["res.partner"].get_view(view.id, "kanban")["arch"]
+        )
+        for attribute in ("group_create", "records_draggable", "quick_create"):
+            self.assertIn(arch.get(attribute), ("0", "false", "False"), attribute)

@@ -1487,23 +1487,42 @@ class LeadScoreRule(models.Model):
         return limit
 
     def action_run_now(self):
-        """Ask the scheduler to run the rules now, in the background: a run
-        can take minutes, which no browser request should wait for."""
-        if not self.env.is_admin() and not self.env.user.has_group(MANAGER_GROUP):
-            raise UserError(_("Only Lead Scoring managers can run rules."))
+        """Ask the scheduler to apply every active rule now, in the
+        background: a run can take minutes, which no browser request should
+        wait for. The screen then follows the run (run_watch.js)."""
+        self._check_run_manager()
+        asked_at = fields.Datetime.now()
+        state = self.get_run_state()
         self.env.ref("lead_scoring.ir_cron_apply_rules").sudo()._trigger()
         return {
             "type": "ir.actions.client",
-            "tag": "display_notification",
+            "tag": "lead_scoring_watch_run",
             "params": {
                 "message": _(
-                    "The rules are being applied in the background; the list "
-                    "shows their progress and last run."
+                    "All active rules are being applied in the background: this "
+                    "screen follows their progress and refreshes when they are done."
                 ),
                 "type": "info",
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+                "asked_at": fields.Datetime.to_string(asked_at),
+                "was_running": state["running"],
             },
         }
+
+    @api.model
+    def get_run_state(self):
+        """What a screen following a run shows: whether one is going on, and
+        when the last one started (managers only)."""
+        self._check_run_manager()
+        rules = self.search([])
+        last_runs = [date for date in rules.mapped("last_run_date") if date]
+        return {
+            "running": any(rule.pass_date or rule.refresh_date for rule in rules),
+            "last_run": fields.Datetime.to_string(max(last_runs, default=False)),
+        }
+
+    def _check_run_manager(self):
+        if not self.env.is_admin() and not self.env.user.has_group(MANAGER_GROUP):
+            raise UserError(_("Only Lead Scoring managers can run rules."))
 
     def action_view_operations(self):
         self.ensure_one()

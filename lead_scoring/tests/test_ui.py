@@ -1,3 +1,5 @@
+from unittest.mock import patch
+
 from odoo.tests import Form, HttpCase, tagged
 
 from .common import LeadScoringCase
@@ -63,3 +65,35 @@ class TestAdjustWizard(LeadScoringCase):
         self.assertEqual(self.partner.lead_score, 100)
         # Opened again after the adjustment, it shows the new score.
         self.assertEqual(self._wizard_form(self.partner).current_score, 100)
+
+
+@tagged("post_install", "-at_install")
+class TestRunNowUi(HttpCase):
+    def test_run_now_follows_the_run_and_refreshes_the_list(self):
+        self.env["res.partner"].create(
+            [{"name": f"Tour run contact {i}"} for i in range(3)]
+        )
+        self.env["lead.score.rule"].create(
+            {
+                "name": "Tour run rule",
+                "value": 5,
+                "domain": "[('name', 'ilike', 'Tour run contact')]",
+            }
+        )
+        Cron = type(self.env["ir.cron"])
+        rules_cron = self.env.ref("lead_scoring.ir_cron_apply_rules")
+        original = Cron._trigger
+
+        def run_at_once(crons, at=None):
+            # No cron thread runs in tests: the triggered run happens here.
+            if crons == rules_cron:
+                crons.env["lead.score.rule"].sudo().search([])._run_rules()
+                return None
+            return original(crons, at)
+
+        with patch.object(Cron, "_trigger", run_at_once):
+            self.start_tour(
+                "/odoo/action-lead_scoring.lead_score_rule_action",
+                "lead_scoring_run_now_tour",
+                login="admin",
+            )

@@ -561,6 +561,7 @@ class LeadScoreOperation(models.Model):
                 _("Score operations deleted by %s.", self.env.user.name),
                 scores_before[partner],
                 old_lines=lines[partner],
+                new_lines=[_("deleted")],
             )
         # Their contacts may earn them again: the next run looks at everyone.
         rules.sudo().write({"last_full_run_date": False})

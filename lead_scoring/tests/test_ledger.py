@@ -57,6 +57,8 @@ class TestLedger(LeadScoringCase):
         lines = tracked - score
         self.assertIn("Add 42", lines.old_value_char)
         self.assertIn("trade fair", lines.old_value_char)
+        # Shown as "Add 42 · ... → deleted", not "→ None".
+        self.assertEqual(lines.new_value_char, "deleted")
         self.assertEqual(self.partner.lead_score, 0)
 
     def test_expired_operations_stop_counting_but_stay_in_history(self):

@@ -356,3 +356,22 @@ class TestViews(LeadScoringCase):
         )
         for attribute in ("group_create", "records_draggable", "quick_create"):
             self.assertIn(arch.get(attribute), ("0", "false", "False"), attribute)
+
+    def test_the_lead_scoring_tab_names_its_tables(self):
+        arch = etree.fromstring(
+            self.env["res.partner"].get_view(
+                self.env.ref("base.view_partner_form").id, "form"
+            )["arch"]
+        )
+        page = arch.xpath("//page[@name='lead_scoring']")[0]
+        titles = [node.get("string") for node in page.iter("separator")]
+        self.assertEqual(
+            titles, ["Score per group", "Where the score comes from", "History"]
+        )
+        # Only what no longer counts gets a badge in the breakdown.
+        state = page.xpath(
+            ".//field[@name='lead_score_breakdown_ids']//field[@name='state']"
+        )[0]
+        self.assertIn(
+            "counting", state.get("invisible") or state.get("column_invisible") or ""
+        )

@@ -227,7 +227,7 @@ def main():
         page.wait_for("div[name='lead_score_operation_ids'] .o_data_row")
         page.shot("contact_score_history")
         page.click("button[name='action_open_lead_score_history']")
-        page.wait_for(".o_graph_renderer canvas")
+        page.wait_for(".o_lead_score_chart canvas")
         page.shot("contact_score_over_time")
 
         # A company with a grade, its scores per group and its contacts' roll-up.

@@ -721,13 +721,15 @@ class ResPartner(models.Model):
         }
 
     def action_open_lead_score_history(self):
+        """The score over time, drawn as a step line per group and for the
+        total, with the tiers (static/src/js/score_chart.js)."""
         self.ensure_one()
         return {
-            "type": "ir.actions.act_window",
+            "type": "ir.actions.client",
+            "tag": "lead_scoring_score_chart",
             "name": _("Score of %s over time", self.display_name),
-            "res_model": "lead.score.history",
-            "view_mode": "graph,list",
-            "domain": [("partner_id", "=", self.id)],
+            "target": "new",
+            "params": {"partner_id": self.id},
         }
 
     def action_view_lead_score_operations(self):

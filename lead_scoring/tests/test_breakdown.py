@@ -2,6 +2,7 @@ import random
 from datetime import timedelta
 
 from odoo import Command, fields
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from .common import LeadScoringCase
@@ -129,13 +130,22 @@ class TestBreakdownAccess(ApiCase):
 
 
 class TestScoreOverTime(LeadScoringCase):
+    def chart(self, partner=None):
+        partner = partner or self.partner
+        action = partner.action_open_lead_score_history()
+        self.assertEqual(action["tag"], "lead_scoring_score_chart")
+        return self.env["lead.score.history"].get_chart_data(
+            action["params"]["partner_id"]
+        )
+
     def test_the_score_at_the_end_of_each_day_it_changed(self):
         self.add(self.partner, "add", 10, days_ago=3)
         self.add(self.partner, "add", 5, days_ago=3)
         self.add(self.partner, "set", 2, days_ago=1)
         self.add(self.partner, "remove", 1, days_ago=0)
-        action = self.partner.action_open_lead_score_history()
-        days = self.env[action["res_model"]].search(action["domain"])
+        days = self.env["lead.score.history"].search(
+            [("partner_id", "=", self.partner.id)]
+        )
         today = fields.Datetime.now().date()  # the ledger dates days in UTC
         self.assertEqual(
             [(day.date, day.score) for day in days],
@@ -145,3 +155,50 @@ class TestScoreOverTime(LeadScoringCase):
                 (today, 1),
             ],
         )
+        chart = self.chart()
+        self.assertEqual(chart["total"], [15, 2, 1])
+
+    def test_a_day_without_a_change_keeps_its_score_in_every_group(self):
+        fit = self.env["lead.score.group"].create({"name": "Fit"})
+        engagement = self.env["lead.score.group"].create({"name": "Engagement"})
+        self.Tier.create({"name": "Hot", "min_score": 50, "color": 1})
+        self.add(self.partner, "add", 40, days_ago=10, group_id=fit.id)
+        self.add(self.partner, "add", 20, days_ago=5, group_id=engagement.id)
+        self.add(self.partner, "add", 7, days_ago=2, group_id=fit.id)
+        chart = self.chart()
+        today = fields.Date.context_today(self.partner)
+        self.assertEqual(
+            chart["dates"],
+            [
+                fields.Date.to_string(today - timedelta(days=days))
+                for days in (10, 5, 2, 0)
+            ],
+        )
+        groups = {group["name"]: group["scores"] for group in chart["groups"]}
+        # Carried forward: never back to 0 between two changes.
+        self.assertEqual(groups["Fit"], [40, 40, 47, 47])
+        self.assertEqual(groups["Engagement"], [0, 20, 20, 20])
+        self.assertEqual(chart["total"], [40, 60, 67, 67])
+        self.assertEqual(chart["total"][-1], self.partner.lead_score)
+        self.assertEqual(chart["tiers"], [{"name": "Hot", "min_score": 50, "color": 1}])
+
+    def test_a_capped_group_is_drawn_capped(self):
+        fit = self.env["lead.score.group"].create(
+            {"name": "Fit", "use_cap": True, "score_min": 0, "score_max": 50}
+        )
+        self.add(self.partner, "add", 80, days_ago=1, group_id=fit.id)
+        self.assertEqual(self.chart()["total"], [50, 50])
+        self.assertEqual(self.partner.lead_score, 50)
+
+    def test_only_scorers_read_the_chart(self):
+        self.add(self.partner, "add", 10, days_ago=1)
+        with self.assertRaises(AccessError):
+            self.env["lead.score.history"].with_user(self.internal).get_chart_data(
+                self.partner.id
+            )
+        chart = (
+            self.env["lead.score.history"]
+            .with_user(self.user)
+            .get_chart_data(self.partner.id)
+        )
+        self.assertEqual(chart["total"], [10, 10])

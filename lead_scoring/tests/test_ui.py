@@ -97,3 +97,13 @@ class TestRunNowUi(HttpCase):
                 "lead_scoring_run_now_tour",
                 login="admin",
             )
+
+    def test_the_score_over_time_opens_as_a_chart(self):
+        partner = self.env["res.partner"].create({"name": "Chart Contact"})
+        for value in (40, 20):
+            self.env["lead.score.operation"].create(
+                {"partner_id": partner.id, "operation": "add", "value": value}
+            )
+        self.start_tour(
+            f"/odoo/contacts/{partner.id}", "lead_scoring_over_time_tour", login="admin"
+        )

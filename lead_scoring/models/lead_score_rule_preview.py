@@ -134,7 +134,7 @@ class LeadScoreRule(models.Model):
                     # With the rights of the user editing the rule, who
                     # becomes its author on saving (see write).
                     domain = rule._get_domain(author=self.env.user)
-                    count = self.env[rule.model_name].search_count(domain)
+                    count = self.env[rule.sudo().model_name].search_count(domain)
                     changes = rule._preview_changes()
             except PreviewTooSlow:
                 rule.preview_warning = _(
@@ -186,7 +186,9 @@ class LeadScoreRule(models.Model):
             def incremental(table):
                 return SQL("%s >= %s", SQL.identifier(table, "create_date"), since)
 
-        select = self._build_query(incremental, user=self.env.user)
+        # Models and fields are read as superuser (their metadata is admin
+        # only, see _check_condition); the query has the user's rights.
+        select = self.sudo()._build_query(incremental, user=self.env.user)
         rule_id = self._origin.id
         if not rule_id:
             recorded = SQL("FALSE")
@@ -326,7 +328,7 @@ class LeadScoreRule(models.Model):
                 with rule._preview_limits():
                     domain = rule._get_domain(author=self.env.user)
                     rule.condition_summary = rule._summarize(
-                        self.env[rule.model_name], domain
+                        self.env[rule.sudo().model_name], domain
                     )
             except PreviewTooSlow:
                 rule.condition_summary = _("(condition too long to put in words)")

@@ -2,16 +2,15 @@
 evaluation, on the erase wizard's count and on the reads of the score views:
 made as an attacker would, through the external API where it can be."""
 
+import importlib
 import time
 from unittest.mock import patch
 
-from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import SQL
 
 from .. import condition
-from ..models import lead_score_bounded_read as bounded_read_module
 from ..wizards import lead_score_quality as quality_module
 from .common import LeadScoringCase
 from .test_security import ApiCase
@@ -41,10 +40,12 @@ class PreviewCase(ApiCase):
             {"partner_id": cls.foreign.id, "operation": "set", "value": 500}
         )
 
-    def onchange(self, user, model, values, spec):
-        return self.call(user, model, "onchange", [], values, [], spec)["value"]
+    def onchange(self, user, model, values, spec, changed=()):
+        return self.call(user, model, "onchange", [], values, list(changed), spec)[
+            "value"
+        ]
 
-    def preview(self, user, domain, spec=None, **values):
+    def preview(self, user, domain, spec=None, changed=(), **values):
         vals = {
             "name": "x",
             "condition_type": "contact",
@@ -53,7 +54,9 @@ class PreviewCase(ApiCase):
             "domain": domain,
             **values,
         }
-        return self.onchange(user, "lead.score.rule", vals, spec or PREVIEW_SPEC)
+        return self.onchange(
+            user, "lead.score.rule", vals, spec or PREVIEW_SPEC, changed
+        )
 
 
 @tagged("post_install", "-at_install")
@@ -62,8 +65,11 @@ class TestRulePreviewIsForManagers(PreviewCase):
         """The reported attack: a plain employee names an admin as the new
         rule's author and reads a contact's score in its preview."""
         domain = f"[('id', '=', {self.partner.id})]"
+        spec = {"preview_points": {}, "preview_contacts": {}, "match_count": {}}
         for user in (self.internal, self.user):
             with self.subTest(user=user.login):
+                value = self.preview(user, domain, spec, user_id=self.admin.id)
+                self.assertEqual(value["preview_points"], 0)
                 value = self.preview(user, domain, user_id=self.admin.id)
                 self.assertEqual(value["preview_points"], 0)
                 self.assertEqual(value["preview_contacts"], 0)
@@ -107,6 +113,9 @@ class TestRulePreviewIsForManagers(PreviewCase):
         self.assertEqual(self.Rule.browse(rule_id).user_id, self.manager)
 
     def test_a_preview_counts_only_the_contacts_the_user_may_read(self):
+        self.manager.groups_id |= self.env.ref(
+            "sales_team.group_sale_salesman_all_leads"
+        )
         lead = self.env["crm.lead"].create({"name": "Shared lead"})
         self.env.flush_all()
         # Whatever the ORM's company checks, a record may point to a contact
@@ -122,16 +131,27 @@ class TestRulePreviewIsForManagers(PreviewCase):
             "partner_field_id": self.env.ref("crm.field_crm_lead__partner_id").id,
         }
         domain = f"[('id', '=', {lead.id})]"
-        value = self.preview(self.manager, domain, **values)
-        self.assertEqual(value["preview_contacts"], 0)
-        self.assertEqual(value["preview_points"], 0)
+        for user in (self.admin, self.manager):
+            with self.subTest(user=user.login):
+                # As the form has it: its author by default, the editor.
+                draft = (
+                    self.env["lead.score.rule"]
+                    .with_user(user)
+                    .with_context(allowed_company_ids=self.env.company.ids)
+                    .new(dict(values, name="x", domain=domain, user_id=user.id))
+                )
+                self.assertEqual(draft.match_count, 1)
+                self.assertEqual(draft.preview_contacts, 0)
+                self.assertEqual(draft.preview_points, 0)
         value = self.preview(self.manager, f"[('id', '=', {self.foreign.id})]")
         self.assertEqual(value["match_count"], 0)
         self.assertEqual(value["preview_contacts"], 0)
 
     def test_whose_tier_changes_is_for_managers_and_readable_contacts(self):
         self.Rule.search([]).unlink()
-        tier = self.env["lead.score.tier"].create({"name": "Preview hot", "min_score": 1000})
+        tier = self.env["lead.score.tier"].create(
+            {"name": "Preview hot", "min_score": 1000}
+        )
         rule = self.Rule.create(
             {
                 "name": "Both",
@@ -320,6 +340,11 @@ class TestBoundedReads(ApiCase):
 
     def setUp(self):
         super().setUp()
+        # Imported here: imported with the tests, before Odoo loads the
+        # registry, it would be part of it even without its models' import.
+        bounded_read_module = importlib.import_module(
+            "odoo.addons.lead_scoring.models.lead_score_bounded_read"
+        )
         cap = patch.object(bounded_read_module, "MAX_READ_LINES", 3)
         cap.start()
         self.addCleanup(cap.stop)

@@ -6,6 +6,7 @@ from . import lead_score_history
 from . import lead_score_value
 from . import lead_score_tier
 from . import lead_score_rule
+from . import lead_score_rule_preview
 from . import ir_module_module
 from . import res_partner
 from . import crm_lead

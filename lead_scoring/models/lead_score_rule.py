@@ -25,9 +25,10 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL, config, mute_logger
 from odoo.tools.safe_eval import datetime as safe_datetime
-from odoo.tools.safe_eval import dateutil, safe_eval
+from odoo.tools.safe_eval import dateutil
 from odoo.tools.safe_eval import time as safe_time
 
+from ..condition import ConditionRefused, bounded_eval
 from .lead_score_group import default_group, group_score
 from .lead_score_operation import MAX_POINTS, OPERATIONS, local_setting
 from .res_partner import changed_by_someone
@@ -182,32 +183,12 @@ class LeadScoreRule(models.Model):
         help="A rule without a condition scores every contact (for a rule on "
         "records, every record of the model): tick to confirm that it should.",
     )
-    condition_summary = fields.Char(
-        string="Condition in words",
-        compute="_compute_condition_summary",
-        help="The condition as a sentence, with the names of the records it names.",
-    )
-    match_count = fields.Integer(
-        string="Matching now",
-        compute="_compute_match_count",
-        help="The records that match the condition now, among those you may read.",
-    )
-    preview_contacts = fields.Integer(
-        string="Would score",
-        compute="_compute_preview",
-        help="Contacts that this rule would score if it ran now (among those you "
-        "may read), leaving out those it has scored already.",
-    )
     preview_since = fields.Date(
         string="Had it existed since",
         copy=False,
         help="For a rule on records: preview only the records made since this "
         "date, as if the rule had been scoring them from then on.",
     )
-    preview_points = fields.Integer(
-        string="Points it would add", compute="_compute_preview"
-    )
-    preview_tier_moves = fields.Char(string="Tier changes", compute="_compute_preview")
     user_id = fields.Many2one(
         "res.users",
         string="Runs with the rights of",
@@ -298,285 +279,6 @@ class LeadScoreRule(models.Model):
                 min(100.0, 100.0 * rule.pass_cursor / total) if rule.pass_date else 0.0
             )
 
-    @api.depends("condition_type", "model_id", "domain")
-    def _compute_match_count(self):
-        # With the rights of the user editing the rule, who becomes its author
-        # on saving (see write).
-        for rule in self:
-            try:
-                domain = rule._get_domain()
-                rule.match_count = self.env[rule.model_name].search_count(domain)
-            except Exception:  # noqa: BLE001 - a condition being written counts nothing
-                rule.match_count = 0
-
-    @api.depends(
-        "condition_type",
-        "model_id",
-        "partner_field_id",
-        "domain",
-        "preview_since",
-        "operation",
-        "value",
-        "repeat",
-        "repeat_days",
-        "company_id",
-    )
-    def _compute_preview(self):
-        for rule in self:
-            try:
-                changes = rule._preview_changes()
-            except Exception:  # noqa: BLE001 - a condition being written previews nothing
-                changes = []
-            moves = {}
-            for old_tier, new_tier, contacts, _points in changes:
-                if old_tier != new_tier:
-                    key = (old_tier, new_tier)
-                    moves[key] = moves.get(key, 0) + contacts
-            tiers = self.env["lead.score.tier"].browse(
-                {tier for move in moves for tier in move if tier}
-            )
-            names = {tier.id: tier.name for tier in tiers}
-            none = _("No tier")
-            rule.preview_contacts = sum(change[2] for change in changes)
-            rule.preview_points = sum(change[3] for change in changes)
-            rule.preview_tier_moves = ", ".join(
-                _(
-                    "%(count)s %(old)s → %(new)s",
-                    count=count,
-                    old=names.get(old, none),
-                    new=names.get(new, none),
-                )
-                for (old, new), count in sorted(moves.items(), key=lambda m: -m[1])
-            )
-
-    def _preview_scores_sql(self):
-        """SQL giving, for each contact that this rule would score if it ran
-        now, its score in the rule's group before and after; nothing is
-        written."""
-        self.ensure_one()
-        incremental = None
-        if self.condition_type == "event" and self.preview_since:
-            # Had the rule existed since then: the records made since.
-            since = self.preview_since
-
-            def incremental(table):
-                return SQL("%s >= %s", SQL.identifier(table, "create_date"), since)
-
-        select = self._build_query(incremental, user=self.env.user)
-        rule_id = self._origin.id
-        if not rule_id:
-            recorded = SQL("FALSE")
-        elif self.condition_type == "event":
-            recorded = SQL("o.rule_key = src.res_id::text")
-        elif self.repeat == "every":
-            recorded = SQL(
-                "o.date > %s",
-                fields.Datetime.now() - timedelta(days=self.repeat_days or 1),
-            )
-        else:
-            recorded = SQL("o.rule_key = 'once'")
-        if self.company_id:
-            company = SQL(
-                "(p.company_id IS NULL OR p.company_id = %s)", self.company_id.id
-            )
-        else:
-            company = SQL("TRUE")
-        value = self.value or 0
-        new_score = {
-            "set": SQL("%s", value),
-            "add": SQL("counted.old_score + counted.lines * %s", value),
-            "remove": SQL("counted.old_score - counted.lines * %s", value),
-        }[self.operation or "add"]
-        # OFFSET 0: each contact's score is read once, not once per use.
-        return SQL(
-            """
-            SELECT counted.id, counted.old_score, %(new_score)s AS new_score
-              FROM (SELECT scored.id, scored.lines,
-                           COALESCE((SELECT v.score FROM lead_score_value v
-                                      WHERE v.partner_id = scored.id
-                                        AND v.group_id = %(group_id)s), 0) AS old_score
-                      FROM (SELECT p.id, COUNT(*) AS lines
-                              FROM (%(select)s) src
-                              JOIN res_partner p ON p.id = src.partner_id AND p.active
-                                                AND p.lead_score_objection IS NOT TRUE
-                             WHERE %(company)s
-                               AND NOT EXISTS (SELECT 1 FROM lead_score_operation o
-                                                WHERE o.rule_id = %(rule_id)s
-                                                  AND o.partner_id = p.id AND %(recorded)s)
-                             GROUP BY p.id) scored
-                    OFFSET 0) counted
-            """,
-            new_score=new_score,
-            group_id=self.group_id.id or None,
-            select=select,
-            company=company,
-            rule_id=rule_id or 0,
-            recorded=recorded,
-        )
-
-    def _tier_of(self, score):
-        """SQL: the tier of the rule's group that ``score`` reaches."""
-        return SQL(
-            """(SELECT t.id FROM lead_score_tier t
-                 WHERE t.active AND t.min_score <= %s AND t.group_id = %s
-                 ORDER BY t.min_score DESC LIMIT 1)""",
-            score,
-            self.group_id.id or None,
-        )
-
-    def _preview_changes(self):
-        """(tier before, tier after, contacts, points) of this rule's preview."""
-        self.env["res.partner"].flush_model(["lead_score", "active", "company_id"])
-        self.env["lead.score.operation"].flush_model()
-        # The tiers of each pair of scores, not of each contact (120,000 at a
-        # million contacts: a second).
-        return self._preview_rows(
-            SQL(
-                """SELECT %(old_tier)s AS old_tier, %(new_tier)s AS new_tier,
-                          SUM(contacts)::bigint,
-                          SUM(contacts * (new_score - old_score))::bigint
-                     FROM (SELECT old_score, new_score, COUNT(*) AS contacts
-                             FROM (%(scores)s) preview
-                            GROUP BY old_score, new_score) pairs
-                    GROUP BY 1, 2""",
-                old_tier=self._tier_of(SQL("pairs.old_score")),
-                new_tier=self._tier_of(SQL("pairs.new_score")),
-                scores=self._preview_scores_sql(),
-            )
-        )
-
-    def _preview_rows(self, query):
-        # Without JIT: PostgreSQL spent longer compiling a preview than
-        # running it (2.6 s of compiling at a million contacts).
-        with self._local_setting("jit", "off"):
-            self.env.cr.execute(query)
-            return self.env.cr.fetchall()
-
-    def action_preview_contacts(self):
-        """The contacts whose tier this rule would change if it ran now."""
-        self.ensure_one()
-        rows = self._preview_rows(
-            SQL(
-                "SELECT id FROM (%s) preview WHERE %s IS DISTINCT FROM %s",
-                self._preview_scores_sql(),
-                self._tier_of(SQL("preview.old_score")),
-                self._tier_of(SQL("preview.new_score")),
-            )
-        )
-        partner_ids = [row[0] for row in rows]
-        return {
-            "type": "ir.actions.act_window",
-            "name": _("Contacts whose tier %s would change", self.name),
-            "res_model": "res.partner",
-            "view_mode": "list,form",
-            "domain": [("id", "in", partner_ids)],
-        }
-
-    @api.depends("condition_type", "model_id", "domain")
-    @api.depends_context("lang", "uid")
-    def _compute_condition_summary(self):
-        for rule in self:
-            try:
-                domain = rule._get_domain()
-                rule.condition_summary = rule._summarize(
-                    self.env[rule.model_name], domain
-                )
-            except Exception:  # noqa: BLE001 - any broken condition says so
-                rule.condition_summary = _("(condition not valid: open the rule)")
-
-    def _summarize(self, model, domain):
-        """A normalized domain in words: field labels, operator words and the
-        names of the records it names (those the current user may read)."""
-        if domain == expression.TRUE_DOMAIN:
-            return (
-                _("every contact")
-                if model._name == "res.partner"
-                else _("every record")
-            )
-        words = {"&": _("and"), "|": _("or")}
-        stack = []
-        for token in reversed(domain):
-            if not isinstance(token, str):
-                stack.append(("leaf", self._summarize_leaf(model, token)))
-            elif token == "!":
-                stack.append(("!", _("not (%s)", stack.pop()[1])))
-            else:
-                parts = [stack.pop(), stack.pop()]
-                texts = [
-                    text if kind in (token, "leaf", "!") else f"({text})"
-                    for kind, text in parts
-                ]
-                stack.append((token, f" {words[token]} ".join(texts)))
-        return stack[0][1]
-
-    def _summarize_leaf(self, model, leaf):
-        path, operator, value = leaf
-        if not isinstance(path, str):
-            return _("always") if tuple(leaf) == expression.TRUE_LEAF else _("never")
-        labels, field = [], None
-        for name in path.split("."):
-            field = model._fields.get(name)
-            if field is None:
-                labels.append(name)
-                break
-            labels.append(field.get_description(self.env)["string"])
-            if field.relational:
-                model = self.env[field.comodel_name]
-        subject = " > ".join(labels)
-        if operator in ("=", "!=") and (
-            value is False
-            or value is None
-            or (field is not None and field.type == "boolean")
-        ):
-            is_set = bool(value) == (operator == "=")
-            words = _("is set") if is_set else _("is not set")
-            return f"{subject} {words}"
-        if field is not None and field.relational and operator in ("any", "not any"):
-            text = self._summarize(model, expression.normalize_domain(value))
-            return f"{subject} {self._operator_word(operator)} ({text})"
-        return f"{subject} {self._operator_word(operator)} {self._value_words(model, field, value)}"
-
-    def _operator_word(self, operator):
-        return {
-            "=": _("is"),
-            "!=": _("is not"),
-            "in": _("is in"),
-            "not in": _("is not in"),
-            "ilike": _("contains"),
-            "like": _("contains"),
-            "not ilike": _("does not contain"),
-            "not like": _("does not contain"),
-            "=like": _("matches"),
-            "=ilike": _("matches"),
-            "child_of": _("is under"),
-            "parent_of": _("is above"),
-            "any": _("has one with"),
-            "not any": _("has none with"),
-        }.get(operator, operator)
-
-    def _value_words(self, model, field, value):
-        """Values as shown to the user: names of the records the user may
-        read (ids of the others), labels of selection values."""
-        values = list(value) if isinstance(value, list | tuple) else [value]
-        if field is not None and field.relational:
-            ids = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
-            names = {}
-            if ids and model.has_access("read"):
-                readable = model.with_context(active_test=False).search(
-                    [("id", "in", ids)]
-                )
-                names = {record.id: record.display_name for record in readable}
-            texts = [names.get(v, str(v)) if v in ids else f'"{v}"' for v in values]
-        elif field is not None and field.type == "selection":
-            labels = dict(field._description_selection(self.env))
-            texts = [str(labels.get(v, v)) for v in values]
-        else:
-            quote = field is None or field.type in ("char", "text", "html")
-            texts = [
-                f'"{v}"' if quote and isinstance(v, str) else str(v) for v in values
-            ]
-        return ", ".join(texts)
-
     def _compute_operation_count(self):
         counts = dict(
             self.env["lead.score.operation"]._read_group(
@@ -666,10 +368,11 @@ class LeadScoreRule(models.Model):
     # ------------------------------------------------------------------
     # Queries
     # ------------------------------------------------------------------
-    def _eval_context(self):
+    def _eval_context(self, author=None):
         """Values only: a condition is data, and no record on which a method
-        could be called (user.write ...) is within its reach."""
-        author = self._author()
+        could be called (user.write ...) is within its reach. ``author``: the
+        user whose condition it is (by default, the rule's author)."""
+        author = (author or self._author()).sudo()
         today = fields.Date.context_today(self.with_user(author))
         return {
             "datetime": safe_datetime,
@@ -684,19 +387,24 @@ class LeadScoreRule(models.Model):
             "company_ids": author.company_ids.ids,
         }
 
-    def _get_domain(self):
+    def _get_domain(self, author=None):
+        """The condition evaluated within bounds (see condition.py), at save,
+        preview and run alike; ``author``: see _eval_context."""
         self.ensure_one()
-        values = self._eval_context()
+        values = self._eval_context(author)
         try:
-            domain = safe_eval(self.domain or "[]", values)
+            domain = bounded_eval(self.env, self.domain or "[]", values)
         except Exception as error:  # noqa: BLE001 - explained to the user
-            raise ValueError(
+            refused = isinstance(error, ConditionRefused)
+            raise (ConditionRefused if refused else ValueError)(
                 _(
                     "%(error)s. A condition holds values only: fields, operators, "
                     "values and uid, company_id, company_ids, today, context_today(), "
                     "relativedelta, timedelta, datetime, time; no record and no "
                     "method of a record.",
-                    error=str(error).split(" while evaluating")[0],
+                    error=(error.args[0] if refused else str(error)).split(
+                        " while evaluating"
+                    )[0],
                 )
             ) from None
         if not isinstance(domain, list | tuple):
@@ -786,7 +494,7 @@ class LeadScoreRule(models.Model):
         (source record id, contact id); ``incremental`` restricts it to what
         changed (see _incremental_filter)."""
         self.ensure_one()
-        domain = self._get_domain()
+        domain = self._get_domain(author=user)
         # The ORM's query as the author would make it: their access rights,
         # record rules (companies included) and field groups apply.
         author_env = self.env(user=user or self._author(), su=False)

@@ -89,6 +89,9 @@ class TestAccessMatrix(LeadScoringCase):
         ("lead.score.rule", "write"): {"manager"},
         ("lead.score.rule", "unlink"): {"manager"},
         ("lead.score.rule", "run"): {"manager"},
+        # A rule's preview reads scores: managers only, however it is asked.
+        ("lead.score.rule", "preview"): {"manager"},
+        ("lead.score.rule", "preview values"): {"manager"},
         ("lead.score.tier", "read"): {"user", "manager"},
         ("lead.score.tier", "create"): {"manager"},
         ("lead.score.tier", "write"): {"manager"},
@@ -104,6 +107,7 @@ class TestAccessMatrix(LeadScoringCase):
         ("lead.score.value", "unlink"): set(),
         ("lead.score.adjust", "create"): {"user", "manager"},
         ("lead.score.quality", "create"): {"user", "manager"},
+        ("lead.score.erase", "count"): {"manager"},
         ("res.partner", "read score"): {"user", "manager"},
     }
 
@@ -134,6 +138,16 @@ class TestAccessMatrix(LeadScoringCase):
                 env[model].create(
                     {"partner_ids": [self.partner.id], "value": 1, "note": "x"}
                 )
+            elif action == "preview values":
+                draft = env[model].new(
+                    {"name": "Draft", "domain": f"[('id', '=', {self.partner.id})]"}
+                )
+                # Nothing to see is a refusal.
+                return bool(draft.match_count or draft.condition_summary)
+            elif action == "count":
+                self.Operation.sudo().create(self._new_vals("lead.score.operation"))
+                wizard = env[model].new({"partner_ids": [(6, 0, self.partner.ids)]})
+                return bool(wizard.operation_count)
             elif action == "create":
                 env[model].create(self._new_vals(model))
             elif action.startswith("create "):
@@ -154,6 +168,8 @@ class TestAccessMatrix(LeadScoringCase):
                     record.unlink()
                 elif action == "run":
                     record.action_run_now()
+                elif action == "preview":
+                    record.action_preview_contacts()
             return True
 
     def _new_vals(self, model):

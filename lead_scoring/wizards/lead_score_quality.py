@@ -14,11 +14,15 @@ from datetime import datetime, time, timedelta
 from itertools import groupby
 
 from odoo import Command, _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
+from ..models.lead_score_bounded_read import bounded_statements
 from ..models.lead_score_group import capped
 from ..models.lead_score_operation import MAX_BALANCE
+
+# Lines (tiers and score bands, of all teams and of each) of one report.
+MAX_REPORT_LINES = 5_000
 
 
 def roc_auc(scored):
@@ -231,6 +235,11 @@ class LeadScoreQuality(models.TransientModel):
         alive = SQL(
             "((o.expiry_date IS NULL AND NOT o.expired) OR o.expiry_date > l.create_date)"
         )
+        # Within the read timeout (see lead.score.bounded.read).
+        with bounded_statements(self):
+            return self._historical_rows(query, alive, total_group)
+
+    def _historical_rows(self, query, alive, total_group):
         return self.env.execute_query(
             SQL(
                 """
@@ -292,6 +301,15 @@ class LeadScoreQuality(models.TransientModel):
         lines = self._scope_lines("all", False, rows, tiers)
         for team_id, team_rows in by_team.items():
             lines += self._scope_lines("team", team_id, team_rows, tiers)
+        if len(lines) > MAX_REPORT_LINES:
+            # A band of a point or two over scores spread far apart.
+            raise UserError(
+                _(
+                    "The report would have more than %(max)s lines: choose wider "
+                    "score bands or fewer sales teams.",
+                    max=MAX_REPORT_LINES,
+                )
+            )
         self.line_ids.unlink()
         # One report per user: the earlier ones would only pile up.
         self.search([("create_uid", "=", self.env.uid), ("id", "!=", self.id)]).unlink()

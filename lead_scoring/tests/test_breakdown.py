@@ -33,8 +33,8 @@ class TestBreakdown(LeadScoringCase):
         """The parts of these contacts, folded here from their ledger lines:
         {(contact, group, source, rule, state): (points, lines)}, the cap's
         part included (source and rule False, no line)."""
-        lines = self.Operation.search(
-            [("partner_id", "in", partners.ids)], order="partner_id, group_id, date, id"
+        lines = self.Operation.search([("partner_id", "in", partners.ids)]).sorted(
+            lambda line: (line.partner_id.id, line.group_id.id, line.date, line.id)
         )
         expected = {}
         for (partner, group), group_lines in groupby(

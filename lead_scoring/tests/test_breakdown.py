@@ -1,10 +1,12 @@
 import random
 from datetime import timedelta
+from itertools import groupby
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
+from ..models.lead_score_operation import MAX_BALANCE
 from .common import LeadScoringCase
 from .test_security import ApiCase
 
@@ -16,6 +18,7 @@ class TestBreakdown(LeadScoringCase):
         )
 
     def assertAddsUp(self, partners):
+        self.assertParts(partners)
         sums = {
             group["partner_id"][0]: group["points"]
             for group in self.env["lead.score.breakdown"].read_group(
@@ -26,6 +29,70 @@ class TestBreakdown(LeadScoringCase):
             self.assertEqual(
                 sums.get(partner.id, 0), partner.lead_score, partner.display_name
             )
+
+    def expected_parts(self, partners):
+        """The parts of these contacts, folded here from their ledger lines:
+        {(contact, group, source, rule, state): (points, lines)}, the cap's
+        part included (source and rule False, no line)."""
+        lines = self.Operation.search([("partner_id", "in", partners.ids)]).sorted(
+            lambda line: (line.partner_id.id, line.group_id.id, line.date, line.id)
+        )
+        expected = {}
+        for (partner, group), group_lines in groupby(
+            lines, key=lambda line: (line.partner_id, line.group_id)
+        ):
+            group_lines = list(group_lines)
+            objects = partner.lead_score_objection
+            sets = [
+                index
+                for index, line in enumerate(group_lines)
+                if line.operation == "set" and not line.expired
+            ]
+            total = 0
+            for index, line in enumerate(group_lines):
+                if objects:
+                    state = "objected"
+                elif line.expired:
+                    state = "expired"
+                elif sets and index < sets[-1]:
+                    state = "replaced"
+                else:
+                    state = "counting"
+                points = 0
+                if state == "counting":
+                    points = -line.value if line.operation == "remove" else line.value
+                total += points
+                key = (partner.id, group.id, line.source, line.rule_id.id, state)
+                part_points, count = expected.get(key, (0, 0))
+                expected[key] = (part_points + points, count + 1)
+            score = max(-MAX_BALANCE, min(MAX_BALANCE, total))
+            if group.use_cap:
+                score = max(group.score_min, min(group.score_max, score))
+            if objects:
+                score = 0
+            if score != total:
+                key = (partner.id, group.id, False, False, "capped")
+                expected[key] = (score - total, 0)
+        return expected
+
+    def assertParts(self, partners):
+        """Each part has the points and lines of its own ledger lines: the
+        cap's part holds no more than what the cap took."""
+        parts = self.env["lead.score.breakdown"].search(
+            [("partner_id", "in", partners.ids)]
+        )
+        actual = {
+            (
+                part.partner_id.id,
+                part.group_id.id,
+                part.source,
+                part.rule_id.id,
+                part.state,
+            ): (part.points, part.line_count)
+            for part in parts
+        }
+        self.assertEqual(len(actual), len(parts), "two parts for the same lines")
+        self.assertEqual(actual, self.expected_parts(partners))
 
     def test_parts_by_source_and_rule_with_what_no_longer_counts(self):
         now = fields.Datetime.now()

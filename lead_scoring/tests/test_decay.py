@@ -56,6 +56,30 @@ class TestDecay(DecayCase):
         self.assertEqual(len(self.decay_lines(ada)), 1)
         self.assertEqual(ada.lead_score, 98)
 
+    def test_a_later_run_that_day_repairs_scores_that_a_crash_left_behind(self):
+        """A run killed between its lines (committed) and its scores: a run
+        later that day finds the lines by the day's key, stores the scores
+        and adds no line."""
+        ada = self.scored("Ada", 100)
+        self.env["lead.score.group"]._default_group().write(
+            {"decay": "half_life", "decay_half_life_days": 30}
+        )
+        Rule = type(self.env["lead.score.rule"])
+        with (
+            patch.object(Rule, "_refresh_in_chunks", autospec=True) as crash,
+            freeze_time(DAY + timedelta(days=1)),
+        ):
+            self.Operation._cron_decay_scores()
+        self.assertTrue(crash.called)
+        self.env.invalidate_all()
+        line = self.decay_lines(ada)
+        self.assertEqual((line.value, line.balance, ada.lead_score), (2, 98, 100))
+        self.run_decay(1.5)  # 12 hours later, the same day
+        self.env.invalidate_all()
+        self.assertEqual(self.decay_lines(ada), line)
+        self.assertEqual(ada.lead_score, 98)
+        self.assertEqual(ada.lead_score_value_ids.score, 98)
+
     def test_missed_days_are_caught_up(self):
         ada = self.scored("Ada", 100)
         self.decay(0)  # the job's first day: nothing to lose yet

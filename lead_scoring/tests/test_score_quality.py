@@ -166,6 +166,37 @@ class TestScoreQuality(LeadScoringCase):
         self.assertEqual(self.lines(report, "band")["0 – 24"], (2, 1, 50.0, 1.0))
         self.assertEqual(report.threshold, 13)
 
+    def test_a_line_a_minute_after_the_creation_does_not_count(self):
+        """The score when the opportunity was created, to the minute: a line
+        a minute later (points added, or a set) is not in it, a line a
+        minute before is."""
+        minute = timedelta(minutes=1)
+        for later_operation, later_value in (("add", 100), ("set", 500)):
+            with self.subTest(later=later_operation):
+                lead = self.opportunity(10, won=True, days_ago=10)
+                for date, operation, value in (
+                    (lead.create_date - minute, "add", 5),
+                    (lead.create_date + minute, later_operation, later_value),
+                ):
+                    self.Operation.create(
+                        {
+                            "partner_id": lead.partner_id.id,
+                            "operation": operation,
+                            "value": value,
+                            "date": date,
+                            "source": "api",
+                        }
+                    )
+                report = self.report()
+                self.assertEqual(report.opportunity_count, 1)
+                # Without tiers, the line "No tier" starts at its lowest score.
+                no_tier = report.line_ids.filtered(lambda line: line.kind == "tier")
+                self.assertEqual(set(no_tier.mapped("score_from")), {15})
+                self.assertEqual(
+                    self.lines(report, "band"), {"0 – 24": (1, 1, 100.0, 1.0)}
+                )
+                lead.unlink()
+
     def test_tiers_and_teams(self):
         self.Tier.create(
             [{"name": "Cold", "min_score": 0}, {"name": "Hot", "min_score": 50}]

@@ -360,6 +360,24 @@ class TestMailingEngagement(EngagementCase):
         self.assertEqual(self.scheduler_run(again, later), set())
         self.assertEqual(len(self.partner.lead_score_operation_ids), 1)
 
+    def test_a_trace_committed_after_a_run_with_an_earlier_write_date_scores(self):
+        """A transaction that wrote a trace before a run and committed after
+        it: the run did not see the trace, whose write_date is before the
+        run's watermark. The next run looks back far enough to score it."""
+        start = self.env.cr.now()
+        trace = self.trace(self.partner)
+        run = start + timedelta(minutes=20)
+        self.scheduler_run(run, start)
+        self.assertEqual(self.watermark(), run)
+        # Written (and dated) 10 minutes before that run, seen after it.
+        with self.clock(run - timedelta(minutes=10)):
+            trace.set_opened()
+        self.env.flush_all()
+        self.assertLess(trace.write_date, self.watermark())
+        self.scheduler_run(run + timedelta(minutes=5), run)
+        self.assertEqual(self.partner.lead_score, 2)
+        self.assertEqual(len(self.partner.lead_score_operation_ids), 1)
+
     def test_job_ignores_the_schedulers_lastcall(self):
         self.trace(self.partner).set_opened()
         now = self.env.cr.now()

@@ -1,6 +1,11 @@
 from unittest.mock import patch
 
+import psycopg2
+
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
 from odoo.tests import tagged
+from odoo.tests.common import BaseCase, get_db_name
 
 from odoo.addons.lead_scoring.models import lead_score_rule
 from odoo.addons.lead_scoring.tests.common import LeadScoringCase
@@ -111,14 +116,6 @@ class TestQueueJobRuns(LeadScoringCase):
         self.run_queued_jobs("_job_refresh_scores")
         self.assertEqual(set(self.contacts.mapped("lead_score")), {7})
 
-    def test_a_second_chain_for_the_same_rule_does_nothing(self):
-        self.Rule._cron_apply_rules()
-        rule = self.rules[0]
-        # Another job of the same rule meets the lock and stops.
-        with patch.object(type(rule), "_rule_lock", return_value=False):
-            self.assertFalse(rule._job_run_chunk())
-        self.assertEqual(set(self.contacts.mapped("lead_score")), {0})
-
     def test_queued_runs_score_as_the_scheduler_does(self):
         self.Rule._cron_apply_rules()
         self.run_queued_jobs()
@@ -130,3 +127,134 @@ class TestQueueJobRuns(LeadScoringCase):
         self.Operation._refresh_scores(self.contacts.ids)
         self.rules._run_rules()
         self.assertEqual(queued, {c.id: c.lead_score for c in self.contacts})
+
+
+@tagged("post_install", "-at_install")
+class TestQueueJobRunsLive(BaseCase):
+    """Jobs as queue_job's workers run them: each in a transaction of its
+    own, committed."""
+
+    def setUp(self):
+        super().setUp()
+        self.registry = Registry(get_db_name())
+        # Chunks of 10 contacts, so that a run is a chain of several jobs.
+        for name, value in (
+            ("FIRST_SPAN", 10),
+            ("MIN_SPAN", 10),
+            ("CHUNK_SECONDS", 0),
+            ("MAX_CHUNKS", 10**9),
+        ):
+            patcher = patch.object(lead_score_rule, name, value)
+            patcher.start()
+            self.addCleanup(patcher.stop)
+        with self.env_cursor() as env:
+            env.cr.execute("SELECT COALESCE(MAX(id), 0) FROM queue_job")
+            self.last_job_id = env.cr.fetchone()[0]
+            env.cr.execute("SELECT id FROM lead_score_rule WHERE active")
+            self.active_rule_ids = [row[0] for row in env.cr.fetchall()]
+            env["lead.score.rule"].browse(self.active_rule_ids).write({"active": False})
+            tag = env["res.partner.category"].create({"name": "Queued live"})
+            self.tag_id = tag.id
+            self.partner_ids = (
+                env["res.partner"]
+                .create(
+                    [
+                        {"name": f"Queued live {i}", "category_id": [(4, tag.id)]}
+                        for i in range(25)
+                    ]
+                )
+                .ids
+            )
+            self.rule_id = (
+                env["lead.score.rule"]
+                .create(
+                    {
+                        "name": "Queued live",
+                        "value": 3,
+                        "domain": f"[('category_id', 'in', [{tag.id}])]",
+                    }
+                )
+                .id
+            )
+        self.addCleanup(self.clean_up)
+
+    def clean_up(self):
+        with self.env_cursor() as env:
+            env.cr.execute("DELETE FROM queue_job WHERE id > %s", [self.last_job_id])
+            env.cr.execute(
+                "DELETE FROM lead_score_operation"
+                " WHERE rule_id = %s OR partner_id = ANY(%s)",
+                [self.rule_id, self.partner_ids],
+            )
+            env.cr.execute("DELETE FROM lead_score_rule WHERE id = %s", [self.rule_id])
+            env["res.partner"].browse(self.partner_ids).unlink()
+            env["res.partner.category"].browse(self.tag_id).unlink()
+            env["lead.score.rule"].browse(self.active_rule_ids).write({"active": True})
+
+    def env_cursor(self):
+        """An environment on a cursor of its own, committed when the block
+        ends without an error."""
+        registry = self.registry
+
+        class EnvCursor:
+            def __enter__(inner):
+                inner.cr = registry.cursor()
+                return api.Environment(inner.cr, SUPERUSER_ID, {})
+
+            def __exit__(inner, kind, value, traceback):
+                if kind is None:
+                    inner.cr.commit()
+                inner.cr.close()
+
+        return EnvCursor()
+
+    def lines_and_jobs(self, env):
+        """The rule's lines and chunk jobs that this transaction sees."""
+        env.cr.execute(
+            "SELECT count(*) FROM lead_score_operation WHERE rule_id = %s",
+            [self.rule_id],
+        )
+        lines = env.cr.fetchone()[0]
+        env.cr.execute(
+            "SELECT count(*) FROM queue_job WHERE id > %s"
+            " AND method_name = '_job_run_chunk'",
+            [self.last_job_id],
+        )
+        return lines, env.cr.fetchone()[0]
+
+    def test_a_second_chain_for_the_same_rule_does_nothing(self):
+        """Two jobs of the same rule at once: the second meets the first's
+        lock, records nothing, queues nothing; once the first has committed,
+        the next job goes on."""
+        with self.env_cursor() as env:
+            env["lead.score.rule"]._cron_apply_rules()
+            self.assertEqual(self.lines_and_jobs(env), (0, 1))
+            job = env["queue.job"].search([("id", ">", self.last_job_id)])
+            # A worker takes the job: started, committed, then performed.
+            job = Job.load(env, job.uuid)
+            job.set_started()
+            job.store()
+        with self.env_cursor() as first:
+            self.assertTrue(Job.load(first, job.uuid).perform())
+            chunk = self.lines_and_jobs(first)
+            self.assertEqual(chunk[1], 2, "the first job queued the next chunk")
+            self.assertGreater(chunk[0], 0)
+            # The first job has not committed yet.
+            with self.env_cursor() as second:
+                # Should the lock not stop it, it would wait for the first's
+                # rows: not for long.
+                second.cr.execute("SET LOCAL lock_timeout = '5s'")
+                rule = second["lead.score.rule"].browse(self.rule_id)
+                try:
+                    ran = rule._job_run_chunk()
+                except psycopg2.errors.LockNotAvailable:
+                    ran = "it ran the chunk, until it waited for the first's lines"
+                self.assertFalse(ran, "the second job did not stop at the lock")
+                self.assertEqual(self.lines_and_jobs(second), (0, 1))
+        with self.env_cursor() as env:
+            self.assertEqual(self.lines_and_jobs(env), chunk)
+            self.assertTrue(
+                env["lead.score.rule"].browse(self.rule_id)._job_run_chunk()
+            )
+            lines, _jobs = self.lines_and_jobs(env)
+            self.assertGreater(lines, chunk[0])

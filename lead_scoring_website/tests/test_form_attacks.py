@@ -63,6 +63,28 @@ class TestFormAttacks(FormScoringCase):
             self.website_lines(partner),
         )
 
+    def test_every_mode_follows_the_form_s_own_period(self):
+        """The period is the form's, not a day: a 2-hour form scores again 3
+        hours later (not 1 hour later), a 48-hour form not 25 hours later."""
+        self.env["ir.config_parameter"].set_param(IP_LIMIT_PARAM, "1000")
+        start = fields.Datetime.now()
+        for hours, email, submissions in (
+            (2, "ada.two@example.com", [(0, 1), (1, 1), (3, 2), (4, 2), (5.5, 3)]),
+            (48, "ada.two.days@example.com", [(0, 1), (25, 1), (47, 1), (49, 2)]),
+        ):
+            with self.subTest(hours=hours):
+                self.setting.write({"repeat": "every", "repeat_hours": hours})
+                for after, lines in submissions:
+                    moment = start + timedelta(hours=after)
+                    with patch.object(fields.Datetime, "now", return_value=moment):
+                        self.submit(email_from=email)
+                    partner = self.env["res.partner"].search([("email", "=", email)])
+                    self.assertEqual(
+                        len(self.website_lines(partner)), lines, f"{after} h later"
+                    )
+                partner.invalidate_recordset()
+                self.assertEqual(partner.lead_score, 10 * lines)
+
     def test_every_mode_replay_across_a_day_boundary_scores_once(self):
         # A replay straddling midnight (UTC) must not make two "days".
         self.setting.write({"repeat": "every", "repeat_hours": 24})

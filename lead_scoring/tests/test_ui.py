@@ -55,6 +55,18 @@ class TestUi(HttpCase):
         self.assertEqual(operations.group_id, webinars)
         self.assertEqual(operations.mapped("value"), [5, 5])
 
+    def test_score_groups_list_opens_the_form(self):
+        group = self.env["lead.score.group"].create({"name": "Tour Decay Group"})
+        self.start_tour(
+            "/odoo/action-lead_scoring.lead_score_group_action",
+            "lead_scoring_group_form_tour",
+            login="admin",
+        )
+        self.assertEqual(
+            (group.decay, group.decay_points, group.decay_period_days),
+            ("linear", 5, 14),
+        )
+
     def test_pipeline_cards_show_the_group_scores(self):
         Group = self.env["lead.score.group"]
         fit = Group.create({"name": "Fit"})

@@ -3,7 +3,7 @@
 {
     "name": "Lead Scoring: Marketing",
     "summary": "Score from automation steps and email engagement, act on score changes",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Marketing/Email Marketing",
     "website": "https://github.com/lead-scoring/odoo-lead-scoring",
     "author": "Lead Scoring contributors",

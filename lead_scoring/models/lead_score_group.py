@@ -30,6 +30,9 @@ DECAYS = [
 ]
 # Days or points beyond this are a typing error.
 MAX_DECAY = 100_000
+# As messages show it (formatted outside _(), whose arguments the extraction
+# of translatable terms reads).
+MAX_DECAY_TEXT = f"{MAX_DECAY:,}"
 
 
 def default_group(model):
@@ -98,8 +101,9 @@ class LeadScoreGroup(models.Model):
         "so many points every so many days.",
     )
     decay_half_life_days = fields.Integer(string="Half-life (days)", default=30)
-    decay_points = fields.Integer(string="Points lost", default=1)
-    decay_period_days = fields.Integer(string="Every (days)", default=7)
+    # No default: a decay of points per period takes the numbers the user gives.
+    decay_points = fields.Integer(string="Points lost")
+    decay_period_days = fields.Integer(string="Every (days)")
     decay_below_zero = fields.Boolean(
         string="Decay below zero",
         help="Keep removing points once a score reaches 0, down to the group's "
@@ -233,27 +237,33 @@ class LeadScoreGroup(models.Model):
         "decay", "decay_half_life_days", "decay_points", "decay_period_days"
     )
     def _check_decay(self):
+        def numbers_ok(numbers):
+            return all(1 <= number <= MAX_DECAY for number in numbers)
+
         for group in self:
-            if group.decay == "half_life":
-                numbers = [(_("The half-life"), group.decay_half_life_days)]
-            elif group.decay == "linear":
-                numbers = [
-                    (_("The points lost"), group.decay_points),
-                    (_("The period"), group.decay_period_days),
-                ]
-            else:
-                numbers = []
-            for label, number in numbers:
-                if not 1 <= number <= MAX_DECAY:
-                    raise ValidationError(
-                        _(
-                            "%(what)s of the decay of group %(group)s must be a "
-                            "whole number from 1 to %(max)s.",
-                            what=label,
-                            group=group.name,
-                            max=MAX_DECAY,
-                        )
+            if group.decay == "half_life" and not numbers_ok(
+                [group.decay_half_life_days]
+            ):
+                raise ValidationError(
+                    _(
+                        "Score group %(group)s: give the half-life of its decay, a "
+                        "whole number of days from 1 to %(max)s.",
+                        group=group.name,
+                        max=MAX_DECAY_TEXT,
                     )
+                )
+            if group.decay == "linear" and not numbers_ok(
+                [group.decay_points, group.decay_period_days]
+            ):
+                raise ValidationError(
+                    _(
+                        "Score group %(group)s: a decay of points per period needs "
+                        "the points lost and the period in days, each a whole "
+                        "number from 1 to %(max)s.",
+                        group=group.name,
+                        max=MAX_DECAY_TEXT,
+                    )
+                )
 
     def _check_engine_vals(self, vals):
         if "decay_since" in vals and not self.env.su:

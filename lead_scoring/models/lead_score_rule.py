@@ -260,7 +260,8 @@ class LeadScoreRule(models.Model):
         (
             "value_range",
             f"CHECK (value BETWEEN {-MAX_POINTS} AND {MAX_POINTS})",
-            "A rule's points must stay between -1,000,000 and 1,000,000.",
+            "A rule adds or removes from 0 to 1,000,000 points, and sets a score "
+            "between -1,000,000 and 1,000,000.",
         ),
     ]
 
@@ -298,13 +299,26 @@ class LeadScoreRule(models.Model):
     # ------------------------------------------------------------------
     # Validation
     # ------------------------------------------------------------------
+    @api.model
+    def _check_value(self, name, operation, value):
+        """Refuse points out of range, with the range of the operation."""
+        if operation == "set":
+            if not -MAX_POINTS <= value <= MAX_POINTS:
+                raise ValidationError(
+                    _(
+                        "Rule %s: set a score between -1,000,000 and 1,000,000.",
+                        name,
+                    )
+                )
+        elif not 0 <= value <= MAX_POINTS:
+            raise ValidationError(
+                _("Rule %s: add or remove from 0 to 1,000,000 points.", name)
+            )
+
     @api.constrains("operation", "value", "repeat", "repeat_days", "expiry_days")
     def _check_numbers(self):
         for rule in self:
-            if rule.operation != "set" and rule.value < 0:
-                raise ValidationError(
-                    _("Rule %s: points to add or remove cannot be negative.", rule.name)
-                )
+            self._check_value(rule.name, rule.operation, rule.value)
             if rule.repeat == "every" and not 1 <= rule.repeat_days <= 3650:
                 raise ValidationError(
                     _("Rule %s: repeat every 1 to 3650 days.", rule.name)
@@ -1253,8 +1267,18 @@ class LeadScoreRule(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        defaults = self.default_get(["operation", "value"])
         for vals in vals_list:
             self._check_run_state_vals(vals)
+            # Before the insert, whose check would only give the range of
+            # every operation at once.
+            value = vals.get("value", defaults.get("value", 0))
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                self._check_value(
+                    vals.get("name"),
+                    vals.get("operation") or defaults.get("operation"),
+                    value,
+                )
         # A rule runs with the rights of whoever defines it, never of someone
         # named in the call.
         if not self.env.su:

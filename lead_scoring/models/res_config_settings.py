@@ -1,9 +1,16 @@
 # Copyright 2026 Lead Scoring contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
 from .lead_score_group import TOTAL_GROUP_PARAM
 from .lead_score_operation import COMPACT_DAYS_PARAM, COMPACT_LAST_PARAM
+
+# Ten years, the longest a rule's points last before they expire: more is a
+# typing error.
+MAX_COMPACT_DAYS = 3650
+# Formatted outside _(), whose arguments the extraction of terms reads.
+MAX_COMPACT_DAYS_TEXT = f"{MAX_COMPACT_DAYS:,}"
 
 
 class ResConfigSettings(models.TransientModel):
@@ -37,6 +44,20 @@ class ResConfigSettings(models.TransientModel):
     lead_score_compact_last_run = fields.Char(
         string="Last compaction", compute="_compute_lead_score_compact_last_run"
     )
+
+    @api.constrains("lead_score_compact_days")
+    def _check_lead_score_compact_days(self):
+        for settings in self:
+            if not 0 <= settings.lead_score_compact_days <= MAX_COMPACT_DAYS:
+                raise ValidationError(
+                    _(
+                        "Compact the score history of operations older than 1 to "
+                        "%(max)s days, or 0 to never compact it (%(days)s days "
+                        "given).",
+                        max=MAX_COMPACT_DAYS_TEXT,
+                        days=settings.lead_score_compact_days,
+                    )
+                )
 
     @api.model
     def get_values(self):

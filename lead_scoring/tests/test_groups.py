@@ -357,6 +357,32 @@ class TestGroups(GroupsCase):
         # Not decaying, the numbers do not matter.
         self.fit.write({"decay": "none", "decay_half_life_days": 0})
 
+    def test_points_per_period_takes_the_numbers_given_only(self):
+        message = "needs the points lost and the period in days"
+        # Chosen without its numbers, the decay is refused, not set to a
+        # number nobody chose.
+        with self.assertRaisesRegex(ValidationError, message):
+            self.Group.create({"name": "Quiet", "decay": "linear"})
+        for vals in ({"decay_points": 5}, {"decay_period_days": 14}):
+            with self.assertRaisesRegex(ValidationError, message):
+                self.Group.create({"name": "Quiet", "decay": "linear", **vals})
+        with self.assertRaisesRegex(ValidationError, message), self.env.cr.savepoint():
+            self.fit.decay = "linear"
+        group = self.Group.create(
+            {
+                "name": "Quiet",
+                "decay": "linear",
+                "decay_points": 5,
+                "decay_period_days": 14,
+            }
+        )
+        self.assertEqual((group.decay_points, group.decay_period_days), (5, 14))
+        with (
+            self.assertRaisesRegex(ValidationError, "half-life of its decay"),
+            self.env.cr.savepoint(),
+        ):
+            self.fit.write({"decay": "half_life", "decay_half_life_days": 0})
+
     def test_the_default_group_decays_as_set(self):
         default = self.default.with_user(self.manager)
         default.write({"decay": "linear", "decay_points": 2, "decay_period_days": 3})

@@ -7,6 +7,7 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import fields
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.lead_scoring.models import lead_score_operation as operation_module
@@ -153,3 +154,21 @@ class TestRetention(LeadScoringCase):
                 ["carried", "api"],
             )
             self.assertEqual(partner.lead_score, 43)
+
+    def test_settings_refuse_a_negative_or_absurd_compaction_age(self):
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param(COMPACT_DAYS_PARAM, 90)
+        for days in (-5, 3651, 1_000_000):
+            with self.subTest(days=days):
+                with self.assertRaisesRegex(
+                    ValidationError, "older than 1 to 3,650 days, or 0 to never"
+                ):
+                    self.env["res.config.settings"].create(
+                        {"lead_score_compact_days": days}
+                    ).execute()
+        self.assertEqual(params.get_param(COMPACT_DAYS_PARAM), "90")
+        for days, stored in ((3650, "3650"), (0, False)):
+            self.env["res.config.settings"].create(
+                {"lead_score_compact_days": days}
+            ).execute()
+            self.assertEqual(params.get_param(COMPACT_DAYS_PARAM), stored)

@@ -304,6 +304,33 @@ class TestRules(LeadScoringCase):
         with self.assertRaises(ValidationError):
             self.rule(repeat="every", repeat_days=0)
 
+    def test_points_out_of_range_give_the_range_of_the_operation(self):
+        adds = "add or remove from 0 to 1,000,000 points"
+        sets = "set a score between -1,000,000 and 1,000,000"
+        cases = [
+            ({"operation": "add", "value": 2_000_000}, adds),
+            ({"operation": "add", "value": -2_000_000}, adds),
+            ({"operation": "remove", "value": -4}, adds),
+            ({"value": -4}, adds),
+            ({"operation": "set", "value": 2_000_000}, sets),
+            ({"operation": "set", "value": -2_000_000}, sets),
+        ]
+        for vals, message in cases:
+            with self.subTest(**vals):
+                with (
+                    self.assertRaisesRegex(ValidationError, message),
+                    self.env.cr.savepoint(),
+                ):
+                    self.rule(**vals)
+                rule = self.rule(operation=vals.get("operation", "add"), value=5)
+                with (
+                    self.assertRaisesRegex(ValidationError, message),
+                    self.env.cr.savepoint(),
+                ):
+                    rule.write(vals)
+        self.assertEqual(self.rule(operation="set", value=-1_000_000).value, -1_000_000)
+        self.assertEqual(self.rule(operation="add", value=1_000_000).value, 1_000_000)
+
     def test_rule_with_history_is_archived_not_deleted(self):
         rule = self.rule()
         self.run_rules()

@@ -186,7 +186,12 @@ class TestRuleConditionsAreData(ApiCase):
 
     def test_decay_cannot_be_made_to_catch_up_on_years(self):
         group = self.env["lead.score.group"].create(
-            {"name": "Engagement", "decay": "linear", "decay_points": 1}
+            {
+                "name": "Engagement",
+                "decay": "linear",
+                "decay_points": 1,
+                "decay_period_days": 7,
+            }
         )
         for method, args in (
             ("write", ([group.id], {"decay_since": "2000-01-01"})),

@@ -21,6 +21,54 @@ class TestUi(HttpCase):
         self.assertEqual(operation.note, "Asked for a demo on the phone")
         self.assertEqual(operation.user_id, self.env.ref("base.user_admin"))
 
+    def test_adjust_dialog_shows_the_group_and_the_total(self):
+        webinars = self.env["lead.score.group"].create({"name": "Webinars"})
+        partner = self.env["res.partner"].create({"name": "Group Tour Contact"})
+        for group, points in ((self.env["lead.score.group"], 45), (webinars, 180)):
+            vals = {"partner_id": partner.id, "value": points}
+            if group:
+                vals["group_id"] = group.id
+            self.env["lead.score.operation"].create(vals)
+        # The total adds up the groups.
+        self.env["ir.config_parameter"].set_param("lead_scoring.total_group_id", False)
+        self.assertEqual(partner.lead_score, 225)
+        self.start_tour(
+            f"/odoo/contacts/{partner.id}",
+            "lead_scoring_adjust_group_tour",
+            login="admin",
+        )
+        adjusted = partner.lead_score_operation_ids.filtered("note")
+        self.assertEqual(adjusted.group_id, webinars)
+        self.assertEqual(adjusted.value, 20)
+        self.assertEqual(partner.lead_score, 245)
+
+    def test_bulk_adjust_shows_the_group(self):
+        webinars = self.env["lead.score.group"].create({"name": "Webinars"})
+        partners = self.env["res.partner"].create(
+            [{"name": "AAA Bulk One"}, {"name": "AAA Bulk Two"}]
+        )
+        self.start_tour(
+            "/odoo/contacts?view_type=list",
+            "lead_scoring_bulk_adjust_tour",
+            login="admin",
+        )
+        operations = partners.lead_score_operation_ids
+        self.assertEqual(operations.partner_id, partners)
+        self.assertEqual(operations.group_id, webinars)
+        self.assertEqual(operations.mapped("value"), [5, 5])
+
+    def test_score_groups_list_opens_the_form(self):
+        group = self.env["lead.score.group"].create({"name": "Tour Decay Group"})
+        self.start_tour(
+            "/odoo/action-lead_scoring.lead_score_group_action",
+            "lead_scoring_group_form_tour",
+            login="admin",
+        )
+        self.assertEqual(
+            (group.decay, group.decay_points, group.decay_period_days),
+            ("linear", 5, 14),
+        )
+
     def test_pipeline_cards_show_the_group_scores(self):
         Group = self.env["lead.score.group"]
         fit = Group.create({"name": "Fit"})
@@ -54,6 +102,30 @@ class TestAdjustWizard(LeadScoringCase):
     def _wizard_form(self, partners):
         Adjust = self.env["lead.score.adjust"].with_user(self.user)
         return Form(Adjust.with_context(default_partner_ids=partners.ids))
+
+    def test_group_selector_shows_from_the_opening(self):
+        Group = self.env["lead.score.group"]
+        # Only the default group: no group to choose.
+        Group.search([("is_default", "=", False)]).write({"active": False})
+        partners = self.partner | self.env["res.partner"].create({"name": "Grace"})
+        for contacts in (self.partner, partners):
+            self.assertEqual(self._wizard_form(contacts).group_count, 1)
+        fit = Group.create({"name": "Fit"})
+        self.add(self.partner, "add", 12, group_id=fit.id)
+        self.add(self.partner, "add", 30)
+        # Two groups: the dialog counts them as it opens (the form shows the
+        # group when there are two or more), for one contact or several.
+        for contacts in (self.partner, partners):
+            self.assertEqual(self._wizard_form(contacts).group_count, 2)
+        wizard = self._wizard_form(self.partner)
+        self.assertEqual((wizard.total_score, wizard.current_score), (42, 30))
+        wizard.group_id = fit
+        self.assertEqual((wizard.total_score, wizard.current_score), (42, 12))
+        labels = self.env["lead.score.adjust"].fields_get(
+            ["total_score", "current_score", "group_id"], ["string"]
+        )
+        self.assertEqual(labels["total_score"]["string"], "Total score")
+        self.assertEqual(labels["current_score"]["string"], "Score in this group")
 
     def test_wizard_shows_the_contacts_current_score(self):
         self.add(self.partner, "add", 91)

@@ -26,36 +26,53 @@ class LeadScoreAdjust(models.TransientModel):
         string="Score group",
         required=True,
         default=default_group,
+        help="The score group whose score the points add to, remove from or set; "
+        "the total score follows.",
     )
     group_count = fields.Integer(compute="_compute_group_count")
     partner_count = fields.Integer(compute="_compute_current_score")
-    current_score = fields.Integer(compute="_compute_current_score")
+    current_score = fields.Integer(
+        string="Score in this group", compute="_compute_current_score"
+    )
+    total_score = fields.Integer(
+        string="Total score",
+        compute="_compute_current_score",
+        help="The contact's score: the sum of its groups' scores, or the score of "
+        "the group chosen as the total in the Settings.",
+    )
 
     @api.depends("partner_ids", "group_id")
     def _compute_current_score(self):
         for wizard in self:
             wizard.partner_count = len(wizard.partner_ids)
+            partner = wizard.partner_ids[:1]
+            wizard.total_score = partner.lead_score
             # The score in the group that the points go to.
             wizard.current_score = sum(
-                wizard.partner_ids[:1]
-                .lead_score_value_ids.filtered(
+                partner.lead_score_value_ids.filtered(
                     lambda v, wizard=wizard: v.group_id == wizard.group_id
-                )
-                .mapped("score")
+                ).mapped("score")
             )
 
+    # On a dialog being opened, the form computes only what depends on the
+    # values it was given (its contacts and group): a count depending on
+    # nothing would show 0 groups, and hide the group.
+    @api.depends("partner_ids", "group_id")
     def _compute_group_count(self):
         self.group_count = self.env["lead.score.group"].search_count([])
 
     def action_apply(self):
         self.ensure_one()
         if len(self.partner_ids) > MAX_CONTACTS:
+            # Formatted outside _(): the extraction of translatable terms
+            # cannot read an f-string among its arguments.
+            limit, count = f"{MAX_CONTACTS:,}", f"{len(self.partner_ids):,}"
             raise UserError(
                 _(
                     "Adjust at most %(max)s contacts at once (%(count)s selected): "
                     "select fewer, or score them with a rule.",
-                    max=f"{MAX_CONTACTS:,}",
-                    count=f"{len(self.partner_ids):,}",
+                    max=limit,
+                    count=count,
                 )
             )
         self.env["lead.score.operation"].create(

@@ -1,6 +1,11 @@
 # Copyright 2026 Lead Scoring contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+import ast
+import importlib.util
+from pathlib import Path
+
 from odoo.tests import new_test_user, tagged
+from odoo.tools import parse_version
 
 from .common import MarketingCase
 
@@ -54,14 +59,57 @@ class TestAudience(MarketingCase):
         self.assertEqual(recipients, self.partners_where("lead_score >= 100"))
         self.assertIn(self.edge.id, recipients)
 
-    def test_favorite_filter_score_above_100(self):
+    def test_favorite_filter_score_at_least_100(self):
+        """As the contacts' filter "Score at least 100": 100 points is in."""
         mailing_filter = self.env.ref(
             "lead_scoring_marketing.mailing_filter_score_above_100"
         )
+        self.assertEqual(mailing_filter.name, "Score at least 100")
+        contacts_search = self.env.ref(
+            "lead_scoring.view_res_partner_filter_lead_scoring"
+        ).arch
+        self.assertIn(
+            "string=\"Score at least 100\" domain=\"[('lead_score', '&gt;=', 100)]\"",
+            contacts_search,
+        )
         mailing = self.mailing(mailing_filter_id=mailing_filter.id)
         self.assertEqual(mailing.mailing_domain, mailing_filter.mailing_domain)
-        self.assertEqual(
-            set(mailing._get_recipients()), self.partners_where("lead_score > 100")
+        recipients = set(mailing._get_recipients())
+        self.assertEqual(recipients, self.partners_where("lead_score >= 100"))
+        self.assertIn(self.edge.id, recipients)
+        self.assertNotIn(self.low.id, recipients)
+
+    def test_upgrade_brings_the_favorite_filter_to_at_least_100(self):
+        path = Path(__file__).parent.parent / "migrations/18.0.1.2.0/post-migrate.py"
+        spec = importlib.util.spec_from_file_location("lsm_post_migrate_120", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        mailing_filter = self.env.ref(
+            "lead_scoring_marketing.mailing_filter_score_above_100"
+        )
+        # As installed by an earlier version (its data is not updated).
+        mailing_filter.write(
+            {
+                "name": "Contacts with a score above 100",
+                "mailing_domain": '[("lead_score", ">", 100)]',
+            }
+        )
+        migration.migrate(self.env.cr, "18.0.1.1.0")
+        self.assertEqual(mailing_filter.name, "Score at least 100")
+        self.assertEqual(mailing_filter.mailing_domain, '[("lead_score", ">=", 100)]')
+        # A filter someone changed stays theirs.
+        mailing_filter.write(
+            {"name": "Our best", "mailing_domain": '[("lead_score", ">", 500)]'}
+        )
+        migration.migrate(self.env.cr, "18.0.1.1.0")
+        self.assertEqual(mailing_filter.name, "Our best")
+        self.assertEqual(mailing_filter.mailing_domain, '[("lead_score", ">", 500)]')
+        # The version in the manifest runs the migration on upgrade.
+        manifest = ast.literal_eval(
+            (Path(__file__).parent.parent / "__manifest__.py").read_text()
+        )
+        self.assertGreaterEqual(
+            parse_version(manifest["version"]), parse_version("18.0.1.2.0")
         )
 
     def test_favorite_filter_hot_contacts(self):

@@ -422,6 +422,39 @@ class TestMailingEngagement(EngagementCase):
         self.assertIn('name="lead_score_ignore"', arch)
         self.assertIn('name="lead_score_group_id"', arch)
 
+    def test_zero_points_saved_in_the_settings_stay_zero(self):
+        Settings = self.env["res.config.settings"]
+        Settings.create({"lead_score_mailing_click_points": 0}).execute()
+        # Saving the Settings for something else keeps the 0.
+        Settings.create({"lead_score_compact_days": 45}).execute()
+        self.assertEqual(Settings.create({}).lead_score_mailing_click_points, 0)
+        self.assertEqual(
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("lead_scoring_marketing.mailing_click_points"),
+            "0",
+        )
+        self.trace(self.partner).set_opened().set_clicked()
+        self.score_engagement()
+        # The click scores nothing; the open does.
+        self.assertEqual(
+            self.partner.lead_score_operation_ids.mapped("idempotency_key"),
+            [f"mailing-trace:mailing-{self.mailing.id}:open"],
+        )
+        self.assertEqual(self.partner.lead_score, POINTS["open"])
+
+    def test_points_never_saved_are_the_defaults(self):
+        self.env["ir.config_parameter"].sudo().search(
+            [("key", "=like", "lead_scoring_marketing.mailing_%_points")]
+        ).unlink()
+        defaults = {"open": 1, "click": 3, "reply": 5, "bounce": 5, "unsubscribe": 10}
+        self.assertEqual(self.Trace._lead_score_default_points(), defaults)
+        settings = self.env["res.config.settings"].create({})
+        self.assertEqual(
+            {kind: settings[f"lead_score_mailing_{kind}_points"] for kind in POINTS},
+            defaults,
+        )
+
     def test_settings_store_the_points(self):
         settings = self.env["res.config.settings"].create(
             {"lead_score_mailing_reply_points": 40}

@@ -4,10 +4,11 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..models.lead_score_group import default_group
-from ..models.lead_score_operation import OPERATIONS
+from ..models.lead_score_operation import MAX_CREATE_LINES, OPERATIONS
 
-# About 45 s on a 2-core machine: well within a worker's time limit (120 s).
-MAX_CONTACTS = 50_000
+# About 45 s on a 2-core machine: well within a worker's time limit (120 s);
+# the most lines a person's create may record (one per contact).
+MAX_CONTACTS = MAX_CREATE_LINES
 
 
 class LeadScoreAdjust(models.TransientModel):

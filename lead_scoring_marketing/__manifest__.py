@@ -3,7 +3,7 @@
 {
     "name": "Lead Scoring: Marketing",
     "summary": "Score from automation steps and email engagement, act on score changes",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Marketing/Email Marketing",
     "website": "https://github.com/lead-scoring/odoo-lead-scoring",
     "author": "Lead Scoring contributors",
@@ -12,7 +12,6 @@
     "development_status": "Beta",
     "depends": ["lead_scoring", "mass_mailing", "base_automation", "automation_oca"],
     "data": [
-        "security/lead_scoring_marketing_security.xml",
         "security/ir.model.access.csv",
         "views/ir_actions_server_views.xml",
         "views/automation_configuration_step_views.xml",

@@ -83,15 +83,6 @@ class CrmLead(models.Model):
                 )
             )
 
-    @api.model
-    def default_get(self, fields_list):
-        # Nor as defaults (a context's default_..., a user's own default).
-        defaults = super().default_get(fields_list)
-        if self.env.context.get("lead_scoring_lead_edit") is not EDIT_SENTINEL:
-            for name in PROTECTED_COPIES:
-                defaults.pop(name, None)
-        return defaults
-
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:

@@ -175,6 +175,7 @@ class TestLeadCopiesAreTheEngines(ApiCase):
         self.assertFalse(self.env["crm.lead"].search([("name", "=", "Forged")]))
 
     def test_nor_through_defaults(self):
+        # A new lead's copies are computed from its contact, defaults or not.
         lead_id = self.call(
             self.salesman,
             "crm.lead",

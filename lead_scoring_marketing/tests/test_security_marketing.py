@@ -257,6 +257,15 @@ class TestEngagementCreditsTheTraceCompany(EngagementCase):
         self.assertEqual(self.ours.lead_score, 2)
 
     def test_a_document_without_contact_credits_its_company_s_contact(self):
+        # Company B's contact now has the higher id.
+        self.theirs.active = False
+        theirs = self.env["res.partner"].create(
+            {
+                "name": "Sam (B)",
+                "email": "sam@example.com",
+                "company_id": self.company_b.id,
+            }
+        )
         lead = self.env["crm.lead"].create(
             {
                 "name": "Sam's request",
@@ -270,7 +279,7 @@ class TestEngagementCreditsTheTraceCompany(EngagementCase):
         )
         self.trace(lead, mailing=mailing, email="sam@example.com").set_opened()
         self.Trace._lead_score_engagement()
-        self.assertEqual(self.theirs.lead_score, 2)
+        self.assertEqual(theirs.lead_score, 2)
         self.assertEqual(self.ours.lead_score, 0)
 
     def test_no_company_contact_falls_back_to_a_shared_one_only(self):

@@ -270,8 +270,17 @@ class MailingTrace(models.Model):
                        -- contact with its address of the trace's company, or
                        -- else a shared one; never another company's.
                        COALESCE(t.partner_id,
-                                (SELECT p.id FROM res_partner p
-                                  WHERE p.email_normalized = lower(t.email)
+                                (SELECT p.id
+                                   -- The trace's company: its document's, else
+                                   -- its mailing's (its responsible's, as Odoo
+                                   -- sends it, else its author's).
+                                   FROM (SELECT COALESCE(%(document_company)s,
+                                                (SELECT u.company_id FROM res_users u
+                                                  WHERE u.id = COALESCE(m.user_id,
+                                                                        m.create_uid)))
+                                                AS company_id) tc
+                                   JOIN res_partner p
+                                     ON p.email_normalized = lower(t.email)
                                     AND p.active
                                     AND (p.company_id = tc.company_id
                                          OR p.company_id IS NULL)
@@ -281,13 +290,6 @@ class MailingTrace(models.Model):
                   JOIN kinds k ON k.kind = e.kind
                   JOIN mailing_trace t ON t.id = e.trace_id
                   LEFT JOIN mailing_mailing m ON m.id = t.mass_mailing_id
-                  -- The trace's company: its document's, else its mailing's
-                  -- (its responsible's, as Odoo sends it, else its author's).
-                  CROSS JOIN LATERAL (
-                        SELECT COALESCE(%(document_company)s,
-                                        (SELECT u.company_id FROM res_users u
-                                          WHERE u.id = COALESCE(m.user_id, m.create_uid)))
-                               AS company_id) tc
                  WHERE NOT COALESCE(m.lead_score_ignore, FALSE)
             ),
             valued AS (

@@ -437,12 +437,15 @@ class LeadScoreOperation(models.Model):
         # nothing from the checks below (whether a contact exists ...).
         self.browse().check_access("create")
         if not engine and len(vals_list) > MAX_CREATE_LINES:
+            # Formatted apart: an f-string within _() stops the extraction of
+            # the file's terms.
+            limit, given = format(MAX_CREATE_LINES, ","), format(len(vals_list), ",")
             raise UserError(
                 _(
                     "Record at most %(max)s score operations at once (%(count)s "
                     "given): split the list.",
-                    max=f"{MAX_CREATE_LINES:,}",
-                    count=f"{len(vals_list):,}",
+                    max=limit,
+                    count=given,
                 )
             )
         for vals in vals_list:

@@ -50,12 +50,16 @@ class LeadScoreAdjust(models.TransientModel):
     def action_apply(self):
         self.ensure_one()
         if len(self.partner_ids) > MAX_CONTACTS:
+            # Formatted apart: an f-string within _() stops the extraction of
+            # the file's terms.
+            limit = format(MAX_CONTACTS, ",")
+            selected = format(len(self.partner_ids), ",")
             raise UserError(
                 _(
                     "Adjust at most %(max)s contacts at once (%(count)s selected): "
                     "select fewer, or score them with a rule.",
-                    max=f"{MAX_CONTACTS:,}",
-                    count=f"{len(self.partner_ids):,}",
+                    max=limit,
+                    count=selected,
                 )
             )
         self.env["lead.score.operation"].create(

@@ -2,9 +2,10 @@ from . import models
 
 
 def uninstall_hook(env):
-    """Email marketers got the Lead Scoring User group through this addon's
-    implication on their group; it goes with the addon. So do the indexes it
-    added to mailing_trace, a table that stays."""
+    """The indexes this addon added to mailing_trace, a table that stays,
+    go with it; so does the implication of the Lead Scoring User group that
+    versions before 18.0.1.2.0 gave email marketers (a database not upgraded
+    since)."""
     env.cr.execute("DROP INDEX IF EXISTS mailing_trace_write_date_idx")
     env.cr.execute("DROP INDEX IF EXISTS mailing_trace_email_idx")
     marketers = env.ref("mass_mailing.group_mass_mailing_user")

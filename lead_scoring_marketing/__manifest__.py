@@ -12,7 +12,6 @@
     "development_status": "Beta",
     "depends": ["lead_scoring", "mass_mailing", "base_automation", "automation_oca"],
     "data": [
-        "security/lead_scoring_marketing_security.xml",
         "security/ir.model.access.csv",
         "views/ir_actions_server_views.xml",
         "views/automation_configuration_step_views.xml",

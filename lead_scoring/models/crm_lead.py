@@ -1,6 +1,7 @@
 # Copyright 2026 Lead Scoring contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
 from ..tools import int_array
@@ -12,6 +13,13 @@ SCORE_COPIES = (
     "partner_lead_score_tier_id",
     "partner_lead_score_grade",
 )
+# The copies the engine alone writes (the ORM's recompute when the contact's
+# score changes, or _copy_partner_fields in SQL): a value written by a person
+# would sort and filter the pipeline with no ledger line behind it.
+PROTECTED_COPIES = frozenset((*SCORE_COPIES, "partner_company_score"))
+# As OCA queue_job guards its jobs: only Python code holding this object may
+# write the copies through the ORM (a context key alone can be sent over RPC).
+EDIT_SENTINEL = object()
 
 
 class CrmLead(models.Model):
@@ -57,6 +65,33 @@ class CrmLead(models.Model):
         compute="_compute_partner_lead_score_value_ids",
         groups=SCORE_GROUP,
     )
+
+    def _engine_edit(self):
+        """These leads as the engine's own code may write their copies."""
+        return self.with_context(lead_scoring_lead_edit=EDIT_SENTINEL)
+
+    def _check_score_copies(self, fnames):
+        if self.env.context.get("lead_scoring_lead_edit") is EDIT_SENTINEL:
+            return
+        written = sorted(PROTECTED_COPIES & set(fnames))
+        if written:
+            raise AccessError(
+                _(
+                    "These fields copy the contact's score and cannot be written: "
+                    "%s. They follow the lead's contact.",
+                    ", ".join(written),
+                )
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_score_copies(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_score_copies(vals)
+        return super().write(vals)
 
     @api.model
     def _copy_partner_fields(self, fnames=SCORE_COPIES):

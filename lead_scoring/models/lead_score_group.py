@@ -60,6 +60,14 @@ def group_score(balance):
 
 
 class LeadScoreGroup(models.Model):
+    """A score group, shared by every company, as its tiers are: a contact's
+    total score adds up the active groups' scores and is ranked by one
+    group's tiers, whatever its company, and the total and grade settings
+    name groups for the whole database. Every scorer reads them (to choose
+    one); changing one changes the scores of every company, so that only a
+    manager allowed in every company may (see _check_shared_configuration).
+    A company's own scoring is its rules and operations (company_id)."""
+
     _name = "lead.score.group"
     _description = "Score Group"
     _order = "sequence, id"
@@ -265,6 +273,21 @@ class LeadScoreGroup(models.Model):
                     )
                 )
 
+    @api.model
+    def _check_shared_configuration(self):
+        """Score groups and tiers count for every company: a manager of some
+        companies only would change (or break) the scores of the others."""
+        if self.env.su:
+            return
+        companies = self.env["res.company"].sudo().search([])
+        if companies - self.env.user.company_ids:
+            raise AccessError(
+                _(
+                    "Score groups and tiers are shared by every company: only a "
+                    "Lead Scoring manager allowed in every company can change them."
+                )
+            )
+
     def _check_engine_vals(self, vals):
         if "decay_since" in vals and not self.env.su:
             # Set in the past, the daily job would catch up on as many days.
@@ -274,11 +297,13 @@ class LeadScoreGroup(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_shared_configuration()
         for vals in vals_list:
             self._check_engine_vals(vals)
         return super().create(vals_list)
 
     def write(self, vals):
+        self._check_shared_configuration()
         self._check_engine_vals(vals)
         if vals.get("decay") == "none":
             # Switched on again later, decay starts afresh.
@@ -300,6 +325,7 @@ class LeadScoreGroup(models.Model):
             raise UserError(_("The default score group cannot be deleted."))
 
     def unlink(self):
+        self._check_shared_configuration()
         fit, engagement = self._grade_groups()
         graded = (fit | engagement) & self
         result = super().unlink()

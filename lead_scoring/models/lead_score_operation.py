@@ -96,6 +96,10 @@ REFRESH_BATCH = 20_000
 # From this many contacts in one create, their scores are stored as the
 # engine stores them (see create).
 BULK_CONTACTS = 100
+# The most lines a person's or an external system's create records at once:
+# the adjustment wizard's largest selection (about 45 s on 2 cores, within a
+# worker's time limit). The engine's own lines are not counted.
+MAX_CREATE_LINES = 50_000
 # Retention: the lines older than this many days (system parameter, empty or
 # 0 for never) are compacted by the daily job; it says here what it did last.
 COMPACT_DAYS_PARAM = "lead_scoring.compact_after_days"
@@ -348,11 +352,14 @@ class LeadScoreOperation(models.Model):
 
     @api.model
     def _check_partners(self, partner_ids):
-        partners = self.env["res.partner"].sudo().with_context(active_test=False)
+        partners = self.env["res.partner"].with_context(active_test=False)
         partners = partners.browse(partner_ids)
-        missing = set(partner_ids) - set(partners.exists().ids)
-        if missing:
+        # A contact that the caller may not read is as one that does not
+        # exist: nothing about it (archived, objecting, its name) is told.
+        known = partners.exists()._filtered_access("read")
+        if set(partner_ids) - set(known.ids):
             raise ValidationError(_("This contact does not exist (any more)."))
+        partners = partners.sudo()
         archived = partners.filtered(lambda partner: not partner.active)
         if archived:
             raise ValidationError(
@@ -426,6 +433,21 @@ class LeadScoreOperation(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         engine = self._is_engine()
+        # The caller's rights first: someone who may not record points learns
+        # nothing from the checks below (whether a contact exists ...).
+        self.browse().check_access("create")
+        if not engine and len(vals_list) > MAX_CREATE_LINES:
+            # Formatted apart: an f-string within _() stops the extraction of
+            # the file's terms.
+            limit, given = format(MAX_CREATE_LINES, ","), format(len(vals_list), ",")
+            raise UserError(
+                _(
+                    "Record at most %(max)s score operations at once (%(count)s "
+                    "given): split the list.",
+                    max=limit,
+                    count=given,
+                )
+            )
         for vals in vals_list:
             if "group_id" in vals and not vals["group_id"]:
                 # No group: the default one.
@@ -528,11 +550,10 @@ class LeadScoreOperation(models.Model):
             [("partner_id", "=", partner_id), ("idempotency_key", "=", key)]
             for partner_id, key in pairs
         )
-        found = self.sudo().with_context(active_test=False).search(domain)
-        return {
-            (op.partner_id.id, op.idempotency_key): op.with_env(self.env)
-            for op in found
-        }
+        # With the caller's rights: another company's line, its id or its
+        # existence, is never an answer (their contacts are refused before).
+        found = self.with_context(active_test=False).search(domain)
+        return {(op.partner_id.id, op.idempotency_key): op for op in found}
 
     def write(self, vals):
         locked = set(vals) - EDITABLE_FIELDS

@@ -428,7 +428,16 @@ class LeadScoreRule(models.Model):
     def _author(self):
         """The user whose rights the rule runs with (see user_id)."""
         self.ensure_one()
-        author = (self.user_id or self.write_uid).sudo()
+        author = self.user_id.sudo()
+        if not author:
+            # Its user was deleted. Never whoever wrote the rule last: the
+            # scheduled runs write it, as superuser, bound by no access rule.
+            raise AccessError(
+                _(
+                    "The user whose rights this rule runs with was deleted: it "
+                    "runs again once a manager edits its condition."
+                )
+            )
         if author.id == SUPERUSER_ID:
             return author
         if not author.active or not author.has_group(MANAGER_GROUP):

@@ -3,7 +3,8 @@
 """Score bands (Cold, Warm, Hot ...): a contact is in the band with the
 highest minimum score that its score reaches. Each score group has its own
 bands; the total score is ranked by the bands of the group chosen as the
-total, else by those of the default group."""
+total, else by those of the default group. Like score groups, tiers are
+shared by every company (see lead.score.group)."""
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
@@ -108,17 +109,20 @@ class LeadScoreTier(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self.env["lead.score.group"]._check_shared_configuration()
         tiers = super().create(vals_list)
         self.env["lead.score.value"]._recompute_all()
         return tiers
 
     def write(self, vals):
+        self.env["lead.score.group"]._check_shared_configuration()
         result = super().write(vals)
         if {"min_score", "active", "group_id"} & set(vals):
             self.env["lead.score.value"]._recompute_all()
         return result
 
     def unlink(self):
+        self.env["lead.score.group"]._check_shared_configuration()
         result = super().unlink()
         self.env["lead.score.value"]._recompute_all()
         return result

@@ -9,6 +9,7 @@ from odoo.tools.sql import column_exists, create_column
 from ..tools import int_array
 
 SCORE_GROUP = "lead_scoring.group_lead_scoring_user"
+MANAGER_GROUP = "lead_scoring.group_lead_scoring_manager"
 
 
 def changed_by_someone(table=None):
@@ -255,6 +256,11 @@ class ResPartner(models.Model):
 
     def write(self, vals):
         vals = self._check_ledger_fields(vals)
+        withdrawn = self.browse()
+        if "lead_score_objection" in vals and not vals["lead_score_objection"]:
+            withdrawn = self.sudo().filtered("lead_score_objection")
+            self._check_withdrawal(withdrawn)
+        scores_before = {partner: partner.lead_score for partner in withdrawn}
         if "lead_score_objection" in vals:
             vals = dict(
                 vals,
@@ -271,7 +277,21 @@ class ResPartner(models.Model):
             partner_ids = (self | before).ids
             self.env["lead.score.value"]._refresh(partner_ids)
             self._store_lead_score_companies(partner_ids)
+        # Who withdrew it stays in the chatter, whatever the call's context.
+        for partner in withdrawn:
+            partner._lead_score_log(
+                _("Objection to scoring withdrawn by %s.", self.env.user.name),
+                scores_before[partner],
+            )
         return result
+
+    def _check_withdrawal(self, objecting):
+        """Scoring a person again after they objected (GDPR Art. 21) is a
+        manager's decision; recording an objection is any scorer's."""
+        if objecting and not self.env.su and not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(
+                _("Only Lead Scoring managers can withdraw an objection to scoring.")
+            )
 
     def unlink(self):
         # Their companies roll up the contacts that stay.
@@ -696,11 +716,13 @@ class ResPartner(models.Model):
         }
 
     def _set_lead_score_objection(self, objects):
-        """Lead Scoring users record an objection (or its withdrawal), even
-        without the right to edit contacts."""
+        """Lead Scoring users record an objection, managers its withdrawal,
+        even without the right to edit contacts."""
         self.check_access("read")
         if not self.env.user.has_group(SCORE_GROUP):
             raise AccessError(_("Only Lead Scoring users can record an objection."))
+        if not objects:
+            self._check_withdrawal(self.sudo().filtered("lead_score_objection"))
         self.sudo().write({"lead_score_objection": objects})
         return True
 

@@ -46,7 +46,10 @@ class TestObjection(LeadScoringCase):
             self.objector,
             self.env["res.partner"].search([("lead_score_objection", "=", True)]),
         )
-        self.objector.with_user(self.user).action_lead_score_withdraw_objection()
+        # Withdrawing it is a manager's act.
+        with self.assertRaises(AccessError):
+            self.objector.with_user(self.user).action_lead_score_withdraw_objection()
+        self.objector.with_user(self.manager).action_lead_score_withdraw_objection()
         self.assertEqual(self.objector.lead_score, 30)
         self.assertFalse(self.objector.lead_score_objection_date)
 

@@ -4,11 +4,12 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..models.lead_score_group import default_group
-from ..models.lead_score_operation import OPERATIONS
+from ..models.lead_score_operation import MAX_CREATE_LINES, OPERATIONS
 
 # Written set-based, this many contacts stay well within a worker's time
-# limit; more is a job for a rule.
-MAX_CONTACTS = 50_000
+# limit; more is a job for a rule. It is also the most lines a person's
+# create may record (one per contact).
+MAX_CONTACTS = MAX_CREATE_LINES
 
 
 class LeadScoreAdjust(models.TransientModel):
@@ -64,15 +65,16 @@ class LeadScoreAdjust(models.TransientModel):
     def action_apply(self):
         self.ensure_one()
         if len(self.partner_ids) > MAX_CONTACTS:
-            # Formatted outside _(): the extraction of translatable terms
-            # cannot read an f-string among its arguments.
-            limit, count = f"{MAX_CONTACTS:,}", f"{len(self.partner_ids):,}"
+            # Formatted apart: an f-string within _() stops the extraction of
+            # the file's terms.
+            limit = format(MAX_CONTACTS, ",")
+            selected = format(len(self.partner_ids), ",")
             raise UserError(
                 _(
                     "Adjust at most %(max)s contacts at once (%(count)s selected): "
                     "select fewer, or score them with a rule.",
                     max=limit,
-                    count=count,
+                    count=selected,
                 )
             )
         self.env["lead.score.operation"].create(

@@ -7,3 +7,5 @@ from . import mailing_mailing
 from . import lead_score_mailing_watermark
 from . import mailing_trace
 from . import res_config_settings
+from . import res_partner
+from . import crm_lead

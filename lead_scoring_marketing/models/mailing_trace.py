@@ -9,7 +9,10 @@ clicked, replied, bounced, unsubscribed) not scored yet: the idempotency key
 (contact, key) make a contact score each kind once per mailing, however often
 the job runs and however many traces of the mailing the contact received (a
 trace without a mailing keys on itself, ``mailing-trace:<trace id>:<kind>``,
-as every trace did in earlier versions). Each run reads the
+as every trace did in earlier versions). A trace scores its document's
+contact; a trace without one (a mailing list's recipient) scores the contact
+with its address in the trace's company (its document's, else its mailing's
+responsible's), else a contact shared by every company. Each run reads the
 traces written since the previous successful run (a watermark committed with
 the lines it scored), minus an overlap.
 """
@@ -135,6 +138,37 @@ class MailingTrace(models.Model):
         )
 
     @api.model
+    def _lead_score_company_sql(self):
+        """SQL giving the company of a trace t's document, for the models
+        that mailings target and that belong to a company (NULL for others,
+        such as mailing list contacts)."""
+        branches = []
+        for model_name in sorted(self.env.registry):
+            records = self.env[model_name]
+            field = records._fields.get("company_id")
+            if (
+                not getattr(records, "_mailing_enabled", False)
+                or records._abstract
+                or not records._auto
+                or not field
+                or field.type != "many2one"
+                or field.comodel_name != "res.company"
+                or not field.store
+                or field.company_dependent
+            ):
+                continue
+            branches.append(
+                SQL(
+                    "WHEN %s THEN (SELECT d.company_id FROM %s d WHERE d.id = t.res_id)",
+                    model_name,
+                    SQL.identifier(records._table),
+                )
+            )
+        if not branches:
+            return SQL("NULL::int4")
+        return SQL("CASE t.model %s END", SQL(" ").join(branches))
+
+    @api.model
     def _lead_score_engagement(self):
         """Score every engagement not scored yet; returns the contacts whose
         score changed, or False when the scoring engine is busy."""
@@ -233,12 +267,25 @@ class MailingTrace(models.Model):
                        END, 0) END AS mailing_points,
                        k.points AS default_points,
                        -- The trace's contact, else (a list's recipient) the
-                       -- contact with its address.
+                       -- contact with its address of the trace's company, or
+                       -- else a shared one; never another company's.
                        COALESCE(t.partner_id,
-                                (SELECT p.id FROM res_partner p
-                                  WHERE p.email_normalized = lower(t.email)
+                                (SELECT p.id
+                                   -- The trace's company: its document's, else
+                                   -- its mailing's (its responsible's, as Odoo
+                                   -- sends it, else its author's).
+                                   FROM (SELECT COALESCE(%(document_company)s,
+                                                (SELECT u.company_id FROM res_users u
+                                                  WHERE u.id = COALESCE(m.user_id,
+                                                                        m.create_uid)))
+                                                AS company_id) tc
+                                   JOIN res_partner p
+                                     ON p.email_normalized = lower(t.email)
                                     AND p.active
-                                  ORDER BY p.id LIMIT 1)) AS partner_id
+                                    AND (p.company_id = tc.company_id
+                                         OR p.company_id IS NULL)
+                                  ORDER BY p.company_id IS NULL, p.id
+                                  LIMIT 1)) AS partner_id
                   FROM events e
                   JOIN kinds k ON k.kind = e.kind
                   JOIN mailing_trace t ON t.id = e.trace_id
@@ -272,6 +319,7 @@ class MailingTrace(models.Model):
             since=since,
             max=MAX_POINTS,
             group=self._lead_score_group().id,
+            document_company=self._lead_score_company_sql(),
         )
         changed = (
             self.env["lead.score.operation"]

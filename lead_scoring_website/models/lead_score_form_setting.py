@@ -553,6 +553,12 @@ class LeadScoreFormSetting(models.Model):
         with self.env.protecting(typed, record):
             record.with_context(**{LINK_CONTEXT: True}).write(values)
 
+    def _operation_note(self):
+        # Out of _score_submission, whose `user` (None without a visitor)
+        # _() would take for the language's user.
+        self.ensure_one()
+        return self.note or _("Website form: %s", self.name)
+
     def _score_submission(self, record, submitted, user=None, res_id=None):
         """Score the contact behind this submission; returns the operation.
         res_id: the record's id when it no longer exists (a held submission
@@ -573,7 +579,7 @@ class LeadScoreFormSetting(models.Model):
                     "operation": self.operation,
                     "value": self.value,
                     "group_id": self.group_id.id,
-                    "note": self.note or _("Website form: %s", self.name),
+                    "note": self._operation_note(),
                     "source": "website",
                     "res_model": record._name,
                     "res_id": record.id or res_id,

@@ -58,8 +58,10 @@ class LeadScoreFormHeld(models.Model):
         string="Sent on", required=True, default=fields.Datetime.now, readonly=True
     )
     # Keyed hash of the address, as lead.score.form.ip keeps it.
-    ip_hash = fields.Char(required=True, groups="base.group_system")
-    submitted = fields.Json(groups="base.group_system")
+    ip_hash = fields.Char(
+        string="Address hash", required=True, groups="base.group_system"
+    )
+    submitted = fields.Json(string="Posted values", groups="base.group_system")
 
     def init(self):
         self.env.cr.execute(

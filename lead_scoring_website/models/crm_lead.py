@@ -51,6 +51,14 @@ class CrmLead(models.Model):
         held._release()
         return True
 
+    def unlink(self):
+        # A deleted lead's held submission (what the visitor typed) goes
+        # with it.
+        self.env["lead.score.form.held"].sudo().search(
+            [("res_model", "=", self._name), ("res_id", "in", self.ids)]
+        ).unlink()
+        return super().unlink()
+
     # ------------------------------------------------------------------
     # A contact found by a typed email is never updated from the lead
     # ------------------------------------------------------------------

@@ -4,7 +4,10 @@
 linked to, made through the external API and the website form as an
 attacker would."""
 
+import importlib.util
 import xmlrpc.client
+from datetime import timedelta
+from pathlib import Path
 
 from odoo.tests import new_test_user, tagged
 
@@ -421,3 +424,28 @@ class TestTypedEmailContact(ApiMixin, FormScoringCase):
         self.assertTrue(lead.partner_id)
         self.assertFalse(lead.lead_score_typed_partner)
         self.assertEqual(lead.partner_id.name, "Grace")
+
+    def test_upgrade_marks_the_leads_linked_to_an_existing_contact(self):
+        path = Path(__file__).parent.parent / "migrations/18.0.1.2.0/post-migrate.py"
+        spec = importlib.util.spec_from_file_location("lsw_post_migrate_120", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        typed = self.submit(email_from="victoria@example.com")
+        created = self.submit(email_from="grace@example.com")
+        manual = self.env["crm.lead"].create(
+            {"name": "By hand", "partner_id": self.customer.id}
+        )
+        # As the form linked them before: synced.
+        (typed | created).write({"lead_score_typed_partner": False})
+        self.env.flush_all()
+        # The customer existed before the submission.
+        self.env.cr.execute(
+            "UPDATE res_partner SET create_date = %s WHERE id = %s",
+            [typed.create_date - timedelta(days=30), self.customer.id],
+        )
+        migration.migrate(self.env.cr, "18.0.1.1.0")
+        self.env.invalidate_all()
+        self.assertEqual(
+            (typed | created | manual).mapped("lead_score_typed_partner"),
+            [True, False, False],
+        )

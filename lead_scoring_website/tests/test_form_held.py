@@ -136,6 +136,9 @@ class TestHeldSubmissions(ApiMixin, FormScoringCase):
         self.assertEqual(
             self.call(self.manager, "lead.score.form.held", "search_count", []), 2
         )
+        self.assertEqual(
+            self.env["res.config.settings"].create({}).lead_score_form_held_count, 2
+        )
 
         # One click scores it as the form would have: the contact is made,
         # scored and linked to the lead, once.
@@ -264,6 +267,13 @@ class TestHeldSubmissions(ApiMixin, FormScoringCase):
         self.assertEqual(
             (operation.res_model, operation.res_id), ("mail.mail", mail_id)
         )
+
+    def test_a_deleted_lead_takes_its_held_submission_along(self):
+        self.set_limit(0)
+        lead = self.submit(email_from="spam@example.com")
+        self.assertEqual(len(self.Held.search([])), 1)
+        lead.unlink()
+        self.assertFalse(self.Held.search([]))
 
     def test_logged_in_visitors_are_never_held(self):
         self.set_limit(0)

@@ -1,6 +1,6 @@
 # Copyright 2026 Lead Scoring contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools import LINK_CONTEXT
@@ -62,6 +62,14 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------------
     # A contact found by a typed email is never updated from the lead
     # ------------------------------------------------------------------
+    @api.depends("lead_score_typed_partner")
+    def _compute_partner_email_update(self):
+        return super()._compute_partner_email_update()
+
+    @api.depends("lead_score_typed_partner")
+    def _compute_partner_phone_update(self):
+        return super()._compute_partner_phone_update()
+
     def _get_partner_email_update(self, force_void=True):
         if self.lead_score_typed_partner:
             return False

@@ -172,13 +172,15 @@ class LeadScoreFormSetting(models.Model):
     def write(self, vals):
         # Only what changes what a form is worth: anyone may still rename or
         # turn off a form a manager made worth more.
-        watched = ("value", "operation", "active")
-        before = {s.id: [s[name] for name in watched] for s in self}
+        worth = ("value", "operation")
+        if not any(name in vals for name in (*worth, "active")):
+            return super().write(vals)
+        before = {s.id: ([s[name] for name in worth], s.active) for s in self}
         result = super().write(vals)
-        if any(name in vals for name in watched):
-            self.filtered(
-                lambda s: [s[name] for name in watched] != before[s.id] and s.active
-            )._check_points_ceiling()
+        self.filtered(
+            lambda s: [s[name] for name in worth] != before[s.id][0]
+            or (s.active and not before[s.id][1])
+        )._check_points_ceiling()
         return result
 
     def _key_prefix(self):
@@ -407,8 +409,8 @@ class LeadScoreFormSetting(models.Model):
         """The contact behind a submission, and how it was found: the
         record's contact ("record"), the logged-in user ("user"), the contact
         with the submitted email ("email": anyone can type anyone's email);
-        else no contact, and the normalized email of the contact to create
-        ("new"), if any."""
+        else no contact, and the normalized email to create it with (None
+        without a valid email)."""
         self.ensure_one()
         partners = self.env["res.partner"].sudo()
         if not record or (record._name != "res.partner" and "partner_id" in submitted):

@@ -173,7 +173,7 @@ class LeadScoreFormSetting(models.Model):
         # Only what changes what a form is worth: anyone may still rename or
         # turn off a form a manager made worth more.
         worth = ("value", "operation")
-        if not any(name in vals for name in (*worth, "active")):
+        if not any(name in vals for name in (*worth, "active", "website_id")):
             return super().write(vals)
         before = {s.id: ([s[name] for name in worth], s.active) for s in self}
         result = super().write(vals)
@@ -181,6 +181,10 @@ class LeadScoreFormSetting(models.Model):
             lambda s: [s[name] for name in worth] != before[s.id][0]
             or (s.active and not before[s.id][1])
         )._check_points_ceiling()
+        if "website_id" in vals and not self.env.su:
+            # Record rules are checked on the records as they were: a setting
+            # moved to a website of another company must pass them as it is.
+            self.check_access("write")
         return result
 
     def _key_prefix(self):

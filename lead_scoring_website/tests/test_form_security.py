@@ -141,6 +141,25 @@ class TestSettingBoundaries(ApiMixin, FormScoringCase):
         self.assertEqual(self.Setting.browse(new_id).website_id, self.website)
         self.assertEqual(self.foreign_setting.value, 10)
 
+    def test_designer_cannot_move_a_setting_to_another_company(self):
+        self.assertRefused(
+            self.designer,
+            MODEL,
+            "write",
+            [self.setting.id],
+            {"website_id": self.foreign.id},
+        )
+        self.assertEqual(self.setting.website_id, self.website)
+        # Within their company, they may.
+        self.call(
+            self.designer,
+            MODEL,
+            "write",
+            [self.setting.id],
+            {"website_id": self.sister.id},
+        )
+        self.assertEqual(self.setting.website_id, self.sister)
+
     def test_editor_reads_the_settings_of_its_website_only(self):
         # A form copied from the sister website starts without its setting.
         self.assertFalse(self.editor("editor_read", self.sister_setting.id))

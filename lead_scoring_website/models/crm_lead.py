@@ -28,9 +28,11 @@ class CrmLead(models.Model):
     )
 
     def _compute_lead_score_held(self):
-        held = self.env["lead.score.form.held"].sudo()._held_ids(self._name, self.ids)
+        # A lead being edited in a form is a new record: its origin is held.
+        origin_ids = [lead._origin.id for lead in self if lead._origin.id]
+        held = self.env["lead.score.form.held"].sudo()._held_ids(self._name, origin_ids)
         for lead in self:
-            lead.lead_score_held = lead.id in held
+            lead.lead_score_held = lead._origin.id in held
 
     def _search_lead_score_held(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):

@@ -10,7 +10,7 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import fields, http
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 from odoo.tools.misc import hmac
 
 from odoo.addons.base.models.ir_autovacuum import is_autovacuum
@@ -163,6 +163,16 @@ class TestHeldSubmissions(ApiMixin, FormScoringCase):
             self.read_lead(self.salesperson, lead, "lead_score_held")["lead_score_held"]
         )
         self.assertEqual(self.setting.held_count, 1)
+
+    def test_the_lead_form_shows_it_while_editing(self):
+        self.set_limit(0)
+        lead = self.submit(email_from="held@example.com")
+        with Form(lead.with_user(self.salesperson)) as form:
+            self.assertTrue(form.lead_score_held)
+            form.description = "Called back"
+        with Form(self.env["crm.lead"].with_user(self.salesperson)) as form:
+            form.name = "New"
+            self.assertFalse(form.lead_score_held)
 
     def test_only_who_may_change_the_lead_scores_it(self):
         self.set_limit(0)

@@ -3,7 +3,7 @@
 {
     "name": "Lead Scoring: Website",
     "summary": "Website form submissions and page visits change the lead score",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Website/Website",
     "website": "https://github.com/lead-scoring/odoo-lead-scoring",
     "author": "Lead Scoring contributors",
@@ -15,9 +15,13 @@
         "security/ir.model.access.csv",
         "security/lead_scoring_website_security.xml",
         "views/lead_score_form_setting_views.xml",
+        "views/lead_score_form_held_views.xml",
+        "views/crm_lead_views.xml",
+        "views/res_config_settings_views.xml",
         "views/website_page_views.xml",
         "views/snippets.xml",
         "data/lead_score_rule_data.xml",
+        "data/ir_cron.xml",
     ],
     "assets": {
         "website.assets_wysiwyg": [

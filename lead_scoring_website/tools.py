@@ -17,6 +17,10 @@ from odoo.tools.misc import consteq, hmac
 TOKEN_FIELD = "lead_scoring_token"
 TOKEN_SCOPE = "lead_scoring_website"
 SETTING_ATTRIBUTE = "data-lead-scoring-setting-id"
+# The lead's mark of a contact linked by the email a visitor typed, and the
+# context of the form's own link (see crm.lead).
+UNSYNCED_FIELD = "lead_score_typed_partner"
+LINK_CONTEXT = "lead_scoring_website_link"
 
 
 def form_token(env_sudo, setting_id, model_name):

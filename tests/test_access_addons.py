@@ -21,6 +21,11 @@ class TestAddonsAccessMatrix(TransactionCase):
         ("lead.score.form.ip", "create"): set(),
         ("lead.score.form.email", "read"): set(),
         ("lead.score.form.email", "create"): set(),
+        # Held form submissions: managers see and score or discard them.
+        ("lead.score.form.held", "read"): {"manager"},
+        ("lead.score.form.held", "create"): set(),
+        ("lead.score.form.held", "unlink"): {"manager"},
+        ("lead.score.form.held", "release"): {"manager"},
         ("ir.actions.server", "create lead score"): set(),  # administrators only
         # Written by the engagement job only.
         ("lead.score.mailing.watermark", "read"): {"manager"},
@@ -67,6 +72,20 @@ class TestAddonsAccessMatrix(TransactionCase):
                 "lead_score_value": 3,
             }
         )
+        held_setting = cls.env["lead.score.form.setting"].create(
+            {
+                "name": "Held form",
+                "website_id": cls.setting.website_id.id,
+                "model_id": cls.env.ref("crm.model_crm_lead").id,
+            }
+        )
+        cls.held_vals = {
+            "setting_id": held_setting.id,
+            "res_model": "crm.lead",
+            "res_id": cls.env["crm.lead"].create({"name": "Held"}).id,
+            "ip_hash": "x",
+            "submitted": {"email_from": "held@example.com"},
+        }
         cls.watermark = cls.env["lead.score.mailing.watermark"].create(
             {"scored_until": "2026-01-01 00:00:00"}
         )
@@ -91,6 +110,18 @@ class TestAddonsAccessMatrix(TransactionCase):
                     "ip_hash" if model == "lead.score.form.ip" else "email_hash"
                 )
                 env[model].create({hash_field: "x", "date": "2026-01-01 10:00:00"})
+        elif model == "lead.score.form.held":
+            # A held submission of its own for each attempt: a manager's
+            # release or deletion removes it.
+            held = env[model].browse(self.env[model].create(self.held_vals).id)
+            if action == "read":
+                held.read(["date"])
+            elif action == "create":
+                env[model].create(self.held_vals)
+            elif action == "unlink":
+                held.unlink()
+            else:
+                held.action_release()
         elif model == "lead.score.form.setting":
             settings = env[model]
             if action == "read":

@@ -55,6 +55,15 @@ class WebsiteForm(form.WebsiteForm):
         address = request.httprequest.remote_addr
         return request.env["lead.score.form.ip"].sudo()._count_submission(address)
 
+    def _lead_scoring_hold(self, setting, record, submitted):
+        """Keep the submission's scoring for later (see lead.score.form.held)."""
+        address = request.httprequest.remote_addr
+        return (
+            request.env["lead.score.form.held"]
+            .sudo()
+            ._hold(setting, record, submitted, address)
+        )
+
     def _lead_scoring_record_id(self, response):
         try:
             result = json.loads(response)
@@ -67,17 +76,26 @@ class WebsiteForm(form.WebsiteForm):
         # Scoring is a bonus: whatever fails here, the submission is kept.
         record = request.env[model_name].sudo().browse(record_id)
         user = request.env.user
+        submitted = dict(request.params)
         try:
             with request.env.cr.savepoint():
-                if user._is_public() and not self._lead_scoring_count_address():
+                # Only what would create a contact or change a score counts
+                # against an anonymous address's limit; past it, the scoring
+                # is held, never lost.
+                if (
+                    user._is_public()
+                    and setting._would_score(record, submitted, user=user)
+                    and not self._lead_scoring_count_address()
+                ):
+                    self._lead_scoring_hold(setting, record, submitted)
                     _logger.info(
                         "Lead scoring: hourly limit of scored submissions reached "
-                        "for an address, %s,%s not scored",
+                        "for an address, %s,%s held",
                         model_name,
                         record_id,
                     )
                     return
-                setting._score_submission(record, dict(request.params), user=user)
+                setting._score_submission(record, submitted, user=user)
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
             # Odoo retries the whole request, submission included.
             raise

@@ -5,4 +5,6 @@ from . import website_track
 from . import website_visitor
 from . import website_page
 from . import lead_score_form_ip
-from . import lead_score_rule
+from . import crm_lead
+from . import lead_score_form_held
+from . import res_config_settings

@@ -6,7 +6,8 @@ A visitor can type any email into a form: without a limit, one network
 address could create and score contacts without end (lead.score.form.ip);
 two submissions with one new email at the same moment must not create two
 contacts (lead.score.form.email). Only keyed hashes are stored, and only for
-the last hour: the scheduler forgets older rows.
+the last hour: Odoo's daily autovacuum forgets older rows (the limit only
+counts the last hour's).
 """
 
 from datetime import timedelta
@@ -43,24 +44,42 @@ class LeadScoreFormIp(models.Model):
             return DEFAULT_LIMIT
 
     @api.model
+    def _hash(self, address):
+        """The keyed hash an address is known by."""
+        return hmac(self.env(su=True), "lead_scoring_website.ip", address or "")
+
+    @api.model
+    def _recent_counts(self, ip_hashes):
+        """{hash: submissions counted in the last hour} of these hashes."""
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT ip_hash, count(*) FROM lead_score_form_ip
+                 WHERE ip_hash = ANY(%s) AND date > %s GROUP BY ip_hash
+                """,
+                list(ip_hashes),
+                fields.Datetime.now() - KEEP,
+            )
+        )
+        return dict(self.env.cr.fetchall())
+
+    @api.model
     def _count_submission(self, address):
-        """Record an anonymous submission from this address that may score;
-        False once the address had its limit of them in the last hour.
+        """Record an anonymous submission from this address that scores;
+        False once the address had its limit of them in the last hour."""
+        return self._count_hash(self._hash(address))
+
+    @api.model
+    def _count_hash(self, ip_hash):
+        """Count a submission that scores against the address of this hash;
+        False, and nothing counted, once it had its limit in the last hour.
 
         Rows are only inserted, never updated: simultaneous submissions never
         wait for each other nor fail, and may each pass the limit by one.
         """
-        ip_hash = hmac(self.env(su=True), "lead_scoring_website.ip", address or "")
         now = fields.Datetime.now()
         cr = self.env.cr
-        cr.execute(
-            SQL(
-                "SELECT count(*) FROM lead_score_form_ip WHERE ip_hash = %s AND date > %s",
-                ip_hash,
-                now - KEEP,
-            )
-        )
-        if cr.fetchone()[0] >= self._limit():
+        if self._recent_counts([ip_hash]).get(ip_hash, 0) >= self._limit():
             return False
         cr.execute(
             SQL(
@@ -70,6 +89,10 @@ class LeadScoreFormIp(models.Model):
             )
         )
         return True
+
+    @api.autovacuum
+    def _gc_past(self):
+        self._forget_past()
 
     @api.model
     def _forget_past(self):
@@ -122,6 +145,10 @@ class LeadScoreFormEmail(models.Model):
             # Its serialization failure is expected, and retried.
             log_exceptions=False,
         )
+
+    @api.autovacuum
+    def _gc_past(self):
+        self._forget_past()
 
     @api.model
     def _forget_past(self):

@@ -22,9 +22,14 @@ from odoo.addons.lead_scoring.models.lead_score_operation import (
     OPERATIONS,
 )
 
-from ..tools import SETTING_ATTRIBUTE
+from ..tools import LINK_CONTEXT, SETTING_ATTRIBUTE, UNSYNCED_FIELD
 
 DESIGNER_GROUP = "website.group_website_designer"
+MANAGER_GROUP = "lead_scoring.group_lead_scoring_manager"
+# The most points a website designer may put on a form; more needs a Lead
+# Scoring manager.
+CEILING_PARAM = "lead_scoring_website.designer_max_points"
+DEFAULT_CEILING = 50
 REPEATS = [("once", "Once per contact"), ("every", "Once per contact per period")]
 MAX_REPEAT_HOURS = 24 * 366
 # Where forms put the sender's details, most specific first.
@@ -34,6 +39,10 @@ NAME_KEYS = ("contact_name", "partner_name", "name")
 # Where the sender's company is, on models without a field for the person's name
 # (a lead has one and keeps the company in partner_name, as website_crm's form).
 COMPANY_KEYS = ("company_name", "company")
+# What scoring reads of a submission (kept while its scoring is held).
+SCORING_KEYS = frozenset(
+    {*EMAIL_KEYS, *PHONE_KEYS, *NAME_KEYS, *COMPANY_KEYS, "first_name", "last_name"}
+)
 # What a new contact takes of the visitor's typed values, at most.
 NAME_LIMIT = 128
 PHONE_LIMIT = 64
@@ -98,6 +107,12 @@ class LeadScoreFormSetting(models.Model):
         "the form last scored them.",
     )
     operation_count = fields.Integer(compute="_compute_operation_count")
+    held_count = fields.Integer(
+        string="Held",
+        compute="_compute_held_count",
+        help="Submissions of this form whose scoring is held: too many came from "
+        "one network address within an hour.",
+    )
 
     _sql_constraints = [
         (
@@ -124,6 +139,53 @@ class LeadScoreFormSetting(models.Model):
                         max=MAX_REPEAT_HOURS,
                     )
                 )
+
+    @api.model
+    def _designer_ceiling(self):
+        value = self.env["ir.config_parameter"].sudo().get_param(CEILING_PARAM)
+        try:
+            return int(value) if value not in (None, False, "") else DEFAULT_CEILING
+        except ValueError:
+            return DEFAULT_CEILING
+
+    def _check_points_ceiling(self):
+        """Forms worth more than the ceiling (either way) need a Lead Scoring
+        manager: a website designer may not hand out more points than that."""
+        ceiling = self._designer_ceiling()
+        above = self.filtered(lambda setting: abs(setting.value) > ceiling)
+        if above and not self.env.user.has_group(MANAGER_GROUP):
+            raise AccessError(
+                _(
+                    "Only a Lead Scoring manager can make a form worth more than "
+                    "%(max)s points (%(form)s).",
+                    max=ceiling,
+                    form=", ".join(above.mapped("name")),
+                )
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        settings = super().create(vals_list)
+        settings._check_points_ceiling()
+        return settings
+
+    def write(self, vals):
+        # Only what changes what a form is worth: anyone may still rename or
+        # turn off a form a manager made worth more.
+        worth = ("value", "operation")
+        if not any(name in vals for name in (*worth, "active", "website_id")):
+            return super().write(vals)
+        before = {s.id: ([s[name] for name in worth], s.active) for s in self}
+        result = super().write(vals)
+        self.filtered(
+            lambda s: [s[name] for name in worth] != before[s.id][0]
+            or (s.active and not before[s.id][1])
+        )._check_points_ceiling()
+        if "website_id" in vals and not self.env.su:
+            # Record rules are checked on the records as they were: a setting
+            # moved to a website of another company must pass them as it is.
+            self.check_access("write")
+        return result
 
     def _key_prefix(self):
         self.ensure_one()
@@ -173,6 +235,23 @@ class LeadScoreFormSetting(models.Model):
                 else 0
             )
 
+    def _compute_held_count(self):
+        counts = dict(
+            self.env["lead.score.form.held"]
+            .sudo()
+            ._read_group([("setting_id", "in", self.ids)], ["setting_id"], ["__count"])
+        )
+        for setting in self:
+            setting.held_count = counts.get(setting, 0)
+
+    def action_view_held(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "lead_scoring_website.lead_score_form_held_action"
+        )
+        action["domain"] = [("setting_id", "=", self.id)]
+        return action
+
     def action_view_operations(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -189,6 +268,20 @@ class LeadScoreFormSetting(models.Model):
     def _check_designer(self):
         if not self.env.user.has_group(DESIGNER_GROUP):
             raise AccessError(_("Only website designers can set up form scoring."))
+
+    @api.model
+    def _editor_website(self):
+        """The website the editor works on, if the user may act on it.
+
+        The website comes from the context or the session, which the caller
+        writes: it is only taken when the user belongs to its company (a
+        designer edits the websites of the companies they work for, whichever
+        of them the company switcher shows)."""
+        self._check_designer()
+        website = self.env["website"].get_current_website().sudo().exists()
+        if not website or website.company_id.id not in self.env.user._get_company_ids():
+            raise AccessError(_("You cannot set up form scoring on this website."))
+        return website
 
     @api.model
     def _editor_values(self, model, values):
@@ -222,7 +315,7 @@ class LeadScoreFormSetting(models.Model):
     def editor_save(self, setting_id, model_name, values):
         """Create or update the setting of a form from the website editor;
         returns its id (False when scoring is off and nothing was set up)."""
-        self._check_designer()
+        website = self._editor_website()
         if not isinstance(values, dict):
             raise ValidationError(_("Invalid form scoring values."))
         model = (
@@ -235,12 +328,11 @@ class LeadScoreFormSetting(models.Model):
         )
         if not model:
             raise ValidationError(_("Website forms cannot create %s.", model_name))
-        website = self.env["website"].get_current_website()
         vals = self._editor_values(model, values)
         settings = self.sudo().with_context(active_test=False)
         setting = settings.browse()
         if setting_id:
-            setting = settings.browse(int(setting_id)).exists()
+            setting = settings.browse(self._editor_id(setting_id)).exists()
         # A form copied from another website gets its own setting.
         if setting and setting.website_id == website:
             setting.write(vals)
@@ -276,13 +368,24 @@ class LeadScoreFormSetting(models.Model):
         view.arch_db = etree.tostring(arch, encoding="unicode")
 
     @api.model
+    def _editor_id(self, setting_id):
+        try:
+            return int(setting_id)
+        except (TypeError, ValueError) as error:
+            raise ValidationError(_("Invalid form scoring values.")) from error
+
+    @api.model
     def editor_read(self, setting_id):
-        """The setting as the editor's options show it."""
-        self._check_designer()
+        """The setting as the editor's options show it; False for a setting
+        of another website (a form copied from it gets its own setting)."""
+        website = self._editor_website()
         setting = (
-            self.sudo().with_context(active_test=False).browse(int(setting_id)).exists()
+            self.sudo()
+            .with_context(active_test=False)
+            .browse(self._editor_id(setting_id))
+            .exists()
         )
-        if not setting:
+        if not setting or setting.website_id != website:
             return False
         return {
             "id": setting.id,
@@ -306,25 +409,27 @@ class LeadScoreFormSetting(models.Model):
                 return value.strip()
         return False
 
-    def _find_or_create_partner(self, record, submitted, user):
-        """The contact behind a submission: the record's contact, the logged-in
-        user, the contact with the submitted email, or a new contact; and
-        whether only a typed email names it (anyone can type anyone's email)."""
+    def _find_partner(self, record, submitted, user):
+        """The contact behind a submission, and how it was found: the
+        record's contact ("record"), the logged-in user ("user"), the contact
+        with the submitted email ("email": anyone can type anyone's email);
+        else no contact, and the normalized email to create it with (None
+        without a valid email)."""
         self.ensure_one()
         partners = self.env["res.partner"].sudo()
-        if record._name != "res.partner" and "partner_id" in submitted:
+        if not record or (record._name != "res.partner" and "partner_id" in submitted):
             # A contact chosen by the visitor in the post is not trusted.
             partner = partners
         else:
             partner = self.env["lead.score.contact"]._contact_of(record)
         if partner.active:
-            return partner, False
+            return partner, "record"
         if user and not user._is_public() and user.partner_id.active:
-            return user.partner_id.sudo(), False
+            return user.partner_id.sudo(), "user"
         email = self._submitted(submitted, EMAIL_KEYS)
         normalized = email_normalize(email) if email else False
         if not normalized:
-            return partners, False
+            return partners, None
         partner = partners.search(
             [
                 ("email_normalized", "=", normalized),
@@ -334,14 +439,51 @@ class LeadScoreFormSetting(models.Model):
             limit=1,
         )
         if partner:
-            return partner, True
+            return partner, "email"
+        return partners, normalized
+
+    def _find_or_create_partner(self, record, submitted, user):
+        """The contact behind a submission (see _find_partner), created from
+        the submission when none is found; and how it was found ("new" when
+        created)."""
+        self.ensure_one()
+        partner, how = self._find_partner(record, submitted, user)
+        if partner or not how:
+            return partner, how
+        normalized = how
         # Simultaneous submissions with this new email make one contact.
         self.env["lead.score.form.email"].sudo()._claim(normalized)
         values = self._new_contact_values(record, submitted)
-        new_partner = partners.create(
-            dict(values, name=values["name"] or normalized, email=email)
+        email = self._submitted(submitted, EMAIL_KEYS)
+        new_partner = (
+            self.env["res.partner"]
+            .sudo()
+            .create(dict(values, name=values["name"] or normalized, email=email))
         )
-        return new_partner, False
+        return new_partner, "new"
+
+    def _would_score(self, record, submitted, user=None):
+        """Whether this submission would create a contact or change a score:
+        only those count against an address's limit (a replay, or a
+        submission without an email, changes nothing)."""
+        self.ensure_one()
+        partner, how = self._find_partner(record, submitted, user)
+        if not partner:
+            return bool(how)
+        if how == "email" and self.operation != "add":
+            return False
+        if partner.lead_score_objection:
+            return False
+        key = self._idempotency_key(partner)
+        return not (
+            self.env["lead.score.operation"]
+            .sudo()
+            .with_context(active_test=False)
+            .search_count(
+                [("partner_id", "=", partner.id), ("idempotency_key", "=", key)],
+                limit=1,
+            )
+        )
 
     @api.model
     def _new_contact_values(self, record, submitted):
@@ -366,25 +508,34 @@ class LeadScoreFormSetting(models.Model):
         }
 
     @api.model
-    def _link_contact(self, record, partner, submitted):
+    def _link_contact(self, record, partner, submitted, synced=True):
         """Give a record created without a contact (a web lead) the contact
         with its email, so that it shows the contact's score, as website_crm
         links a lead to the logged-in visitor with its email. The record keeps
-        the values the visitor typed and the contact is left unchanged."""
+        the values the visitor typed and the contact is left unchanged.
+
+        A contact that the submission did not create (synced=False) is not
+        the visitor's to change: the record takes none of its values and
+        never writes to it (a lead marks it, see crm.lead); a model that
+        cannot keep that promise is not linked to it."""
         field = record._fields.get(DEFAULT_CONTACT_FIELD)
         email = email_normalize(self._submitted(submitted, EMAIL_KEYS) or "")
         if (
-            not self.env["lead.score.contact"]._holds_contact(field)
+            not record
+            or not self.env["lead.score.contact"]._holds_contact(field)
             or record[field.name]
             or not email
             or partner.email_normalized != email
         ):
             return
+        if not synced and UNSYNCED_FIELD not in record._fields:
+            return
         company = record["company_id"] if "company_id" in record._fields else None
         if partner.company_id and partner.company_id != company:
             return
-        # Without this, the lead would take the contact's name, phone... over
-        # the ones typed in the form (crm.lead computes them from its contact).
+        # Without this, the record would take the contact's name, phone...
+        # over the ones typed in the form (crm.lead computes them from its
+        # contact); unsynced, it takes nothing of the contact.
         typed = [
             record._fields[name]
             for name in submitted
@@ -393,14 +544,35 @@ class LeadScoreFormSetting(models.Model):
             and record._fields[name].store
             and not record._fields[name].readonly
         ]
+        if not synced:
+            typed += [
+                dependent
+                for dependent in self.env.registry.get_dependent_fields(field)
+                if dependent.model_name == record._name
+                and dependent.compute
+                and dependent.store
+                and not dependent.readonly
+            ]
+        values = {field.name: partner.id}
+        if not synced:
+            values[UNSYNCED_FIELD] = True
         with self.env.protecting(typed, record):
-            record[field.name] = partner
+            record.with_context(**{LINK_CONTEXT: True}).write(values)
 
-    def _score_submission(self, record, submitted, user=None):
-        """Score the contact behind this submission; returns the operation."""
+    def _operation_note(self):
+        # Out of _score_submission, whose `user` (None without a visitor)
+        # _() would take for the language's user.
         self.ensure_one()
-        partner, by_email_only = self._find_or_create_partner(record, submitted, user)
-        self._link_contact(record, partner, submitted)
+        return self.note or _("Website form: %s", self.name)
+
+    def _score_submission(self, record, submitted, user=None, res_id=None):
+        """Score the contact behind this submission; returns the operation.
+        res_id: the record's id when it no longer exists (a held submission
+        of an email sent and deleted since)."""
+        self.ensure_one()
+        partner, how = self._find_or_create_partner(record, submitted, user)
+        self._link_contact(record, partner, submitted, synced=how == "new")
+        by_email_only = how == "email"
         if not partner or (by_email_only and self.operation != "add"):
             # Typing someone's email must not lower or reset their score.
             return self.env["lead.score.operation"]
@@ -413,10 +585,10 @@ class LeadScoreFormSetting(models.Model):
                     "operation": self.operation,
                     "value": self.value,
                     "group_id": self.group_id.id,
-                    "note": self.note or _("Website form: %s", self.name),
+                    "note": self._operation_note(),
                     "source": "website",
                     "res_model": record._name,
-                    "res_id": record.id,
+                    "res_id": record.id or res_id,
                     "idempotency_key": self._idempotency_key(partner),
                     # The clock the key was computed with.
                     "date": fields.Datetime.now(),

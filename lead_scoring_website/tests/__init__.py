@@ -5,3 +5,5 @@ from . import test_ui
 from . import test_form_attacks
 from . import test_form_concurrency
 from . import test_demo_story
+from . import test_form_security
+from . import test_form_held

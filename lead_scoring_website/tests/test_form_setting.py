@@ -99,7 +99,7 @@ class TestFormSetting(TransactionCase):
                 "model_id": self.env["ir.model"]._get("crm.lead").id,
             }
         )
-        new_id = self.save(setting.id, value="99")
+        new_id = self.save(setting.id, value="49")
         self.assertNotEqual(new_id, setting.id)
         self.assertEqual(setting.value, 10)
 

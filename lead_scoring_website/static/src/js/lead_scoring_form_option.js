@@ -117,12 +117,21 @@ options.registry.LeadScoringFormOption = options.Class.extend({
         // (the operation still lets the server copy a setting of another website).
         const {operation, value, note, once} = {...this.setting, ...changes};
         const values = settingId ? {operation, ...changes} : {operation, value, note, once};
+        const previous = this.setting;
         this.setting = {...this.setting, ...changes};
-        const savedId = await this.orm.call(MODEL, "editor_save", [
-            settingId,
-            modelName,
-            {...values, page_url: this.$target[0].ownerDocument.defaultView.location.pathname},
-        ]);
+        let savedId;
+        try {
+            savedId = await this.orm.call(MODEL, "editor_save", [
+                settingId,
+                modelName,
+                {...values, page_url: this.$target[0].ownerDocument.defaultView.location.pathname},
+            ]);
+        } catch (error) {
+            // Refused (e.g. more points than a designer may give): the
+            // options show what is saved, and the server's message is shown.
+            this.setting = previous;
+            throw error;
+        }
         this.setting.model_name = modelName;
         if (savedId && savedId !== this._settingId()) {
             this.$target[0].dataset.leadScoringSettingId = savedId;

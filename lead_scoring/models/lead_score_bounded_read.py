@@ -18,7 +18,7 @@ from odoo import _, api, models
 from odoo.exceptions import UserError
 from odoo.tools import mute_logger
 
-from .lead_score_operation import local_setting
+from ..tools import local_setting
 
 # Lines (or groups) one call may return: the web client asks for 80 at a
 # time, a contact's history holds one line per day its score changed.
@@ -34,7 +34,7 @@ def bounded_statements(model):
     cancelled one rolls back; a cancelled statement raises a UserError."""
     env = model.env
     timeout = min(
-        env["lead.score.rule"]._statement_timeout(),
+        env["lead.score.engine"]._statement_timeout(),
         max(
             1,
             int(

@@ -79,7 +79,7 @@ class LeadScoreRule(models.Model):
         PreviewTooSlow past it), in a savepoint that a cancelled query rolls
         back, its timeout setting with it."""
         timeout = min(
-            self._statement_timeout(),
+            self.env["lead.score.engine"]._statement_timeout(),
             max(
                 1,
                 int(
@@ -101,7 +101,9 @@ class LeadScoreRule(models.Model):
             with (
                 mute_logger("odoo.sql_db"),
                 self.env.cr.savepoint(flush=False),
-                self._local_setting("statement_timeout", timeout),
+                self.env["lead.score.engine"]._local_setting(
+                    "statement_timeout", timeout
+                ),
             ):
                 yield
         except OperationalError as error:
@@ -281,7 +283,7 @@ class LeadScoreRule(models.Model):
     def _preview_rows(self, query):
         # Without JIT: PostgreSQL spent longer compiling a preview than
         # running it (2.6 s of compiling at a million contacts).
-        with self._local_setting("jit", "off"):
+        with self.env["lead.score.engine"]._local_setting("jit", "off"):
             self.env.cr.execute(query)
             return self.env.cr.fetchall()
 

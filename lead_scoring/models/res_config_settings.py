@@ -4,8 +4,11 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from .lead_score_group import TOTAL_GROUP_PARAM
-from .lead_score_operation import COMPACT_DAYS_PARAM, COMPACT_LAST_PARAM
 
+# Retention: the lines older than this many days (empty or 0 for never) are
+# compacted by the daily job, which says here what it did last.
+COMPACT_DAYS_PARAM = "lead_scoring.compact_after_days"
+COMPACT_LAST_PARAM = "lead_scoring.compact_last_run"
 # Ten years, the longest a rule's points last before they expire: more is a
 # typing error.
 MAX_COMPACT_DAYS = 3650

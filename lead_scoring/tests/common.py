@@ -1,8 +1,22 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import new_test_user
 from odoo.tests.common import TransactionCase
+
+
+def patch_engine(test, **values):
+    """Set the engine's constants (chunk sizes, batch sizes, timeouts) for
+    this test, in the engine module that defines each."""
+    from ..engine import control, decay, recompute, retention, rule_run, score_refresh
+
+    modules = (rule_run, score_refresh, control, recompute, decay, retention)
+    for name, value in values.items():
+        module = next(module for module in modules if hasattr(module, name))
+        patcher = patch.object(module, name, value)
+        patcher.start()
+        test.addCleanup(patcher.stop)
 
 
 class LeadScoringCase(TransactionCase):

@@ -10,8 +10,8 @@ from freezegun import freeze_time
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from ..models import lead_score_operation
-from ..models.lead_score_operation import DECAY_PASS_PARAM, pass_position
+from ..engine import decay
+from ..engine.decay import DECAY_PASS_PARAM
 from .common import LeadScoringCase
 
 DAY = datetime(2026, 3, 2, 8, 0)
@@ -120,8 +120,9 @@ class TestDecay(DecayCase):
         start = DAY + timedelta(days=30)
         calls = 0
         self.registry.cache_invalidated.clear()
-        with patch.object(lead_score_operation, "DECAY_BATCH", 1):
-            while calls == 0 or pass_position(self.cr, DECAY_PASS_PARAM):
+        engine = self.env["lead.score.engine"]
+        with patch.object(decay, "DECAY_BATCH", 1):
+            while calls == 0 or engine._saved_position(DECAY_PASS_PARAM):
                 self.assertLess(calls, 100, "the pass does not move on")
                 with freeze_time(start + timedelta(hours=calls)):
                     self.Operation._decay_scores(deadline=0)

@@ -13,7 +13,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import SQL
 
-from odoo.addons.lead_scoring.models import lead_score_value
+from odoo.addons.lead_scoring.engine import recompute
 from odoo.addons.lead_scoring.models.lead_score_group import TOTAL_GROUP_PARAM
 
 from .common import LeadScoringCase
@@ -142,8 +142,8 @@ class TestGroups(GroupsCase):
         job = self.env.ref("lead_scoring.ir_cron_apply_rules")
         triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", job.id)])
         with (
-            patch.object(lead_score_value, "RECOMPUTE_BATCH", 2),
-            patch.object(lead_score_value, "RECOMPUTE_INLINE_SECONDS", -1),
+            patch.object(recompute, "RECOMPUTE_BATCH", 2),
+            patch.object(recompute, "RECOMPUTE_INLINE_SECONDS", -1),
         ):
             self.default.write({"use_cap": True, "score_min": 0, "score_max": 20})
             self.Tier.create({"name": "Capped", "min_score": 20})

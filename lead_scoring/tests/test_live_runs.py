@@ -16,7 +16,8 @@ from odoo.tools import mute_logger
 
 from odoo.addons.base.models.ir_cron import ir_cron
 
-from ..models import lead_score_rule, lead_score_value
+from ..engine import control, recompute, rule_run
+from .common import patch_engine
 
 CONTACTS = 120
 POINTS = 7
@@ -56,16 +57,14 @@ class TestLiveRuns(BaseCase):
                 .id
             )
         # Small chunks, so that a small database makes a long run.
-        for name, value in (
-            ("FIRST_SPAN", 10),
-            ("MIN_SPAN", 10),
-            ("CHUNK_SECONDS", 1e-9),
-            ("MAX_CHUNKS", 10**9),
-            ("REFRESH_CHUNK", 50),
-        ):
-            patcher = patch.object(lead_score_rule, name, value)
-            patcher.start()
-            self.addCleanup(patcher.stop)
+        patch_engine(
+            self,
+            FIRST_SPAN=10,
+            MIN_SPAN=10,
+            CHUNK_SECONDS=1e-9,
+            MAX_CHUNKS=10**9,
+            REFRESH_CHUNK=50,
+        )
 
     def tearDown(self):
         with self.env_cursor() as env:
@@ -143,7 +142,7 @@ class TestLiveRuns(BaseCase):
         # A worker killed after a few chunks: what it committed stays, and
         # the next call goes on from there.
         calls = []
-        original = lead_score_rule.LeadScoreRule._run_chunk
+        original = rule_run.LeadScoreRule._run_chunk
 
         def run_chunk(rule, *args, **kwargs):
             calls.append(rule.id)
@@ -153,7 +152,7 @@ class TestLiveRuns(BaseCase):
 
         with self.env_cursor() as env:
             rules = env["lead.score.rule"].search([])
-            with patch.object(lead_score_rule.LeadScoreRule, "_run_chunk", run_chunk):
+            with patch.object(rule_run.LeadScoreRule, "_run_chunk", run_chunk):
                 with self.assertRaises(KeyboardInterrupt):
                     rules._run_rules(commit=True)
             env.cr.rollback()
@@ -267,10 +266,10 @@ class TestLiveRuns(BaseCase):
         self.addCleanup(self.uncap)
         busy = self.partner_ids[60]
         with (
-            patch.object(lead_score_value, "RECOMPUTE_BATCH", 40),
-            patch.object(lead_score_value, "RECOMPUTE_INLINE_SECONDS", -1),
-            patch.object(lead_score_rule, "LOCK_TIMEOUT", "100ms"),
-            mute_logger("odoo.addons.lead_scoring.models.lead_score_rule"),
+            patch.object(recompute, "RECOMPUTE_BATCH", 40),
+            patch.object(recompute, "RECOMPUTE_INLINE_SECONDS", -1),
+            patch.object(control, "LOCK_TIMEOUT", "100ms"),
+            mute_logger("odoo.addons.lead_scoring.engine.control"),
         ):
             with self.env_cursor() as env:
                 env["lead.score.group"]._default_group().write(
@@ -372,7 +371,7 @@ class TestLiveRuns(BaseCase):
             rules = env["lead.score.rule"].search([])
             with (
                 patch.object(operation_class, "_refresh_scores", refresh_scores),
-                patch.object(lead_score_rule, "_logger") as logger,
+                patch.object(control, "_logger") as logger,
             ):
                 rules._run_rules(commit=True)
         done = self.state()

@@ -10,11 +10,11 @@ from odoo import fields
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
-from odoo.addons.lead_scoring.models import lead_score_operation as operation_module
-from odoo.addons.lead_scoring.models.lead_score_operation import (
+from odoo.addons.lead_scoring.engine import retention
+from odoo.addons.lead_scoring.engine.retention import COMPACT_PASS_PARAM
+from odoo.addons.lead_scoring.models.res_config_settings import (
     COMPACT_DAYS_PARAM,
     COMPACT_LAST_PARAM,
-    COMPACT_PASS_PARAM,
 )
 
 from .common import LeadScoringCase
@@ -140,14 +140,16 @@ class TestRetention(LeadScoringCase):
             self.add(partner, "add", 1, days_ago=1)
         cutoff = fields.Datetime.now() - timedelta(days=30)
         calls = 0
-        with patch.object(operation_module, "COMPACT_BATCH", 1):
+        with patch.object(retention, "COMPACT_BATCH", 1):
             # Each call already past its deadline: one batch, one contact.
             while self.Operation._compact_ledger(cutoff, deadline=time.monotonic()):
                 calls += 1
                 # Its cut-off is the pass's, whatever a later call is given.
                 cutoff = fields.Datetime.now()
         self.assertGreater(calls, 2)
-        self.assertFalse(self.env["ir.config_parameter"].get_param(COMPACT_PASS_PARAM))
+        self.assertFalse(
+            self.env["lead.score.engine"]._saved_position(COMPACT_PASS_PARAM)
+        )
         for partner in partners:
             self.assertEqual(
                 partner.lead_score_operation_ids.sorted("date").mapped("source"),

@@ -205,7 +205,7 @@ class TestRules(LeadScoringCase):
             ["[('no_such_field', '=', 1)]", broken.id],
         )
         broken.invalidate_recordset()
-        with mute_logger("odoo.addons.lead_scoring.models.lead_score_rule"):
+        with mute_logger("odoo.addons.lead_scoring.engine.rule_run"):
             self.run_rules()
         self.assertIn("no_such_field", broken.last_error)
         self.assertTrue(broken.last_error_date)
@@ -224,7 +224,7 @@ class TestRules(LeadScoringCase):
 
         with (
             patch.object(type(self.Rule), "_apply", apply),
-            mute_logger("odoo.addons.lead_scoring.models.lead_score_rule"),
+            mute_logger("odoo.addons.lead_scoring.engine.rule_run"),
         ):
             self.run_rules()
         self.assertIn("division by zero", failing.last_error)
@@ -245,7 +245,7 @@ class TestRules(LeadScoringCase):
 
         with (
             patch.object(type(self.Rule), "_apply", apply),
-            mute_logger("odoo.addons.lead_scoring.models.lead_score_rule"),
+            mute_logger("odoo.addons.lead_scoring.engine.rule_run"),
         ):
             self.run_rules()
         self.assertIn("statement timeout", slow.last_error)

@@ -25,7 +25,6 @@ from odoo.tools import SQL
 from odoo.tools.sql import column_exists, create_column
 
 from odoo.addons.lead_scoring.models.lead_score_operation import MAX_POINTS
-from odoo.addons.lead_scoring.models.lead_score_rule import ENGINE_LOCK
 
 _logger = logging.getLogger(__name__)
 
@@ -173,8 +172,7 @@ class MailingTrace(models.Model):
         """Score every engagement not scored yet; returns the contacts whose
         score changed, or False when the scoring engine is busy."""
         cr = self.env.cr
-        cr.execute("SELECT pg_try_advisory_xact_lock(%s)", [ENGINE_LOCK])
-        if not cr.fetchone()[0]:
+        if not self.env["lead.score.engine"]._try_lock(commit=False):
             _logger.info("Lead scoring: engine busy, mailing engagement scored later")
             return False
         self.env.flush_all()

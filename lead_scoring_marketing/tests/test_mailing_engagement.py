@@ -10,7 +10,7 @@ from odoo import fields, sql_db
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, HttpCase, tagged
 
-from odoo.addons.lead_scoring.models.lead_score_rule import ENGINE_LOCK
+from odoo.addons.lead_scoring.engine.control import ENGINE_LOCK
 
 from .common import MarketingCase
 

@@ -13,9 +13,7 @@ seconds later.
 """
 
 from odoo import _, api, models
-from odoo.tools import SQL
 
-from odoo.addons.lead_scoring.models.lead_score_rule import ENGINE_LOCK, LOCK_TIMEOUT
 from odoo.addons.queue_job.job import identity_exact
 
 CHANNEL = "root.lead_scoring"
@@ -28,7 +26,7 @@ class LeadScoreRule(models.Model):
     def _apply_rules_in_chunks(self):
         rules = self.sudo().search([])
         # One starter at a time; the chunks themselves lock their rule.
-        if not rules._engine_lock(commit=False):
+        if not self.env["lead.score.engine"]._try_lock(commit=False):
             return
         if not rules.filtered("pass_date"):
             if rules._refresh_pending():
@@ -50,13 +48,14 @@ class LeadScoreRule(models.Model):
     def _job_run_chunk(self):
         """One chunk of this rule's run, then the next one is queued."""
         self.ensure_one()
-        if not self.active or not self.pass_date or not self._rule_lock():
+        engine = self.env["lead.score.engine"]
+        if not self.active or not self.pass_date or not engine._try_lock_rule(self.id):
             return False
         # As a round of the scheduled job does: a plan made for a ledger a
         # fraction of its size can hold a repeating rule's chunk past the
         # worker's time limit.
-        self._analyze_stale_ledger()
-        with self._sizing_next_chunk(), self._chunk_settings():
+        engine._analyze_stale_ledger()
+        with self._sizing_next_chunk(), engine._chunk_settings():
             # Chunks of several rules run at once here, often over the same
             # contacts: writing their score rows would make them refuse each
             # other; the refresh jobs replay every contact's ledger instead.
@@ -88,18 +87,8 @@ class LeadScoreRule(models.Model):
 
     @api.model
     def _job_refresh_scores(self, partner_ids, engine_since="-infinity"):
-        with self._local_setting("lock_timeout", LOCK_TIMEOUT):
+        with self.env["lead.score.engine"]._waiting_briefly():
             self.env["lead.score.operation"].sudo()._refresh_scores(
                 partner_ids, flush=True, engine_since=engine_since
             )
         return True
-
-    def _rule_lock(self):
-        """Held by the job running this rule's chunk, until it commits: a
-        second chain of jobs for the same rule stops there."""
-        self.env.cr.execute(
-            SQL(
-                "SELECT pg_try_advisory_xact_lock(%s, %s)", ENGINE_LOCK % 2**31, self.id
-            )
-        )
-        return self.env.cr.fetchone()[0]

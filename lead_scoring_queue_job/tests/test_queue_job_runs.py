@@ -7,8 +7,7 @@ from odoo.modules.registry import Registry
 from odoo.tests import tagged
 from odoo.tests.common import BaseCase, get_db_name
 
-from odoo.addons.lead_scoring.models import lead_score_rule
-from odoo.addons.lead_scoring.tests.common import LeadScoringCase
+from odoo.addons.lead_scoring.tests.common import LeadScoringCase, patch_engine
 from odoo.addons.queue_job.job import Job
 
 CHANNEL = "root.lead_scoring"
@@ -34,16 +33,14 @@ class TestQueueJobRuns(LeadScoringCase):
     def setUp(self):
         super().setUp()
         # Chunks of 10 contacts, so that a run is a chain of several jobs.
-        for name, value in (
-            ("FIRST_SPAN", 10),
-            ("MIN_SPAN", 10),
-            ("CHUNK_SECONDS", 0),
-            ("MAX_CHUNKS", 10**9),
-            ("REFRESH_CHUNK_REPLAY", 10),  # refresh jobs of 10 contacts
-        ):
-            patcher = patch.object(lead_score_rule, name, value)
-            patcher.start()
-            self.addCleanup(patcher.stop)
+        patch_engine(
+            self,
+            FIRST_SPAN=10,
+            MIN_SPAN=10,
+            CHUNK_SECONDS=0,
+            MAX_CHUNKS=10**9,
+            REFRESH_CHUNK_REPLAY=10,  # refresh jobs of 10 contacts
+        )
 
     def pending_jobs(self):
         return self.env["queue.job"].search(
@@ -138,15 +135,9 @@ class TestQueueJobRunsLive(BaseCase):
         super().setUp()
         self.registry = Registry(get_db_name())
         # Chunks of 10 contacts, so that a run is a chain of several jobs.
-        for name, value in (
-            ("FIRST_SPAN", 10),
-            ("MIN_SPAN", 10),
-            ("CHUNK_SECONDS", 0),
-            ("MAX_CHUNKS", 10**9),
-        ):
-            patcher = patch.object(lead_score_rule, name, value)
-            patcher.start()
-            self.addCleanup(patcher.stop)
+        patch_engine(
+            self, FIRST_SPAN=10, MIN_SPAN=10, CHUNK_SECONDS=0, MAX_CHUNKS=10**9
+        )
         with self.env_cursor() as env:
             env.cr.execute("SELECT COALESCE(MAX(id), 0) FROM queue_job")
             self.last_job_id = env.cr.fetchone()[0]

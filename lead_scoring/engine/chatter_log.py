@@ -1,0 +1,115 @@
+# Copyright 2026 Lead Scoring contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The chatter messages of tier and grade moves, written set-based: one
+INSERT of a batch's messages and one of their tracking values, the same
+message Odoo's tracking writes."""
+
+from odoo import api, models
+from odoo.tools import SQL
+from odoo.tools.mail import generate_tracking_message_id
+
+from ..tools import int_array
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    @api.model
+    def _log_lead_score_moves(self, moves, new, adjusted=()):
+        """Log the tier and grade moves [(contact, old score, old tier, old
+        grade)] to ``new`` {contact: (score, tier, grade)} in the contacts'
+        chatter: the messages and tracking values that the ORM's tracking
+        logs (see _mail_track: the score with a tier move or a person's
+        adjustment, of the ``adjusted`` contacts; a grade move alone),
+        written by two INSERTs."""
+        context = self.env.context
+        if not moves or context.get("tracking_disable") or context.get("mail_notrack"):
+            return
+        author_id, email_from = self._message_compute_author(raise_on_email=False)
+        reply_to = self.env["mail.thread"]._notify_get_reply_to(default=email_from)
+        field_ids = {
+            name: self.env["ir.model.fields"]._get(self._name, name).id
+            for name in ("lead_score", "lead_score_tier_id", "lead_score_grade")
+        }
+        tier_ids = {tier for _p, _s, tier, _g in moves} | {
+            new[pid][1] for pid, *_old in moves
+        }
+        tier_names = {
+            tier.id: tier.display_name
+            for tier in self.env["lead.score.tier"].sudo().browse(tier_ids - {None})
+        }
+        values = []  # (contact, field, old int, new int, old char, new char)
+        for pid, old_score, old_tier, old_grade in moves:
+            score, tier, grade = new[pid]
+            if old_score != score and (old_tier != tier or pid in adjusted):
+                values.append(
+                    (pid, field_ids["lead_score"], old_score, score, None, None)
+                )
+            if old_tier != tier:
+                values.append(
+                    (
+                        pid,
+                        field_ids["lead_score_tier_id"],
+                        old_tier or 0,
+                        tier or 0,
+                        tier_names.get(old_tier, ""),
+                        tier_names.get(tier, ""),
+                    )
+                )
+            if old_grade != grade:
+                values.append(
+                    (pid, field_ids["lead_score_grade"], None, None, old_grade, grade)
+                )
+        if not values:
+            return
+        contacts = sorted({value[0] for value in values})
+        columns = list(zip(*values, strict=True))
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH message AS (
+                    INSERT INTO mail_message
+                           (model, res_id, message_type, subtype_id, is_internal,
+                            body, author_id, email_from, reply_to, message_id,
+                            email_add_signature, date, create_uid, create_date,
+                            write_uid, write_date)
+                    SELECT %(model)s, m.res_id, 'notification', %(note)s, TRUE,
+                           '', %(author)s, %(email_from)s, %(reply_to)s,
+                           m.message_id, FALSE, %(now)s, %(uid)s, %(now)s,
+                           %(uid)s, %(now)s
+                      FROM unnest(%(contacts)s, %(message_ids)s::varchar[])
+                           AS m(res_id, message_id)
+                 RETURNING id, res_id
+                )
+                INSERT INTO mail_tracking_value
+                       (mail_message_id, field_id, old_value_integer,
+                        new_value_integer, old_value_char, new_value_char,
+                        create_uid, create_date, write_uid, write_date)
+                SELECT message.id, v.field_id, v.old_int, v.new_int, v.old_char,
+                       v.new_char, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM unnest(%(pids)s, %(fields)s, %(old_ints)s,
+                              %(new_ints)s, %(old_chars)s::varchar[],
+                              %(new_chars)s::varchar[])
+                       AS v(res_id, field_id, old_int, new_int, old_char, new_char)
+                  JOIN message ON message.res_id = v.res_id
+                """,
+                model=self._name,
+                note=self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
+                author=author_id,
+                email_from=email_from,
+                reply_to=reply_to[False],
+                message_ids=[
+                    generate_tracking_message_id("message-notify") for _c in contacts
+                ],
+                now=self.env.cr.now(),
+                uid=self.env.uid,
+                contacts=int_array(contacts),
+                pids=int_array(columns[0]),
+                fields=int_array(columns[1]),
+                old_ints=int_array(columns[2]),
+                new_ints=int_array(columns[3]),
+                old_chars=list(columns[4]),
+                new_chars=list(columns[5]),
+            )
+        )
+        self.browse(contacts).invalidate_recordset(["message_ids"])

@@ -1,0 +1,153 @@
+# Copyright 2026 Lead Scoring contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+"""The refresh of a run: once every rule recorded its lines, the scores of
+the contacts that got one are written, each contact once, in contact order,
+a batch per committed transaction, the position saved with each batch."""
+
+import logging
+import time
+from functools import partial
+
+from odoo import api, models
+from odoo.tools import SQL
+
+from ..models.lead_score_group import group_score
+
+_logger = logging.getLogger(__name__)
+
+# Contacts whose scores are refreshed in one transaction. Their rows stay
+# locked from the UPDATE of their scores (the batch's last big statement) to
+# the commit, and someone saving one of them meanwhile is rolled back and
+# retried by Odoo after a pause: the batch is as large as keeps that moment
+# short. A batch that replays its contacts' ledgers (the queue_job glue's)
+# locks them from its start, and one written through the ORM (an automation
+# rule reacts to scores) takes far longer per contact: both are smaller.
+REFRESH_CHUNK = 2000
+REFRESH_CHUNK_REPLAY = 500
+REFRESH_CHUNK_ORM = 200
+
+
+class LeadScoreRule(models.Model):
+    _inherit = "lead.score.rule"
+
+    def _refresh_pending(self):
+        """The date of the run whose scores are still being refreshed, if
+        any (see _refresh_run)."""
+        return max(filter(None, self.mapped("refresh_date")), default=False)
+
+    def _refresh_run(self, commit, deadline, stats):
+        """Once these rules recorded their lines, refresh the scores of the
+        contacts that the run gave one, in contact order, a batch per
+        transaction; the position is saved with each batch, so that a run
+        stopped by ``deadline``, a time limit or a crash goes on from there.
+        Each contact is refreshed once per run, however many rules scored
+        it. Returns whether the refresh is over."""
+        run_date = self._refresh_pending()
+        operations = self.env["lead.score.operation"].sudo()
+        size = self._refresh_chunk()
+        while run_date:
+            round_start = time.monotonic()
+            cursor = max(self.mapped("refresh_cursor"))
+            batch = operations._contacts_dated(run_date, cursor, size)
+            if not batch:
+                break
+
+            def refresh(batch=batch):
+                # Before the scores, which lock the contacts until the commit.
+                self.sudo().write({"refresh_cursor": batch[-1]})
+                self.flush_recordset(["refresh_cursor"])
+                self._refresh_contacts(batch, values_current=True)
+
+            done, _result = self.env["lead.score.engine"]._retry_when_busy(
+                refresh, commit
+            )
+            if not done:
+                # Saved meanwhile, again and again: their scores are written
+                # with their next line.
+                _logger.warning(
+                    "Lead scoring: contacts %s-%s busy, scores left as they are",
+                    batch[0],
+                    batch[-1],
+                )
+                self.sudo().write({"refresh_cursor": batch[-1]})
+                self.env["lead.score.engine"]._commit(commit)
+            stats["chunks"] = stats.get("chunks", 0) + 1
+            if self._past(deadline, round_start):
+                return False
+        return True
+
+    def _refresh_contacts(self, partner_ids, values_current=False):
+        """Store these contacts' scores (their ledgers replayed where a
+        balance is missing), holding their rows no longer than the statement
+        takes to wait (LOCK_TIMEOUT); ``values_current``: see
+        lead.score.operation._refresh_scores."""
+        operations = self.env["lead.score.operation"].sudo()
+        with self.env["lead.score.engine"]._waiting_briefly():
+            operations._refresh_scores(
+                partner_ids,
+                flush=True,
+                replay=operations._unbalanced(partner_ids),
+                engine_since=self._engine_since(),
+                values_current=values_current,
+            )
+
+    def _refresh_in_chunks(self, partner_ids, commit):
+        """Store these contacts' scores, a batch at a time: each batch locks
+        its contacts for a short transaction, tried again a few times when
+        someone is saving one of them (then left as it is)."""
+        partner_ids = sorted(partner_ids)
+        size = self._refresh_chunk()
+        for start in range(0, len(partner_ids), size):
+            batch = partner_ids[start : start + size]
+            self.env["lead.score.engine"]._retry_when_busy(
+                partial(self._refresh_contacts, batch), commit
+            )
+
+    @api.model
+    def _refresh_chunk(self, replay=False):
+        """How many contacts a refresh transaction stores (see REFRESH_CHUNK);
+        ``replay``: it replays their ledgers."""
+        if self.env["res.partner"]._lead_score_watched():
+            return REFRESH_CHUNK_ORM
+        return REFRESH_CHUNK_REPLAY if replay else REFRESH_CHUNK
+
+    def _engine_since(self):
+        """When the run of these rules started (see res.partner's
+        _store_lead_scores); the epoch outside a run (decay ...)."""
+        return min(filter(None, self.mapped("pass_start")), default="-infinity")
+
+    @api.model
+    def _scores_behind_lines(self, condition):
+        """Contacts with a line ``o`` meeting ``condition`` whose stored score
+        is not their ledger's balance."""
+        self.env["res.partner"].flush_model(["lead_score", "lead_score_objection"])
+        with self.env["lead.score.engine"]._local_setting(
+            "jit", "off"
+        ):  # see _refresh_scores
+            return self._scores_behind_query(condition)
+
+    @api.model
+    def _scores_behind_query(self, condition):
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT p.id
+                  FROM res_partner p
+                 WHERE p.id IN (SELECT o.partner_id FROM lead_score_operation o
+                                 WHERE %s)
+                   -- Per score group: the stored score, the ledger's balance.
+                   AND EXISTS (
+                        SELECT 1 FROM lead_score_group g
+                          JOIN LATERAL (
+                                SELECT o.balance FROM lead_score_operation o
+                                 WHERE o.partner_id = p.id AND o.group_id = g.id
+                                 ORDER BY o.date DESC, o.id DESC LIMIT 1) last ON TRUE
+                          LEFT JOIN lead_score_value v
+                                 ON v.partner_id = p.id AND v.group_id = g.id
+                         WHERE v.score IS DISTINCT FROM %s)
+                """,
+                condition,
+                group_score(SQL("last.balance")),
+            )
+        )
+        return {row[0] for row in self.env.cr.fetchall()}

@@ -84,31 +84,33 @@ class LeadScoreOperation(models.Model):
         unrecorded=False,
         **fixed,
     ):
-        """Record ledger lines from an SQL SELECT, in one statement.
+        """Record ledger lines from an SQL SELECT, in one statement, each with
+        its balance; returns (contact, needs a replay) for each line recorded.
 
-        ``select`` gives at least ``partner_id``, one row per line; each keyword
-        (a column of LINE_COLUMNS) is either one value for every line or an
-        ``SQL`` expression over the selected row ``src`` (``SQL("src.res_id")``).
-        ``condition`` is an extra SQL filter on ``src`` and its contact's
-        company ``p.company_id``.
-        Archived contacts and those who object to scoring get nothing, and a line whose rule key (rule_id,
-        partner_id, rule_key) or idempotency key (partner_id, idempotency_key)
-        is recorded already is left out; with ``rule_since``, so is a line
-        whose contact got one of the same rule after that date.
-
-        Each line is written with its balance: the contact's previous balance
-        plus the points (several lines of one contact follow each other), or
-        NULL when the contact has a later-dated line or still awaits a replay.
-        Returns (contact, needs a replay) for each line recorded; see
-        :meth:`_refresh_recorded`. With ``touch``, the contacts' group score
-        rows are written in the same transaction (lead.score.value._touch): a
-        concurrent writer of their scores is then retried rather than leave a
-        balance that misses this line. Without, the caller's refresh must
-        replay every contact's ledger (see lead_scoring_queue_job).
-        ``unrecorded``: the caller knows that none of these lines is recorded
-        (a rule's first run), and the check is left out (the unique keys
-        still refuse a duplicate): about 3% of a first run's time.
+        ``select`` gives at least ``partner_id``, one row per line; each
+        keyword (a column of LINE_COLUMNS) is one value for every line or an
+        ``SQL`` expression over the selected row ``src``. ``condition``
+        filters ``src`` and its contact's company ``p.company_id``. Archived
+        and objecting contacts get nothing; a line already recorded under its
+        key is left out (:meth:`_duplicate_checks`). With ``touch``, the
+        contacts' group score rows are written in the same transaction, so
+        that a concurrent writer of their scores is retried (see
+        lead.score.value._touch); without, the caller replays their ledgers.
         """
+        columns = self._line_columns(fixed)
+        duplicates, conflict = self._duplicate_checks(
+            columns, fixed, rule_since, unrecorded
+        )
+        rows = self._insert_lines(select, condition, columns, duplicates, conflict)
+        if touch:
+            self.env["lead.score.value"]._touch(
+                (partner_id, group_id) for partner_id, group_id, _unknown in rows
+            )
+        return [(partner_id, unknown) for partner_id, _group_id, unknown in rows]
+
+    def _line_columns(self, fixed):
+        """The typed SQL value of each ledger column of the lines (a VALUES
+        list or NULL would otherwise be text)."""
         unknown = set(fixed) - set(LINE_COLUMNS)
         if unknown:
             raise ValueError(f"Not a ledger column: {', '.join(sorted(unknown))}")
@@ -124,14 +126,21 @@ class LeadScoreOperation(models.Model):
             "group_id": self.env["lead.score.group"]._default_group().id,
             **fixed,
         }
-        # Typed, as a VALUES list or NULL would otherwise be text.
-        columns = {
+        return {
             name: SQL("CAST(%s AS %s)", values.get(name), SQL(sql_type))
             for name, sql_type in LINE_COLUMNS.items()
         }
-        # Each a line that makes this one a duplicate; apart, so that each
-        # is one lookup in an index.
-        if values.get("idempotency_key") is not None:
+
+    def _duplicate_checks(self, columns, fixed, rule_since, unrecorded):
+        """The key strategy: (the conditions on a recorded line ``o`` that
+        make a new ``line`` a duplicate, each one lookup in an index; the
+        insert's ON CONFLICT clause). An idempotency key is unique per
+        contact; a rule key per rule and contact; with ``rule_since``, a
+        repeating rule scores a contact once within its period.
+        ``unrecorded``: the caller knows that none of these lines is recorded
+        (a rule's first run): no lookup, the unique keys still refuse a
+        duplicate."""
+        if fixed.get("idempotency_key") is not None:
             duplicates = [
                 SQL(
                     "o.partner_id = line.partner_id"
@@ -142,7 +151,7 @@ class LeadScoreOperation(models.Model):
                 "ON CONFLICT (partner_id, idempotency_key)"
                 " WHERE idempotency_key IS NOT NULL DO NOTHING"
             )
-        elif values.get("rule_key") is not None:
+        elif fixed.get("rule_key") is not None:
             same_rule = SQL(
                 "o.rule_id = line.dup_rule_id AND o.partner_id = line.partner_id"
             )
@@ -166,14 +175,20 @@ class LeadScoreOperation(models.Model):
             )
         else:
             duplicates, conflict = [], SQL()
-        if unrecorded:
-            duplicates = []
+        return ([] if unrecorded else duplicates), conflict
+
+    def _insert_lines(self, select, condition, columns, duplicates, conflict):
+        """The INSERT of _record_lines: each new line with its balance, the
+        contact's previous balance plus its points (several lines of one
+        contact follow each other), or NULL when the contact has a
+        later-dated line or still awaits a replay. Returns (contact, group,
+        balance unknown) per line."""
         # A contact's lines follow each other in this order, in the window
         # sums as in the ids that the replay orders them by.
         order = SQL("partner_id, res_id, idempotency_key, rule_key")
         self.flush_model()
         self.env["lead.score.rule"].flush_model(["name"])
-        rows = self.env.execute_query(
+        return self.env.execute_query(
             SQL(
                 """
                 -- Materialized: the duplicate check then looks up each line's
@@ -270,11 +285,6 @@ class LeadScoreOperation(models.Model):
                 conflict=conflict,
             )
         )
-        if touch:
-            self.env["lead.score.value"]._touch(
-                (partner_id, group_id) for partner_id, group_id, _unknown in rows
-            )
-        return [(partner_id, unknown) for partner_id, _group_id, unknown in rows]
 
     @api.model
     def _refresh_recorded(self, recorded):

@@ -17,7 +17,7 @@ from datetime import timedelta
 from psycopg2 import OperationalError, errorcodes
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import SQL, mute_logger
 
@@ -131,6 +131,12 @@ class LeadScoreRule(models.Model):
         if not self._may_preview():
             return
         for rule in self:
+            try:
+                # Points the rule could not be saved with preview nothing.
+                rule._check_value(rule.name, rule.operation, rule.value)
+            except ValidationError as error:
+                rule.preview_warning = error.args[0]
+                continue
             try:
                 with rule._preview_limits():
                     # With the rights of the user editing the rule, who
@@ -326,6 +332,12 @@ class LeadScoreRule(models.Model):
             self.condition_summary = False
             return
         for rule in self:
+            try:
+                # Points the rule could not be saved with preview nothing.
+                rule._check_value(rule.name, rule.operation, rule.value)
+            except ValidationError as error:
+                rule.preview_warning = error.args[0]
+                continue
             try:
                 with rule._preview_limits():
                     domain = rule._get_domain(author=self.env.user)

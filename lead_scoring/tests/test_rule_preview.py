@@ -44,6 +44,18 @@ class TestRulePreview(LeadScoringCase):
         self.assertEqual(form.preview_points, 5 * 3 - 90)
         self.assertEqual(form.preview_tier_moves, "1 Warm → Cold")
 
+    def test_negative_points_to_add_preview_nothing_and_say_why(self):
+        form = Form(self.Rule.with_user(self.manager))
+        form.name = "French partners"
+        form.domain = self.french_domain
+        form.value = -225
+        self.assertEqual(form.preview_contacts, 0)
+        self.assertEqual(form.preview_points, 0)
+        self.assertIn("from 0 to 1,000,000", form.preview_warning)
+        form.operation = "set"
+        self.assertEqual(form.preview_contacts, 3)
+        self.assertFalse(form.preview_warning)
+
     def test_a_rule_that_ran_previews_only_what_is_left(self):
         rule = self.Rule.create(
             {"name": "French", "value": 30, "domain": self.french_domain}

@@ -64,6 +64,9 @@ class LeadScoreRule(models.Model):
             )
         conditions = []
         rule_since = None
+        if self.condition_type == "event" and self.limit_count:
+            query, limit = self._limited_per_contact(query, now)
+            conditions.append(limit)
         if self.condition_type == "event":
             per_record = {
                 "rule_key": SQL("src.res_id::text"),
@@ -104,6 +107,33 @@ class LeadScoreRule(models.Model):
                 **per_record,
             )
         )
+
+    def _limited_per_contact(self, query, now):
+        """An event rule's limit per contact: its records not scored yet,
+        ranked per contact, and the condition that lets a record score only
+        while the contact's lines of the rule within the period, with those
+        ranked before it, stay within the limit."""
+        since = now - timedelta(days=self.limit_days) if self.limit_days else None
+        ranked = SQL(
+            """SELECT q.*, row_number() OVER (
+                          PARTITION BY q.partner_id ORDER BY q.res_id) AS limit_rank
+                 FROM (%s) q
+                WHERE NOT EXISTS (SELECT 1 FROM lead_score_operation o
+                                   WHERE o.rule_id = %s AND o.partner_id = q.partner_id
+                                     AND o.rule_key = q.res_id::text)""",
+            query,
+            self.id,
+        )
+        limit = SQL(
+            """src.limit_rank + (SELECT count(*) FROM lead_score_operation o
+                                  WHERE o.rule_id = %s AND o.partner_id = src.partner_id
+                                    AND (%s::timestamp IS NULL OR o.date > %s)) <= %s""",
+            self.id,
+            since,
+            since,
+            self.limit_count,
+        )
+        return ranked, limit
 
     def _run_rules(self, commit=False, deadline=None, stats=None):
         """Apply these rules in sequence order, chunk by chunk.

@@ -52,6 +52,8 @@ DEFINITION_FIELDS = {
     "domain",
     "repeat",
     "repeat_days",
+    "limit_count",
+    "limit_days",
     "company_id",
 }
 # The engine's record of runs: written by the engine only (a value written
@@ -167,6 +169,17 @@ class LeadScoreRule(models.Model):
         default="once",
     )
     repeat_days = fields.Integer(string="Every (days)", default=30)
+    limit_count = fields.Integer(
+        string="At most (records per contact)",
+        help="For a rule on records: at most this many of a contact's records "
+        "score within the period; 0 for no limit. Someone repeating an action "
+        "(posting a form, opening a page) then cannot pile up points.",
+    )
+    limit_days = fields.Integer(
+        string="Within (days)",
+        default=30,
+        help="The period of that limit, counted back from each run; 0: ever.",
+    )
     expiry_days = fields.Integer(
         string="Points expire after (days)",
         help="Empty or 0: the points never expire.",
@@ -277,7 +290,15 @@ class LeadScoreRule(models.Model):
                 _("Rule %s: add or remove from 0 to 1,000,000 points.", name)
             )
 
-    @api.constrains("operation", "value", "repeat", "repeat_days", "expiry_days")
+    @api.constrains(
+        "operation",
+        "value",
+        "repeat",
+        "repeat_days",
+        "expiry_days",
+        "limit_count",
+        "limit_days",
+    )
     def _check_numbers(self):
         for rule in self:
             self._check_value(rule.name, rule.operation, rule.value)
@@ -288,6 +309,16 @@ class LeadScoreRule(models.Model):
             if not 0 <= rule.expiry_days <= 3650:
                 raise ValidationError(
                     _("Rule %s: points expire after 0 to 3650 days.", rule.name)
+                )
+            if not 0 <= rule.limit_count <= MAX_POINTS or not (
+                0 <= rule.limit_days <= 3650
+            ):
+                raise ValidationError(
+                    _(
+                        "Rule %s: at most 0 (no limit) to 1,000,000 records per "
+                        "contact, within 0 (ever) to 3650 days.",
+                        rule.name,
+                    )
                 )
 
     @api.constrains(

@@ -117,6 +117,8 @@ class LeadScoreRule(models.Model):
         "partner_field_id",
         "domain",
         "preview_since",
+        "limit_count",
+        "limit_days",
         "operation",
         "value",
         "repeat",
@@ -222,6 +224,24 @@ class LeadScoreRule(models.Model):
             )
             conditions.append(SQL("p.id IN %s", readable.subselect()))
         company = SQL(" AND ").join(conditions) if conditions else SQL("TRUE")
+        lines = SQL("COUNT(*)")
+        if self.condition_type == "event" and self.limit_count:
+            # Within the rule's limit per contact, less what it scored already.
+            since = (
+                fields.Datetime.now() - timedelta(days=self.limit_days)
+                if self.limit_days
+                else None
+            )
+            lines = SQL(
+                """LEAST(COUNT(*), GREATEST(0, %s - (
+                       SELECT count(*) FROM lead_score_operation o
+                        WHERE o.rule_id = %s AND o.partner_id = p.id
+                          AND (%s::timestamp IS NULL OR o.date > %s))))""",
+                self.limit_count,
+                rule_id or 0,
+                since,
+                since,
+            )
         value = self.value or 0
         new_score = {
             "set": SQL("%s", value),
@@ -236,7 +256,7 @@ class LeadScoreRule(models.Model):
                            COALESCE((SELECT v.score FROM lead_score_value v
                                       WHERE v.partner_id = scored.id
                                         AND v.group_id = %(group_id)s), 0) AS old_score
-                      FROM (SELECT p.id, COUNT(*) AS lines
+                      FROM (SELECT p.id, %(lines)s AS lines
                               FROM (%(select)s) src
                               JOIN res_partner p ON p.id = src.partner_id AND p.active
                                                 AND p.lead_score_objection IS NOT TRUE
@@ -245,9 +265,11 @@ class LeadScoreRule(models.Model):
                                                 WHERE o.rule_id = %(rule_id)s
                                                   AND o.partner_id = p.id AND %(recorded)s)
                              GROUP BY p.id) scored
+                     WHERE scored.lines > 0
                     OFFSET 0) counted
             """,
             new_score=new_score,
+            lines=lines,
             group_id=self.group_id.id or None,
             select=select,
             company=company,

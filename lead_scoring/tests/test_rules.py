@@ -119,6 +119,80 @@ class TestRules(LeadScoringCase):
         self.assertEqual(self.french[0].lead_score, 10)
         self.assertEqual(self.french[1].lead_score, 20)
 
+    def lead_rule(self, **vals):
+        return self.Rule.create(
+            {
+                "name": "Lead created",
+                "operation": "add",
+                "value": 10,
+                "condition_type": "event",
+                "model_id": self.env.ref("crm.model_crm_lead").id,
+                "partner_field_id": self.env.ref("crm.field_crm_lead__partner_id").id,
+                "domain": "[('name', 'ilike', 'Farmed')]",
+                **vals,
+            }
+        )
+
+    def farmed_leads(self, partner, count):
+        leads = self.env["crm.lead"].create(
+            [{"name": f"Farmed {i}", "partner_id": partner.id} for i in range(count)]
+        )
+        self.as_if_written_later(leads)
+        return leads
+
+    def test_an_event_rule_scores_a_contact_at_most_its_limit(self):
+        rule = self.lead_rule(limit_count=2, limit_days=30)
+        farmer, other = self.french[0], self.french[1]
+        self.farmed_leads(farmer, 20)
+        self.farmed_leads(other, 1)
+        self.run_rules()
+        self.assertEqual(farmer.lead_score, 20, "two records of twenty")
+        self.assertEqual(other.lead_score, 10)
+        # Later records of the period score no more; nor across chunks.
+        self.farmed_leads(farmer, 5)
+        self.run_rules()
+        self.assertEqual(farmer.lead_score, 20)
+        self.assertEqual(
+            len(rule.operation_ids.filtered(lambda o: o.partner_id == farmer)), 2
+        )
+        # Once the period is over, the contact may score again, as limited.
+        rule.operation_ids.flush_recordset()
+        self.env.cr.execute(
+            "UPDATE lead_score_operation SET date = date - interval '31 days'"
+            " WHERE rule_id = %s",
+            [rule.id],
+        )
+        self.farmed_leads(farmer, 3)
+        self.run_rules()
+        self.assertEqual(
+            len(rule.operation_ids.filtered(lambda o: o.partner_id == farmer)), 4
+        )
+
+    def test_an_event_rule_without_a_limit_scores_every_record(self):
+        self.lead_rule()
+        self.farmed_leads(self.french[0], 5)
+        self.run_rules()
+        self.assertEqual(self.french[0].lead_score, 50)
+
+    def test_the_preview_counts_within_the_limit(self):
+        self.farmed_leads(self.french[0], 6)
+        # As an administrator: choosing a model reads Odoo's model list.
+        form = Form(self.Rule.with_user(self.env.ref("base.user_admin")))
+        form.name = "Lead created"
+        form.condition_type = "event"
+        form.model_id = self.env.ref("crm.model_crm_lead")
+        form.domain = "[('name', 'ilike', 'Farmed')]"
+        form.value = 10
+        self.assertEqual(form.preview_points, 60)
+        form.limit_count = 2
+        self.assertEqual(form.preview_points, 20)
+
+    def test_a_limit_is_validated(self):
+        with self.assertRaises(ValidationError):
+            self.lead_rule(limit_count=-1)
+        with self.assertRaises(ValidationError):
+            self.lead_rule(limit_count=2, limit_days=99999)
+
     def test_event_rule_scores_once_per_record(self):
         Lead = self.env["crm.lead"]
         won_stage = self.env["crm.stage"].search([("is_won", "=", True)], limit=1)

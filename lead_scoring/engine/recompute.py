@@ -6,8 +6,9 @@ tier and grade are recomputed in batches of contacts in contact order, each
 batch committed, its position saved (RECOMPUTE_PARAM)."""
 
 import time
+from datetime import timedelta
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..tools import int_array
@@ -37,10 +38,33 @@ class LeadScoreValue(models.Model):
         people save them."""
         self._set_recompute_after(0)
         deadline = time.monotonic() + RECOMPUTE_INLINE_SECONDS
-        job = self.env.ref("lead_scoring.ir_cron_apply_rules", False)
+        job = self.env.ref("lead_scoring.ir_cron_recompute_scores", False)
         # (No job yet: the addon's installation, whose job then does it all.)
         if self._recompute_pending(commit=False, deadline=deadline) and job:
             job.sudo()._trigger()
+
+    @api.model
+    def _cron_recompute_scores(self):
+        """The scheduled job of the recompute: a call goes on from the saved
+        position for the budget of a call, and asks to be called again while
+        some remains; while the rules run (their refresh writes the same
+        rows), a minute later."""
+        before = self._recompute_after()
+        if before is None:
+            return
+        # Run by Odoo's scheduler, each batch is committed.
+        commit = bool(self.env.context.get("cron_id"))
+        engine = self.env["lead.score.engine"]
+        deadline = time.monotonic() + engine._call_budget()
+        pending = self._recompute_pending(commit, deadline)
+        if not (commit and pending):
+            return
+        job = self.env.ref("lead_scoring.ir_cron_recompute_scores").sudo()
+        if self._recompute_after() == before:
+            job._trigger(fields.Datetime.now() + timedelta(minutes=1))
+        else:
+            self.env["ir.cron"]._notify_progress(done=1, remaining=1)
+            job._trigger()
 
     @api.model
     def _recompute_pending(self, commit, deadline=None):

@@ -458,13 +458,8 @@ class LeadScoreRule(models.Model):
 
     @api.model
     def _cron_apply_rules(self):
-        """The scheduled job (addons add their housekeeping here)."""
+        """The scheduled job of the rules."""
         self._apply_rules_in_chunks()
-        # What a change of configuration left to recompute, in its own budget.
-        commit = bool(self.env.context.get("cron_id"))
-        deadline = time.monotonic() + self.env["lead.score.engine"]._call_budget()
-        if self.env["lead.score.value"]._recompute_pending(commit, deadline) and commit:
-            self.env.ref("lead_scoring.ir_cron_apply_rules").sudo()._trigger()
 
     @api.model
     def _apply_rules_in_chunks(self):

@@ -139,7 +139,7 @@ class TestGroups(GroupsCase):
         )
         for partner in partners:
             self.add(partner, "add", 30)
-        job = self.env.ref("lead_scoring.ir_cron_apply_rules")
+        job = self.env.ref("lead_scoring.ir_cron_recompute_scores")
         triggers = self.env["ir.cron.trigger"].search([("cron_id", "=", job.id)])
         with (
             patch.object(recompute, "RECOMPUTE_BATCH", 2),
@@ -163,7 +163,7 @@ class TestGroups(GroupsCase):
             Value._recompute_pending(commit=False, deadline=0)
             self.assertGreater(Value._recompute_after(), before)
             self.assertFalse(self.registry.cache_invalidated)
-            self.Rule._cron_apply_rules()
+            Value._cron_recompute_scores()
         self.assertIsNone(Value._recompute_after())
         partners.invalidate_recordset()
         self.assertEqual(partners.mapped("lead_score"), [20] * 5)

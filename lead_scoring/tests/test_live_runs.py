@@ -94,17 +94,19 @@ class TestLiveRuns(BaseCase):
 
         return EnvCursor()
 
-    def run_cron_once(self):
-        """One pick-up of the job by a cron worker, as Odoo's runner does."""
+    def run_cron_once(self, xmlid=None):
+        """One pick-up of the job (the rules', or the one named) by a cron
+        worker, as Odoo's runner does."""
         db = self.registry.db_name
         with self.env_cursor() as env:
+            cron_id = env.ref(xmlid).id if xmlid else self.cron_id
             env.cr.execute(
                 "UPDATE ir_cron SET nextcall = now() AT TIME ZONE 'UTC' - interval '1 minute'"
                 " WHERE id = %s",
-                [self.cron_id],
+                [cron_id],
             )
         with sql_db.db_connect(db).cursor() as cron_cr:
-            job = ir_cron._acquire_one_job(cron_cr, self.cron_id)
+            job = ir_cron._acquire_one_job(cron_cr, cron_id)
             self.assertTrue(job, "the job could not be acquired")
             self.registry["ir.cron"]._process_job(sql_db.db_connect(db), cron_cr, job)
 
@@ -284,7 +286,7 @@ class TestLiveRuns(BaseCase):
                 )
                 for _pickup in range(20):
                     before = self.recompute_after()
-                    self.run_cron_once()
+                    self.run_cron_once("lead_scoring.ir_cron_recompute_scores")
                     if self.recompute_after() == before:
                         break
                 self.assertLess(self.recompute_after(), busy)
@@ -300,7 +302,7 @@ class TestLiveRuns(BaseCase):
                 person.rollback()
                 person.close()
             for _pickup in range(20):
-                self.run_cron_once()
+                self.run_cron_once("lead_scoring.ir_cron_recompute_scores")
                 if self.recompute_after() is None:
                     break
         self.assertIsNone(self.recompute_after())

@@ -45,6 +45,23 @@ class LeadScoringCase(TransactionCase):
         )
         cls.internal = new_test_user(cls.env, "ls_internal", groups="base.group_user")
 
+    def rule(self, **vals):
+        """A scoring rule: by default, 10 points added once to every contact."""
+        return self.Rule.create(
+            {
+                "name": "Rule",
+                "operation": "add",
+                "value": 10,
+                "match_all": not vals.get("domain"),
+                **vals,
+            }
+        )
+
+    def run_rules(self):
+        """One run of every active rule, in the test's transaction; the
+        contacts that got lines."""
+        return self.Rule.search([])._run_rules()
+
     def add(self, partner, operation, value, days_ago=0, **vals):
         """One operation, dated days_ago in the past."""
         date = fields.Datetime.now() - timedelta(days=days_ago)

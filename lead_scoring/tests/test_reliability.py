@@ -30,7 +30,7 @@ class TestReliability(LeadScoringCase):
         )
         self.add(self.partner, "add", 5, days_ago=3, note="fair")
         self.add(duplicate, "add", 7, days_ago=2, note="webinar")
-        self.Rule.search([])._run_rules()
+        self.run_rules()
         self.assertEqual((self.partner.lead_score, duplicate.lead_score), (15, 17))
         self.merge(duplicate, self.partner)
         self.assertFalse(duplicate.exists())
@@ -50,7 +50,7 @@ class TestReliability(LeadScoringCase):
             )
         )
         # The rule is still earned: a new run gives nothing more.
-        self.assertEqual(self.Rule.search([])._run_rules(), set())
+        self.assertEqual(self.run_rules(), set())
         self.assertEqual(self.partner.lead_score, 22)
 
     def test_deleting_a_contact_removes_its_ledger(self):
@@ -67,7 +67,7 @@ class TestReliability(LeadScoringCase):
         rule = self.Rule.create(
             {"name": hostile, "value": 2, "domain": f"[('id', '=', {self.partner.id})]"}
         )
-        self.Rule.search([])._run_rules()
+        self.run_rules()
         self.assertEqual(operation.note, note)
         self.assertEqual(self.partner.lead_score_operation_ids[:1].rule_name, rule.name)
         self.assertEqual(self.partner.lead_score, 3)

@@ -36,17 +36,9 @@ class TestRules(LeadScoringCase):
         cls.french_domain = f"[('country_id', '=', {cls.france.id}), ('category_id', 'in', [{cls.tag.id}])]"
 
     def rule(self, **vals):
-        vals = {
-            "name": "French partners",
-            "operation": "add",
-            "value": 10,
-            "domain": self.french_domain,
-            **vals,
-        }
-        return self.Rule.create(vals)
-
-    def run_rules(self):
-        return self.Rule.search([])._run_rules()
+        return super().rule(
+            **{"name": "French partners", "domain": self.french_domain, **vals}
+        )
 
     def run_rules_counting_refreshes(self):
         """Run the rules; the contacts whose scores were written, once per write."""

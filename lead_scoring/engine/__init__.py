@@ -9,3 +9,4 @@ from . import chatter_log
 from . import recompute
 from . import decay
 from . import retention
+from . import merge

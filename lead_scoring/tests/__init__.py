@@ -9,3 +9,4 @@ from . import test_record_lines
 from . import test_decay
 from . import test_groups
 from . import test_grade
+from . import test_words

@@ -98,6 +98,10 @@ class TestWords(GroupsCase):
         )
         self.assertEqual(block.get("invisible"), "not is_company and not parent_id")
         self.assertEqual(block.find("span").text, "Company's score")
+        column = self.arch("res.partner", "list").find(
+            ".//field[@name='lead_score_company']"
+        )
+        self.assertEqual(column.get("invisible"), "not is_company and not parent_id")
         # On leads: shown for a company or a person of one.
         leads = self.env["crm.lead"].create(
             [

@@ -156,7 +156,9 @@ class TestWords(GroupsCase):
             ("crm.lead", "partner_lead_score_grade"),
         ):
             help_text = (
-                self.env[model].with_user(self.salesman).fields_get([name])[name]["help"]
+                self.env[model]
+                .with_user(self.salesman)
+                .fields_get([name])[name]["help"]
             )
             self.assertIn("fit group (A: its highest tier)", help_text)
 
@@ -191,9 +193,7 @@ class TestWords(GroupsCase):
             for suffix in ("_tier_id", "_grade"):
                 with self.subTest(model=model, view=view, field=suffix):
                     column = arch.find(f".//field[@name='{name}{suffix}']")
-                    self.assertEqual(
-                        column.get("invisible"), f"not {name}_last_date"
-                    )
+                    self.assertEqual(column.get("invisible"), f"not {name}_last_date")
         for model, name, view in (
             ("res.partner", "lead_score", None),
             ("crm.lead", "partner_lead_score", "crm.crm_case_kanban_view_leads"),
@@ -247,9 +247,7 @@ class TestWords(GroupsCase):
         found = (
             self.env["crm.lead"]
             .with_user(self.salesman)
-            .web_search_read(
-                [("id", "in", leads.ids)], {"name": {}}, order=order
-            )
+            .web_search_read([("id", "in", leads.ids)], {"name": {}}, order=order)
         )
         self.assertEqual(
             [record["name"] for record in found["records"]], ["Hot", "Warm", "Cold"]
@@ -293,9 +291,13 @@ class TestWords(GroupsCase):
         self.assertEqual(recent.lead_score_last_date, newer.date)
         search = self.arch("res.partner", "search")
         never_filter = search.find(".//filter[@name='lead_score_never_scored']")
-        self.assertEqual(never_filter.get("domain"), "[('lead_score_last_date', '=', False)]")
+        self.assertEqual(
+            never_filter.get("domain"), "[('lead_score_last_date', '=', False)]"
+        )
         self.assertIsNotNone(
-            self.arch("res.partner", "list").find(".//field[@name='lead_score_last_date']")
+            self.arch("res.partner", "list").find(
+                ".//field[@name='lead_score_last_date']"
+            )
         )
 
     # A group's tier in the filters ---------------------------------------

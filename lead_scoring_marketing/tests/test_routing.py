@@ -136,11 +136,15 @@ class TestAssignmentByScore(MarketingCase):
                 "name": "Junior Team",
                 "use_leads": True,
                 "assignment_domain": str(["!", *self.hot_or_a]),
-                "crm_team_member_ids": [Command.create({"user_id": self.junior.id, "assignment_max": 90})],
+                "crm_team_member_ids": [
+                    Command.create({"user_id": self.junior.id, "assignment_max": 90})
+                ],
             }
         )
         # Only these two teams take part (demo data may add others).
-        others = self.env["crm.team"].search([("id", "not in", (self.team | juniors).ids)])
+        others = self.env["crm.team"].search(
+            [("id", "not in", (self.team | juniors).ids)]
+        )
         others.write({"assignment_optout": True})
         leads = self.new_leads()
         self.env["crm.team"]._cron_assign_leads(force_quota=True)

@@ -28,7 +28,11 @@ class CrmLead(models.Model):
     # Stored so that the pipeline can be sorted and grouped by them.
     partner_lead_score = fields.Integer(
         related="partner_id.lead_score",
-        string="Contact Score",
+        string="Contact's lead score",
+        help="The points of the lead's contact in Lead Scoring, from their score "
+        "history (rules, forms, emails, adjustments). Unlike the Probability, "
+        "which Odoo's predictive lead scoring computes from past won and lost "
+        "leads.",
         store=True,
         index=True,
         aggregator="avg",
@@ -49,11 +53,22 @@ class CrmLead(models.Model):
     # A lead of a person shows their company's score.
     partner_company_score = fields.Integer(
         related="partner_id.lead_score_company",
-        string="Company Score",
+        string="Company's score",
+        help="The score of the contact's company, with its contacts' scores "
+        "rolled up as each score group says.",
         store=True,
         index=True,
         aggregator="avg",
         groups=SCORE_GROUP,
+    )
+    # A contact never scored shows no tier or grade (the lowest tier and
+    # grade would read as a verdict).
+    partner_lead_score_last_date = fields.Datetime(
+        related="partner_id.lead_score_last_date", groups=SCORE_GROUP
+    )
+    # The company's score shows for a company or a person of one.
+    partner_in_company = fields.Boolean(
+        related="partner_id.commercial_partner_id.is_company"
     )
     partner_lead_score_tier_color = fields.Integer(
         related="partner_id.lead_score_tier_id.color", groups=SCORE_GROUP

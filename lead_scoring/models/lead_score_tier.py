@@ -59,6 +59,17 @@ class LeadScoreTier(models.Model):
             if twins.filtered(lambda t, tier=tier: t.name.lower() == tier.name.lower()):
                 raise ValidationError(_("A tier named %s already exists.", tier.name))
 
+    @api.depends("name", "group_id.name")
+    @api.depends_context("lead_score_tier_group_name")
+    def _compute_display_name(self):
+        # A tier's name alone on badges; with its group's where tiers of
+        # several groups stand side by side (the contacts' "Tier in a group").
+        if not self.env.context.get("lead_score_tier_group_name"):
+            return super()._compute_display_name()
+        for tier in self:
+            tier.display_name = f"{tier.group_id.name}: {tier.name}"
+        return None
+
     def _compute_partner_count(self):
         # The total's tiers count the contacts' total; the others, a group's.
         counts = dict(

@@ -5,6 +5,8 @@ from odoo.exceptions import AccessError
 from odoo.tools import SQL
 from odoo.tools.sql import column_exists, create_column
 
+from ..tools import int_array
+
 SCORE_GROUP = "lead_scoring.group_lead_scoring_user"
 MANAGER_GROUP = "lead_scoring.group_lead_scoring_manager"
 
@@ -124,15 +126,36 @@ class ResPartner(models.Model):
     )
     # Written in SQL with the group scores (see _store_lead_score_companies).
     lead_score_company = fields.Integer(
-        string="Company Score",
+        string="Company's score",
         index=True,
         readonly=True,
         default=0,
         copy=False,
         aggregator="avg",
         groups=SCORE_GROUP,
-        help="A company's score with its contacts' rolled up as each score group "
-        "says, added up as the total score; a person's company's (0 without one).",
+        help="The company's score, with its contacts' scores rolled up as each "
+        "score group says; on a person, the score of their company (0 without one).",
+    )
+    # Read from the ledger for the contacts shown (see _compute_lead_score_last_date):
+    # stored, the engine would have to write it with every line.
+    lead_score_last_date = fields.Datetime(
+        string="Last scored",
+        compute="_compute_lead_score_last_date",
+        search="_search_lead_score_last_date",
+        groups=SCORE_GROUP,
+        help="The date of the contact's newest score operation; empty for a "
+        "contact never scored, who shows no tier or grade.",
+    )
+    # The tiers that the contact is in, one per score group: filters such as
+    # "Fit: Ideal" pick a group's tier.
+    lead_score_group_tier_ids = fields.Many2many(
+        "lead.score.tier",
+        string="Tier in a group",
+        compute="_compute_lead_score_group_tier_ids",
+        search="_search_lead_score_group_tier_ids",
+        groups=SCORE_GROUP,
+        # The search's suggestions name each tier's group (see lead.score.tier).
+        context={"lead_score_tier_group_name": True},
     )
 
     def _auto_init(self):
@@ -224,6 +247,54 @@ class ResPartner(models.Model):
                 for value in partner.lead_score_value_ids
                 if value.group_id.active
             )
+
+    @api.depends("lead_score_operation_ids.date")
+    def _compute_lead_score_last_date(self):
+        # One grouped query for the contacts shown (a list's page), through
+        # the ledger's index on the contact.
+        saved = self._origin.filtered("id")
+        dates = {}
+        if saved:
+            self.env["lead.score.operation"].flush_model(["partner_id", "date"])
+            self.env.cr.execute(
+                SQL(
+                    """SELECT partner_id, MAX(date) FROM lead_score_operation
+                        WHERE partner_id = ANY(%s) GROUP BY partner_id""",
+                    int_array(saved.ids),
+                )
+            )
+            dates = dict(self.env.cr.fetchall())
+        for partner in self:
+            partner.lead_score_last_date = dates.get(partner._origin.id, False)
+
+    def _search_lead_score_last_date(self, operator, value):
+        if operator in ("=", "!=") and not value:
+            # Never scored, or scored at least once.
+            scored = SQL("(SELECT partner_id FROM lead_score_operation)")
+            return [("id", "not in" if operator == "=" else "in", scored)]
+        if operator not in ("<", "<=", ">", ">=", "=", "!="):
+            return NotImplemented
+        value = fields.Datetime.to_datetime(value)
+        return [
+            (
+                "id",
+                "in",
+                SQL(
+                    """(SELECT partner_id FROM lead_score_operation
+                         GROUP BY partner_id HAVING MAX(date) %s %s)""",
+                    SQL(operator),
+                    value,
+                ),
+            )
+        ]
+
+    @api.depends("lead_score_value_ids.tier_id")
+    def _compute_lead_score_group_tier_ids(self):
+        for partner in self:
+            partner.lead_score_group_tier_ids = partner.lead_score_value_ids.tier_id
+
+    def _search_lead_score_group_tier_ids(self, operator, value):
+        return [("lead_score_value_ids.tier_id", operator, value)]
 
     def _check_ledger_fields(self, vals, new=False):
         """Refuse a score written by hand: it would not be in the ledger. A

@@ -10,3 +10,4 @@ from . import test_decay
 from . import test_groups
 from . import test_grade
 from . import test_security_ledger
+from . import test_words

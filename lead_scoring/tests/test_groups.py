@@ -75,7 +75,7 @@ class TestGroups(GroupsCase):
             self.fit | self.engagement,
         )
         self.assertEqual(
-            self.partner.lead_score_summary, "Score 7 · Fit 15 · Engagement 35"
+            self.partner.lead_score_summary, "General 7 · Fit 15 · Engagement 35"
         )
         # The breakdown's parts add up to each group's score.
         self.assertEqual(
@@ -573,7 +573,7 @@ class TestGroupsApi(ApiCase):
         )
         self.assertEqual(
             sorted((row["group_id"][1], row["score"]) for row in rows),
-            [("Engagement", 25), ("Score", 4)],
+            [("Engagement", 25), ("General", 4)],
         )
         found = self.call(
             self.user,

@@ -57,6 +57,40 @@ class TestUi(HttpCase):
         self.assertEqual(operations.group_id, webinars)
         self.assertEqual(operations.mapped("value"), [5, 5])
 
+    def test_a_contact_never_scored_shows_no_tier_or_grade_until_scored(self):
+        Group, Tier = self.env["lead.score.group"], self.env["lead.score.tier"]
+        Group.search([("is_default", "=", False)]).write({"active": False})
+        Tier.search([]).unlink()
+        fit, engagement = Group.create([{"name": "Fit"}, {"name": "Engagement"}])
+        Tier.create(
+            [
+                {"name": "Cold", "min_score": 0},
+                {"name": "Hot", "min_score": 50},
+                {"name": "Ideal", "min_score": 30, "group_id": fit.id},
+                {"name": "Good", "min_score": 10, "group_id": fit.id},
+                {"name": "Engaged", "min_score": 0, "group_id": engagement.id},
+            ]
+        )
+        self.env["res.config.settings"].create(
+            {
+                "lead_score_grade_fit_group_id": fit.id,
+                "lead_score_grade_engagement_group_id": engagement.id,
+            }
+        ).execute()
+        company = self.env["res.partner"].create({"name": "Acme", "is_company": True})
+        partner = self.env["res.partner"].create(
+            {"name": "Brand New Contact", "parent_id": company.id}
+        )
+        # Stored, the lowest tier and grade: the screen hides them.
+        self.assertEqual(partner.lead_score_tier_id.name, "Cold")
+        self.assertEqual(partner.lead_score_grade, "C1")
+        self.start_tour(
+            f"/odoo/contacts/{partner.id}",
+            "lead_scoring_never_scored_tour",
+            login="admin",
+        )
+        self.assertEqual(partner.lead_score, 60)
+
     def test_score_groups_list_opens_the_form(self):
         group = self.env["lead.score.group"].create({"name": "Tour Decay Group"})
         self.start_tour(

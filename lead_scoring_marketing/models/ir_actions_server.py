@@ -7,9 +7,25 @@ Action menu of lists, automation_oca's server action steps)."""
 import logging
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, ValidationError
 
 _logger = logging.getLogger(__name__)
+
+# The score fields that a webhook may send, though a group restricts them.
+WEBHOOK_SCORE_FIELDS = {
+    "res.partner": {
+        "lead_score",
+        "lead_score_tier_id",
+        "lead_score_grade",
+        "lead_score_company",
+    },
+    "crm.lead": {
+        "partner_lead_score",
+        "partner_lead_score_tier_id",
+        "partner_lead_score_grade",
+        "partner_company_score",
+    },
+}
 
 
 class IrActionsServer(models.Model):
@@ -42,6 +58,37 @@ class IrActionsServer(models.Model):
     def _check_lead_score(self):
         for action in self.filtered(lambda action: action.state == "lead_score"):
             action._check_lead_score_settings(_("Action %s", action.name))
+
+    @api.constrains("webhook_field_ids")
+    def _check_webhook_field_ids(self):
+        """Odoo refuses group-restricted fields in a webhook's payload; telling
+        another system of a contact's new tier or score is what a webhook on a
+        tier change is for. Only administrators configure server actions, and
+        automation rules run them as superuser, who reads these fields; a user
+        running one by hand still needs the Lead Scoring group to read them.
+        Every other restricted field stays refused, as Odoo refuses it."""
+        restricted = {}
+        for action in self:
+            Model = self.env[action.model_id.model]
+            allowed = WEBHOOK_SCORE_FIELDS.get(Model._name, set())
+            for model_field in action.webhook_field_ids:
+                field = Model._fields[model_field.name]
+                if field.groups and field.name not in allowed:
+                    restricted.setdefault(action.name, []).append(
+                        model_field.field_description
+                    )
+        if restricted:
+            raise ValidationError(
+                _(
+                    "A webhook cannot send fields restricted to some groups, other "
+                    "than the lead score, tier and grade: remove these fields from "
+                    "these actions' payload:\n%s",
+                    "\n".join(
+                        f"{name}: {', '.join(labels)}"
+                        for name, labels in restricted.items()
+                    ),
+                )
+            )
 
     def _lead_score_actions(self):
         """These actions and the ones they run (multi actions), scoring ones."""

@@ -306,6 +306,23 @@ class LeadScoreFormSetting(models.Model):
             vals["note"] = str(values["note"] or "").strip()[:TEXT_LIMIT] or False
         if "once" in values:
             vals["repeat"] = "once" if values["once"] else "every"
+        if "repeat_hours" in values:
+            try:
+                vals["repeat_hours"] = int(str(values["repeat_hours"]).strip())
+            except ValueError as error:
+                raise ValidationError(
+                    _("The period is a whole number of hours.")
+                ) from error
+        if values.get("group_id"):
+            group = (
+                self.env["lead.score.group"]
+                .sudo()
+                .browse(self._editor_id(values["group_id"]))
+                .exists()
+            )
+            if not group.active:
+                raise ValidationError(_("Choose an active score group."))
+            vals["group_id"] = group.id
         for key in ("page_url", "name"):
             if values.get(key):
                 vals[key] = str(values[key]).strip()[:TEXT_LIMIT]
@@ -393,8 +410,20 @@ class LeadScoreFormSetting(models.Model):
             "value": setting.value,
             "note": setting.note or "",
             "once": setting.repeat == "once",
+            "repeat_hours": setting.repeat_hours,
+            "group_id": setting.group_id.id,
             "model_name": setting.model_name,
         }
+
+    @api.model
+    def editor_groups(self):
+        """The score groups a form may score in, for the editor's select:
+        their names only (a designer configures forms, not groups)."""
+        self._editor_website()
+        return [
+            (group.id, group.name)
+            for group in self.env["lead.score.group"].sudo().search([])
+        ]
 
     # ------------------------------------------------------------------
     # Scoring

@@ -6,6 +6,7 @@ from odoo.tests import HttpCase, tagged
 @tagged("post_install", "-at_install")
 class TestUi(HttpCase):
     def test_form_scoring_set_in_the_editor(self):
+        webinars = self.env["lead.score.group"].create({"name": "Webinars"})
         self.start_tour(
             self.env["website"].get_client_action_url("/contactus"),
             "lead_scoring_website_form_editor_tour",
@@ -18,6 +19,8 @@ class TestUi(HttpCase):
             (setting.operation, setting.value, setting.note, setting.repeat),
             ("add", 15, "Asked us a question", "every"),
         )
+        # Its period and group, chosen in the editor.
+        self.assertEqual((setting.repeat_hours, setting.group_id), (48, webinars))
         # The form's action changed after scoring was set: the setting follows.
         self.assertEqual(setting.model_name, "crm.lead")
         self.assertEqual(setting.page_url, "/contactus")

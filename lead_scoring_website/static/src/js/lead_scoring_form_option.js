@@ -9,7 +9,15 @@ import options from "@web_editor/js/editor/snippets.options";
 
 const MODEL = "lead.score.form.setting";
 // A new setting scores once per contact, as on the server.
-const DEFAULTS = {operation: "off", value: 10, note: "", once: true, model_name: false};
+const DEFAULTS = {
+    operation: "off",
+    value: 10,
+    note: "",
+    once: true,
+    repeat_hours: 24,
+    group_id: false,
+    model_name: false,
+};
 
 options.registry.LeadScoringFormOption = options.Class.extend({
     init() {
@@ -70,8 +78,14 @@ options.registry.LeadScoringFormOption = options.Class.extend({
     leadScoringNote(previewMode, widgetValue) {
         return this._save({note: widgetValue});
     },
-    leadScoringOnce(previewMode, widgetValue) {
-        return this._save({once: !!widgetValue});
+    leadScoringRepeat(previewMode, widgetValue) {
+        return this._save({once: widgetValue === "once"});
+    },
+    leadScoringHours(previewMode, widgetValue) {
+        return this._save({repeat_hours: widgetValue});
+    },
+    leadScoringGroup(previewMode, widgetValue) {
+        return this._save({group_id: parseInt(widgetValue) || false});
     },
 
     //--------------------------------------------------------------------------
@@ -86,13 +100,41 @@ options.registry.LeadScoringFormOption = options.Class.extend({
             case "leadScoringOperation":
                 return this.setting.operation;
             case "leadScoringValue":
-                return String(this.setting.value);
+                return this._typing("lead_scoring_value_opt") ?? String(this.setting.value);
             case "leadScoringNote":
-                return this.setting.note;
-            case "leadScoringOnce":
-                return this.setting.once ? "true" : "";
+                return this._typing("lead_scoring_note_opt") ?? this.setting.note;
+            case "leadScoringRepeat":
+                return this.setting.once ? "once" : "every";
+            case "leadScoringHours":
+                return this._typing("lead_scoring_hours_opt") ?? String(this.setting.repeat_hours);
+            case "leadScoringGroup":
+                return String(this.setting.group_id || "");
         }
         return this._super(...arguments);
+    },
+    /**
+     * The score groups to choose from, as buttons of their select.
+     *
+     * @override
+     */
+    async _renderCustomXML(uiFragment) {
+        const select = uiFragment.querySelector("we-select[data-name='lead_scoring_group_opt']");
+        const groups = await this.orm.call(MODEL, "editor_groups", []);
+        for (const [id, name] of groups) {
+            const button = document.createElement("we-button");
+            button.dataset.leadScoringGroup = String(id);
+            button.textContent = name;
+            select.appendChild(button);
+        }
+    },
+    /**
+     * What is being typed in one of the inputs, if it has the focus: the
+     * options are redrawn when an earlier change is saved, which must not
+     * wipe out what the designer is typing meanwhile.
+     */
+    _typing(name) {
+        const input = this.el && this.el.querySelector(`we-input[data-name='${name}'] input`);
+        return input && input.ownerDocument.activeElement === input ? input.value : null;
     },
     _settingId() {
         return parseInt(this.$target[0].dataset.leadScoringSettingId) || false;
@@ -115,8 +157,13 @@ options.registry.LeadScoringFormOption = options.Class.extend({
         // A new setting is made of all the options; an existing one only gets
         // what changed, so that a save answered late cannot undo a newer one
         // (the operation still lets the server copy a setting of another website).
-        const {operation, value, note, once} = {...this.setting, ...changes};
-        const values = settingId ? {operation, ...changes} : {operation, value, note, once};
+        const {operation, value, note, once, repeat_hours, group_id} = {
+            ...this.setting,
+            ...changes,
+        };
+        const values = settingId
+            ? {operation, ...changes}
+            : {operation, value, note, once, repeat_hours, group_id};
         const previous = this.setting;
         this.setting = {...this.setting, ...changes};
         let savedId;

@@ -43,6 +43,29 @@ registerWebsitePreviewTour(
             trigger: `${OPTION} we-input[data-name='lead_scoring_value_opt'] input:value(15)`,
         },
         {
+            content: "The form scores once per period, as its setting says",
+            trigger: `${OPTION} we-select[data-name='lead_scoring_repeat_opt'] we-toggler:contains('Once per period')`,
+        },
+        {
+            content: "Every 48 hours",
+            trigger: `${OPTION} we-input[data-name='lead_scoring_hours_opt'] input`,
+            run: "edit 48 && click body",
+        },
+        {
+            content: "Open the score group select",
+            trigger: `${OPTION} we-select[data-name='lead_scoring_group_opt'] we-toggler`,
+            run: "click",
+        },
+        {
+            content: "Score in the Webinars group",
+            trigger: `${OPTION} we-select[data-name='lead_scoring_group_opt'] we-button:contains('Webinars')`,
+            run: "click",
+        },
+        {
+            content: "The group is chosen",
+            trigger: `${OPTION} we-select[data-name='lead_scoring_group_opt'] we-toggler:contains('Webinars')`,
+        },
+        {
             content: "Open the form's action select",
             trigger: "we-select:has(we-button:contains('Create an Opportunity')) we-toggler",
             run: "click",

@@ -1,4 +1,5 @@
 from . import models
+from . import engine
 from . import wizards
 
 

@@ -26,6 +26,8 @@
         "wizards/lead_score_erase_views.xml",
         "wizards/lead_score_quality_line_views.xml",
         "wizards/lead_score_quality_views.xml",
+        "wizards/lead_score_suggestion_views.xml",
+        "data/crm_lead_scoring_frequency_field_data.xml",
         "views/lead_scoring_menus.xml",
         "views/lead_score_breakdown_views.xml",
         "data/ir_cron.xml",

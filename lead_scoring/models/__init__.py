@@ -12,3 +12,4 @@ from . import res_partner
 from . import crm_lead
 from . import base_partner_merge_automatic_wizard
 from . import res_config_settings
+from . import crm_lead_pls

@@ -58,7 +58,10 @@ def fit_logistic(patterns, size, l2=1.0, iterations=30, tolerance=1e-7):
     beta = [0.0] * dim
     beta[0] = math.log((won_total + 0.5) / (lost_total + 0.5))
     # Index 0 is the intercept, shared by every pattern.
-    rows = [((0,) + tuple(i + 1 for i in features), won, won + lost) for features, won, lost in patterns]
+    rows = [
+        ((0,) + tuple(i + 1 for i in features), won, won + lost)
+        for features, won, lost in patterns
+    ]
     for _step in range(iterations):
         gradient = [0.0] * dim
         hessian = [[0.0] * dim for _ in range(dim)]
@@ -114,7 +117,9 @@ def weighted_std(values):
     if not total:
         return 0.0
     mean = sum(value * weight for value, weight in values) / total
-    return math.sqrt(sum(weight * (value - mean) ** 2 for value, weight in values) / total)
+    return math.sqrt(
+        sum(weight * (value - mean) ** 2 for value, weight in values) / total
+    )
 
 
 def points_scale(coefficients_scores, points_scores, fallback=10.0):

@@ -80,6 +80,7 @@ class LeadScorePointSuggestion(models.AbstractModel):
         self.env["lead.score.operation"].flush_model()
         self.env["res.partner"].flush_model()
         self.env["crm.lead"].flush_model()
+
         def alive_at(alias):
             return SQL(
                 "((%s IS NULL AND NOT %s) OR %s > opp.create_date)",
@@ -266,7 +267,9 @@ class LeadScorePointSuggestion(models.AbstractModel):
             )
 
         held_out = list(test.items())
-        result["auc_before"] = weighted_auc([(today(p), w, lo) for p, (w, lo) in held_out])
+        result["auc_before"] = weighted_auc(
+            [(today(p), w, lo) for p, (w, lo) in held_out]
+        )
         result["auc_after_rules"] = weighted_auc(
             [(after(p, False), w, lo) for p, (w, lo) in held_out]
         )
@@ -341,7 +344,9 @@ class LeadScorePointSuggestion(models.AbstractModel):
                 group.id or None,
             )
 
-        change = SQL(", ").join(SQL("(%s, %s)", rule_id, value) for rule_id, value in points.items())
+        change = SQL(", ").join(
+            SQL("(%s, %s)", rule_id, value) for rule_id, value in points.items()
+        )
         query = SQL(
             """
             WITH change(rule_id, points) AS (VALUES %(change)s),

@@ -35,7 +35,9 @@ def plant_opportunities(env, rules, count, seed=7, country=None, extra=None):
     now = fields.Datetime.now()
     draws = []
     for index in range(count):
-        hits = {name for name in ("strong", "weak", "none", "paired") if rng.random() < 0.3}
+        hits = {
+            name for name in ("strong", "weak", "none", "paired") if rng.random() < 0.3
+        }
         # The twin goes with the paired rule most of the time.
         if rng.random() < (0.8 if "paired" in hits else 0.1):
             hits.add("twin")
@@ -82,7 +84,9 @@ def plant_opportunities(env, rules, count, seed=7, country=None, extra=None):
     for name, rule in rules.items():
         scored = [
             (partner_id, created - timedelta(days=3))
-            for partner_id, (hits, _l, _w, created) in zip(partner_ids, draws, strict=True)
+            for partner_id, (hits, _l, _w, created) in zip(
+                partner_ids, draws, strict=True
+            )
             if name in hits
         ]
         if not scored:
@@ -110,7 +114,9 @@ def plant_opportunities(env, rules, count, seed=7, country=None, extra=None):
         env["res.partner"].invalidate_model(["country_id"])
     return [
         (partner_id, logit, won, created)
-        for partner_id, (_h, logit, won, created) in zip(partner_ids, draws, strict=True)
+        for partner_id, (_h, logit, won, created) in zip(
+            partner_ids, draws, strict=True
+        )
     ]
 
 
@@ -159,7 +165,9 @@ class SuggestionCase(LeadScoringCase):
 
     def points(self, wizard):
         by_rule = {line.rule_id: line for line in wizard.rule_line_ids}
-        return {name: by_rule[rule].suggested_points for name, rule in self.rules.items()}
+        return {
+            name: by_rule[rule].suggested_points for name, rule in self.rules.items()
+        }
 
 
 @tagged("post_install", "-at_install")
@@ -198,7 +206,9 @@ class TestPlantedTruth(SuggestionCase):
         # rule that has one get about nothing.
         self.assertGreater(points["strong"], points["paired"])
         self.assertGreater(points["paired"], points["weak"])
-        self.assertGreater(points["weak"], 2 * max(abs(points["none"]), abs(points["twin"])))
+        self.assertGreater(
+            points["weak"], 2 * max(abs(points["none"]), abs(points["twin"]))
+        )
         for name in ("none", "twin"):
             self.assertLess(abs(points[name]), 0.15 * points["strong"], name)
         # Measured on the newest 30 %, which the fit did not see: far better
@@ -246,8 +256,10 @@ class TestPlantedTruth(SuggestionCase):
     def test_a_rule_below_the_minimum_sample_gets_no_suggestion(self):
         plant_opportunities(self.env, self.rules, 600)
         rare = self.Rule.create({"name": "Rare", "domain": "[('id', '=', 0)]"})
-        leads = self.env["crm.lead"].with_context(active_test=False).search(
-            [("name", "=", "Planted deal")], order="create_date", limit=5
+        leads = (
+            self.env["crm.lead"]
+            .with_context(active_test=False)
+            .search([("name", "=", "Planted deal")], order="create_date", limit=5)
         )
         self.Operation._engine()._record_lines(
             SQL("SELECT unnest(%s::int[]) AS partner_id", leads.partner_id.ids),
@@ -270,7 +282,9 @@ class TestPlantedTruth(SuggestionCase):
 class TestApplySuggestion(SuggestionCase):
     def test_apply_revalues_the_past_lines(self):
         plant_opportunities(self.env, self.rules, 1500)
-        self.Tier.create([{"name": "Cold", "min_score": 0}, {"name": "Hot", "min_score": 25}])
+        self.Tier.create(
+            [{"name": "Cold", "min_score": 0}, {"name": "Hot", "min_score": 25}]
+        )
         wizard = self.suggestion(user=self.boss)
         self.assertTrue(wizard.tier_moves)
         weak = self.rules["weak"]
@@ -290,14 +304,16 @@ class TestApplySuggestion(SuggestionCase):
         self.assertEqual(partner.lead_score, before + new - 30)
         # The history explains it: one line per contact, by the manager.
         reweight = self.Operation.search(
-            [("rule_id", "=", weak.id), ("partner_id", "=", partner.id), ("rule_key", "=", False)]
+            [
+                ("rule_id", "=", weak.id),
+                ("partner_id", "=", partner.id),
+                ("rule_key", "=", False),
+            ]
         )
         self.assertEqual(len(reweight), 1)
         self.assertEqual(reweight.signed_value, new - 30)
         self.assertEqual(reweight.user_id, self.boss)
-        self.assertEqual(
-            reweight.note, f"Rule 'Planted weak' re-weighted 30 -> {new}"
-        )
+        self.assertEqual(reweight.note, f"Rule 'Planted weak' re-weighted 30 -> {new}")
         self.assertEqual(
             self.Operation.search_count(
                 [("rule_id", "=", weak.id), ("rule_key", "=", False)]
@@ -331,12 +347,16 @@ class TestApplySuggestion(SuggestionCase):
         plant_opportunities(self.env, self.rules, 1500)
         wizard = self.suggestion(user=self.boss, revalue=False)
         wizard.action_apply()
-        self.assertFalse(self.Operation.search([("rule_key", "=", False), ("rule_id", "!=", False)]))
+        self.assertFalse(
+            self.Operation.search([("rule_key", "=", False), ("rule_id", "!=", False)])
+        )
         applied = wizard.rule_line_ids.filtered("applied")
         self.assertTrue(applied)
         for line in applied:
             self.assertEqual(
-                -line.rule_id.value if line.rule_id.operation == "remove" else line.rule_id.value,
+                -line.rule_id.value
+                if line.rule_id.operation == "remove"
+                else line.rule_id.value,
                 line.suggested_points,
             )
 
@@ -356,8 +376,10 @@ class TestApplySuggestion(SuggestionCase):
             groups="sales_team.group_sale_salesman,lead_scoring.group_lead_scoring_user",
         )
         plant_opportunities(self.env, self.rules, 300)
-        leads = self.env["crm.lead"].with_context(active_test=False).search(
-            [("name", "=", "Planted deal")], order="id"
+        leads = (
+            self.env["crm.lead"]
+            .with_context(active_test=False)
+            .search([("name", "=", "Planted deal")], order="id")
         )
         leads[:100].write({"user_id": salesman.id})
         leads[100:].write({"user_id": self.boss.id})
@@ -384,7 +406,10 @@ class TestSuggestionOverTheApi(ApiCase):
         )
         line.flush_recordset()
         self.assertRefused(
-            self.user, "lead.score.suggestion", "action_apply", [wizard_id],
+            self.user,
+            "lead.score.suggestion",
+            "action_apply",
+            [wizard_id],
             expect="Only Lead Scoring managers",
         )
         self.assertEqual(rule.value, 10)
@@ -431,7 +456,11 @@ class TestPredictiveLeadScoring(LeadScoringCase):
             partner = self.env["res.partner"].create({"name": f"PLS {index}"})
             self.add(partner, "set", score)
             lead = Lead.create(
-                {"name": f"PLS {index}", "type": "opportunity", "partner_id": partner.id}
+                {
+                    "name": f"PLS {index}",
+                    "type": "opportunity",
+                    "partner_id": partner.id,
+                }
             )
             if won:
                 lead.action_set_won()

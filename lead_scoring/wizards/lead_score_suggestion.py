@@ -71,16 +71,22 @@ class LeadScoreSuggestion(models.TransientModel):
     test_count = fields.Integer(string="Measured on", readonly=True)
     has_auc = fields.Boolean(readonly=True)
     auc_before = fields.Float(
-        string="ROC AUC today", digits=(16, 3), readonly=True,
+        string="ROC AUC today",
+        digits=(16, 3),
+        readonly=True,
         help="On the newest opportunities, which the fit did not see: the "
         "chance that a won one scored more than a lost one with today's points.",
     )
     auc_after = fields.Float(
-        string="ROC AUC suggested", digits=(16, 3), readonly=True,
+        string="ROC AUC suggested",
+        digits=(16, 3),
+        readonly=True,
         help="The same, with the suggested points.",
     )
     auc_after_candidates = fields.Float(
-        string="With the candidate rules", digits=(16, 3), readonly=True,
+        string="With the candidate rules",
+        digits=(16, 3),
+        readonly=True,
         help="The same, with the suggested points and the candidate rules.",
     )
     tier_rates = fields.Text(string="Won rate per tier", readonly=True)
@@ -292,7 +298,9 @@ class LeadScoreSuggestion(models.TransientModel):
 
     def _check_manager(self):
         if not self.env.is_admin() and not self.env.user.has_group(MANAGER_GROUP):
-            raise AccessError(_("Only Lead Scoring managers can apply suggested points."))
+            raise AccessError(
+                _("Only Lead Scoring managers can apply suggested points.")
+            )
 
     def action_apply(self):
         """Give the selected rules their suggested points (a negative

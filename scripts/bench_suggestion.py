@@ -16,7 +16,6 @@ from odoo import SUPERUSER_ID, api
 from odoo.tools import SQL
 
 
-
 def populate(env, opportunities, rule_count, seed):
     """Contacts, the rules' lines and the opportunities, in SQL."""
     rng = random.Random(seed)
@@ -135,6 +134,7 @@ def main():
     registry = odoo.modules.registry.Registry(args.database)
     # Once the addons' path is known.
     from odoo.addons.lead_scoring.engine.logistic import weighted_auc
+    from odoo.addons.lead_scoring.engine.point_suggestion import PATTERNS
 
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
@@ -147,10 +147,10 @@ def main():
         service = env["lead.score.point.suggestion"]
 
         started = time.perf_counter()
-        patterns = service._patterns(query, rules, ())
+        service._fold_patterns(query, rules, ())
         folded = time.perf_counter() - started
-        pattern_count = sum(len(counts) for counts in patterns.values())
-        del patterns
+        cr.execute(f"SELECT COUNT(*) FROM {PATTERNS}")
+        pattern_count = cr.fetchone()[0]
 
         started = time.perf_counter()
         result = service._suggest(query, rules, (), 30)
@@ -162,14 +162,11 @@ def main():
         tracemalloc.stop()
 
         # The planted model on the same held-out opportunities.
-        held = service._patterns(query, rules, ())
-        scored = []
-        for (held_out, won), counts in held.items():
-            if not held_out:
-                continue
-            for pattern, count in counts.items():
-                logit = sum(planted[int(key[1:])] for key in pattern)
-                scored.append((logit, count if won else 0, 0 if won else count))
+        cr.execute(f"SELECT keys, won, lost FROM {PATTERNS} WHERE held_out")
+        scored = [
+            (sum(planted[int(key[1:])] for key in keys), won, lost)
+            for keys, won, lost in cr.fetchall()
+        ]
         planted_auc = weighted_auc(scored)
         cr.rollback()
 

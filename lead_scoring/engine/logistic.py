@@ -48,24 +48,28 @@ def fit_logistic(patterns, size, l2=1.0, iterations=30, tolerance=1e-7):
     """L2-regularised logistic regression of won against lost, by Newton's
     method (IRLS) over weighted patterns.
 
-    ``patterns``: [(features, won, lost)], features a tuple of distinct
-    indices in range(size). Returns (intercept, [coefficient per feature]),
-    in log-odds; the intercept is not penalised. Each step costs the sum over
-    patterns of (features + 1) squared, then a (size + 1) square solve."""
+    ``patterns``: [(features, won, lost)], features a sequence of distinct
+    indices in range(size); or a function returning a fresh iterator over
+    them, read once per step (the patterns then need not fit in memory).
+    Returns (intercept, [coefficient per feature]), in log-odds; the
+    intercept is not penalised. Each step costs the sum over patterns of
+    (features + 1) squared, then a (size + 1) square solve."""
+    scan = patterns if callable(patterns) else lambda: iter(patterns)
     dim = size + 1
-    won_total = sum(won for _f, won, _l in patterns)
-    lost_total = sum(lost for _f, _w, lost in patterns)
+    won_total = lost_total = 0
+    for _features, won, lost in scan():
+        won_total += won
+        lost_total += lost
     beta = [0.0] * dim
     beta[0] = math.log((won_total + 0.5) / (lost_total + 0.5))
-    # Index 0 is the intercept, shared by every pattern.
-    rows = [
-        ((0,) + tuple(i + 1 for i in features), won, won + lost)
-        for features, won, lost in patterns
-    ]
     for _step in range(iterations):
         gradient = [0.0] * dim
         hessian = [[0.0] * dim for _ in range(dim)]
-        for index, won, total in rows:
+        for features, won, lost in scan():
+            # Index 0 is the intercept, shared by every pattern.
+            index = [0]
+            index.extend(i + 1 for i in features)
+            total = won + lost
             eta = 0.0
             for i in index:
                 eta += beta[i]
@@ -111,24 +115,49 @@ def weighted_auc(scored):
     return pairs / (won * lost)
 
 
-def weighted_std(values):
-    """The standard deviation of [(value, weight)]; 0 without weight."""
-    total = sum(weight for _v, weight in values)
-    if not total:
-        return 0.0
-    mean = sum(value * weight for value, weight in values) / total
-    return math.sqrt(
-        sum(weight * (value - mean) ** 2 for value, weight in values) / total
-    )
+class Tally:
+    """Won and lost counts by score."""
+
+    def __init__(self):
+        self.counts = {}
+
+    def add(self, score, won, lost):
+        counts = self.counts.setdefault(score, [0, 0])
+        counts[0] += won
+        counts[1] += lost
+
+    def items(self):
+        """[(score, won, lost)], for weighted_auc."""
+        return [(score, won, lost) for score, (won, lost) in self.counts.items()]
 
 
-def points_scale(coefficients_scores, points_scores, fallback=10.0):
-    """Points per unit of log-odds: the factor that gives the suggested score
-    (coefficients summed over each pattern) the spread of today's score over
-    the same opportunities, so that today's tiers keep their meaning;
-    ``fallback`` when today's points do not spread (all equal)."""
-    spread = weighted_std(coefficients_scores)
-    if not spread:
-        return fallback
-    today = weighted_std(points_scores)
-    return today / spread if today else fallback / spread
+class Spread:
+    """The weighted spreads of two scores over the same opportunities, one
+    pattern at a time: the fitted score (log-odds) and today's (points)."""
+
+    def __init__(self):
+        self.weight = 0
+        self.sums = [0.0, 0.0]
+        self.squares = [0.0, 0.0]
+
+    def add(self, fitted, today, weight):
+        self.weight += weight
+        for i, value in enumerate((fitted, today)):
+            self.sums[i] += weight * value
+            self.squares[i] += weight * value * value
+
+    def std(self, i):
+        if not self.weight:
+            return 0.0
+        mean = self.sums[i] / self.weight
+        return math.sqrt(max(0.0, self.squares[i] / self.weight - mean * mean))
+
+    def scale(self, fallback=10.0):
+        """Points per unit of log-odds: the factor that gives the suggested
+        score the spread of today's score, so that today's tiers keep their
+        meaning; when today's points do not spread (all equal), the factor
+        that spreads it by ``fallback`` points."""
+        fitted, today = self.std(0), self.std(1)
+        if fitted < 1e-9:
+            return fallback
+        return (today or fallback) / fitted

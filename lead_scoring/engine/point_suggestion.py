@@ -21,7 +21,7 @@ from odoo.tools import SQL
 
 from ..models.lead_score_bounded_read import bounded_statements
 from ..tools import int_array
-from .logistic import fit_logistic, points_scale, weighted_auc
+from .logistic import Spread, Tally, fit_logistic, weighted_auc
 
 # The older share of the opportunities that the fit learns from.
 TRAIN_SHARE = 0.7
@@ -31,6 +31,9 @@ MAX_CANDIDATES = 40
 L2 = 1.0
 CANDIDATE_TYPES = ("many2one", "many2many", "selection", "char", "boolean")
 REWEIGHT_KEY = "lead-scoring:reweight:"
+# The temporary table of one suggestion's patterns, and the rows read at once.
+PATTERNS = "lead_score_suggestion_pattern"
+SCAN_BATCH = 10_000
 
 
 def signed_points(rule):
@@ -72,11 +75,13 @@ class LeadScorePointSuggestion(models.AbstractModel):
         )
 
     @api.model
-    def _patterns(self, leads_query, rules, candidate_fields):
-        """{(held out, won): {keys: count}}: the opportunities of
-        ``leads_query`` (a Query, with the user's rights) folded by their
-        pattern of keys ('r<rule id>' for a rule hit, 'name=value' for a
-        candidate value); held out are the newest (1 - TRAIN_SHARE)."""
+    def _fold_patterns(self, leads_query, rules, candidate_fields):
+        """Fold the opportunities of ``leads_query`` (a Query, with the
+        user's rights) into the temporary table PATTERNS: one row per held
+        out or not, and pattern of keys ('r<rule id>' for a rule hit,
+        'name=value' for a candidate value), with its won and lost counts.
+        Held out are the newest (1 - TRAIN_SHARE). The table lives until the
+        transaction ends; Python reads it a batch at a time (_scan)."""
         self.env["lead.score.operation"].flush_model()
         self.env["res.partner"].flush_model()
         self.env["crm.lead"].flush_model()
@@ -89,12 +94,15 @@ class LeadScorePointSuggestion(models.AbstractModel):
                 SQL.identifier(alias, "expiry_date"),
             )
 
-        candidates = [self._candidate_sql(field) for field in candidate_fields]
         keys = SQL("COALESCE(hits.keys, '{}'::text[])")
-        for candidate in candidates:
-            keys = SQL("%s || COALESCE(%s, '{}'::text[])", keys, candidate)
+        for field in candidate_fields:
+            keys = SQL(
+                "%s || COALESCE(%s, '{}'::text[])", keys, self._candidate_sql(field)
+            )
+        self.env.cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(PATTERNS)))
         query = SQL(
             """
+            CREATE TEMPORARY TABLE %(table)s ON COMMIT DROP AS
             WITH opp AS MATERIALIZED (
                 SELECT l.id, l.partner_id, l.create_date, l.active AS won,
                        row_number() OVER (ORDER BY l.create_date, l.id) AS position,
@@ -116,14 +124,19 @@ class LeadScorePointSuggestion(models.AbstractModel):
                            AND (s.date, s.id) > (o.date, o.id))
                  GROUP BY opp.id
             )
-            SELECT opp.position > opp.total * %(share)s, opp.won,
-                   ARRAY(SELECT DISTINCT k FROM unnest(%(keys)s) k ORDER BY k),
-                   COUNT(*)
-              FROM opp
-              LEFT JOIN hits ON hits.id = opp.id
-              LEFT JOIN res_partner p ON p.id = opp.partner_id
-             GROUP BY 1, 2, 3
+            SELECT row_number() OVER () AS id, held_out, keys,
+                   won::int, lost::int, NULL::int4[] AS idx, 0 AS today, 0 AS fixed
+              FROM (SELECT opp.position > opp.total * %(share)s AS held_out,
+                           ARRAY(SELECT DISTINCT k FROM unnest(%(keys)s) k ORDER BY k)
+                               AS keys,
+                           COUNT(*) FILTER (WHERE opp.won) AS won,
+                           COUNT(*) FILTER (WHERE NOT opp.won) AS lost
+                      FROM opp
+                      LEFT JOIN hits ON hits.id = opp.id
+                      LEFT JOIN res_partner p ON p.id = opp.partner_id
+                     GROUP BY 1, 2) folded
             """,
+            table=SQL.identifier(PATTERNS),
             leads=leads_query.subselect(),
             rules=int_array(rules.ids),
             alive_o=alive_at("o"),
@@ -131,11 +144,35 @@ class LeadScorePointSuggestion(models.AbstractModel):
             share=TRAIN_SHARE,
             keys=keys,
         )
-        patterns = defaultdict(dict)
         with bounded_statements(self):
-            for held_out, won, pattern, count in self.env.execute_query(query):
-                patterns[held_out, won][tuple(pattern)] = count
-        return patterns
+            self.env.cr.execute(query)
+        self.env.cr.execute(
+            SQL("CREATE INDEX ON %s (held_out, id)", SQL.identifier(PATTERNS))
+        )
+
+    @api.model
+    def _scan(self, held_out):
+        """(feature indexes, won, lost, today's score, fixed points) of each
+        pattern of PATTERNS, held out or not, read a batch at a time so that
+        memory stays flat however many patterns there are."""
+        after = 0
+        while True:
+            self.env.cr.execute(
+                SQL(
+                    """SELECT id, idx, won, lost, today, fixed FROM %s
+                        WHERE held_out = %s AND id > %s ORDER BY id LIMIT %s""",
+                    SQL.identifier(PATTERNS),
+                    held_out,
+                    after,
+                    SCAN_BATCH,
+                )
+            )
+            rows = self.env.cr.fetchall()
+            if not rows:
+                return
+            after = rows[-1][0]
+            for _id, idx, won, lost, today, fixed in rows:
+                yield idx, won, lost, today, fixed
 
     # ------------------------------------------------------------------
     # The suggestion
@@ -148,19 +185,23 @@ class LeadScorePointSuggestion(models.AbstractModel):
         candidate value their support and suggested points (None below the
         minimum sample), the held-out AUC before and after and the held-out
         won rate per tier before and after."""
-        patterns = self._patterns(leads_query, rules, candidate_fields)
-        train, test = defaultdict(lambda: [0, 0]), defaultdict(lambda: [0, 0])
-        for (held_out, won), counts in patterns.items():
-            target = test if held_out else train
-            for pattern, count in counts.items():
-                target[pattern][0 if won else 1] += count
-        del patterns
+        self._fold_patterns(leads_query, rules, candidate_fields)
+        table = SQL.identifier(PATTERNS)
+        counts = {
+            held_out: (won, lost)
+            for held_out, won, lost in self.env.execute_query(
+                SQL(
+                    "SELECT held_out, SUM(won)::int, SUM(lost)::int FROM %s GROUP BY 1",
+                    table,
+                )
+            )
+        }
+        train_won, train_lost = counts.get(False, (0, 0))
         need = max(1, min_sample // 3)
         result = {
             "message": False,
-            "train_count": sum(w + lo for w, lo in train.values()),
-            "test_count": sum(w + lo for w, lo in test.values()),
-            "train_won": sum(w for w, _lo in train.values()),
+            "train_count": train_won + train_lost,
+            "test_count": sum(counts.get(True, (0, 0))),
             "rules": [],
             "candidates": [],
             "auc_before": None,
@@ -169,19 +210,33 @@ class LeadScorePointSuggestion(models.AbstractModel):
             "tiers": [],
             "need": need,
         }
-        # Support of each key among the opportunities the fit learns from.
-        support = defaultdict(lambda: [0, 0])
-        for pattern, (won, lost) in train.items():
-            for key in pattern:
-                support[key][0] += won
-                support[key][1] += lost
+        rule_keys = {f"r{rule.id}": rule for rule in rules}
+        current = {key: signed_points(rule) for key, rule in rule_keys.items()}
+        # Support of the rules, and of the candidate values with enough of
+        # it, among the opportunities the fit learns from.
+        support = {
+            key: (won, lost)
+            for key, won, lost in self.env.execute_query(
+                SQL(
+                    """SELECT k, SUM(won)::int, SUM(lost)::int
+                         FROM %(table)s, unnest(keys) k
+                        WHERE NOT held_out
+                        GROUP BY k
+                       HAVING k = ANY(%(rules)s::text[])
+                           OR (SUM(won) + SUM(lost) >= %(min)s
+                               AND SUM(won) >= %(need)s AND SUM(lost) >= %(need)s)""",
+                    table=table,
+                    rules=list(rule_keys),
+                    min=min_sample,
+                    need=need,
+                )
+            )
+        }
 
         def supported(key):
             won, lost = support.get(key, (0, 0))
             return won + lost >= min_sample and won >= need and lost >= need
 
-        train_won = result["train_won"]
-        train_lost = result["train_count"] - train_won
         if train_won < need or train_lost < need:
             result["message"] = _(
                 "Too little data: the older opportunities hold %(won)s won and "
@@ -192,14 +247,13 @@ class LeadScorePointSuggestion(models.AbstractModel):
                 need=need,
             )
             return result
-        rule_keys = {f"r{rule.id}": rule for rule in rules}
         fitted = [key for key in sorted(rule_keys) if supported(key)]
         candidate_keys = sorted(
             (key for key in support if key not in rule_keys and supported(key)),
             key=lambda key: (-sum(support[key]), key),
         )[:MAX_CANDIDATES]
         features = fitted + candidate_keys
-        if not fitted and not candidate_keys:
+        if not features:
             result["message"] = _(
                 "Too little data: no rule had scored at least %(min)s of the older "
                 "opportunities' contacts, with %(need)s won and %(need)s lost "
@@ -208,38 +262,61 @@ class LeadScorePointSuggestion(models.AbstractModel):
                 need=need,
             )
             return result
-        index = {key: i for i, key in enumerate(features)}
-        folded = defaultdict(lambda: [0, 0])
-        for pattern, (won, lost) in train.items():
-            row = folded[tuple(index[key] for key in pattern if key in index)]
-            row[0] += won
-            row[1] += lost
+        # Each pattern's features, today's score and the points of the rules
+        # without a suggestion (which keep their points), in one statement.
+        points = (
+            SQL(
+                "VALUES %s",
+                SQL(", ").join(
+                    SQL("(%s, %s, %s)", key, value, key in fitted)
+                    for key, value in current.items()
+                ),
+            )
+            if current
+            else SQL("SELECT NULL::text, 0, FALSE WHERE FALSE")
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH points(key, value, fitted) AS (%(points)s)
+                UPDATE %(table)s t
+                   SET idx = ARRAY(SELECT array_position(%(features)s::text[], k) - 1
+                                     FROM unnest(t.keys) k
+                                    WHERE k = ANY(%(features)s::text[])),
+                       today = COALESCE(s.today, 0), fixed = COALESCE(s.fixed, 0)
+                  FROM %(table)s t2
+                  LEFT JOIN LATERAL (
+                        SELECT SUM(p.value) AS today,
+                               SUM(p.value) FILTER (WHERE NOT p.fitted) AS fixed
+                          FROM unnest(t2.keys) k JOIN points p ON p.key = k) s ON TRUE
+                 WHERE t.id = t2.id
+                """,
+                points=points,
+                table=table,
+                features=features,
+            )
+        )
         _intercept, coefficients = fit_logistic(
-            [(pattern, won, lost) for pattern, (won, lost) in folded.items()],
+            lambda: ((idx, won, lost) for idx, won, lost, _t, _f in self._scan(False)),
             len(features),
             l2=L2,
         )
-        current = {key: signed_points(rule) for key, rule in rule_keys.items()}
-        coefficient = dict(zip(features, coefficients, strict=True))
-
-        def today(pattern):
-            return sum(current.get(key, 0) for key in pattern)
-
-        def fitted_score(pattern):
-            return sum(coefficient.get(key, 0.0) for key in pattern)
-
-        scale = points_scale(
-            [(fitted_score(p), w + lo) for p, (w, lo) in train.items()],
-            [(today(p), w + lo) for p, (w, lo) in train.items()],
-        )
-        suggested = {key: round(coefficient[key] * scale) for key in features}
+        # Points per unit of log-odds: the suggested score spreads as
+        # today's does over the same opportunities, so that tiers keep
+        # their meaning.
+        spread = Spread()
+        for idx, won, lost, today, _fixed in self._scan(False):
+            spread.add(sum(coefficients[i] for i in idx), today, won + lost)
+        scale = spread.scale()
+        suggested = [round(coefficient * scale) for coefficient in coefficients]
+        by_key = dict(zip(features, suggested, strict=True))
         for key, rule in rule_keys.items():
             won, lost = support.get(key, (0, 0))
             result["rules"].append(
                 {
                     "rule": rule,
                     "current": current[key],
-                    "suggested": suggested.get(key),
+                    "suggested": by_key.get(key),
                     "support": won + lost,
                     "won": won,
                     "lost": lost,
@@ -252,60 +329,55 @@ class LeadScorePointSuggestion(models.AbstractModel):
                 {
                     "field": name,
                     "value": value,
-                    "suggested": suggested[key],
+                    "suggested": by_key[key],
                     "support": won + lost,
                     "won": won,
                     "lost": lost,
                 }
             )
-
-        def after(pattern, with_candidates):
-            return sum(
-                suggested.get(key, current.get(key, 0))
-                for key in pattern
-                if with_candidates or key in rule_keys
-            )
-
-        held_out = list(test.items())
-        result["auc_before"] = weighted_auc(
-            [(today(p), w, lo) for p, (w, lo) in held_out]
-        )
-        result["auc_after_rules"] = weighted_auc(
-            [(after(p, False), w, lo) for p, (w, lo) in held_out]
-        )
-        result["auc_after"] = weighted_auc(
-            [(after(p, True), w, lo) for p, (w, lo) in held_out]
-        )
-        result["tiers"] = self._tier_rates(
-            [(today(p), after(p, False), w, lo) for p, (w, lo) in held_out]
-        )
+        # Measured on the held-out opportunities, by distinct score.
+        rule_count = len(fitted)
+        tiers = self._tiers()
+        before, after_rules, after_all = Tally(), Tally(), Tally()
+        tier_rates = defaultdict(lambda: [0, 0, 0, 0])
+        for idx, won, lost, today, fixed in self._scan(True):
+            rules_score = fixed + sum(suggested[i] for i in idx if i < rule_count)
+            all_score = rules_score + sum(suggested[i] for i in idx if i >= rule_count)
+            before.add(today, won, lost)
+            after_rules.add(rules_score, won, lost)
+            after_all.add(all_score, won, lost)
+            rates = tier_rates[tiers(today)]
+            rates[0] += won + lost
+            rates[1] += won
+            rates = tier_rates[tiers(rules_score)]
+            rates[2] += won + lost
+            rates[3] += won
+        result["auc_before"] = weighted_auc(before.items())
+        result["auc_after_rules"] = weighted_auc(after_rules.items())
+        result["auc_after"] = weighted_auc(after_all.items())
+        result["tiers"] = [
+            (name, tuple(tier_rates[name][:2]), tuple(tier_rates[name][2:]))
+            for name in tiers.names
+            if name in tier_rates
+        ]
         return result
 
     @api.model
-    def _tier_rates(self, scored):
-        """[(tier name, (count, won) before, (count, won) after)] over
-        [(score before, score after, won, lost)], with today's tiers."""
+    def _tiers(self):
+        """A function giving the name of today's tier of a score, with the
+        tiers' names in score order as its ``names``."""
         tiers = self.env["lead.score.tier"].search(
             [("group_id", "=", self.env["lead.score.group"]._tier_group().id)],
             order="min_score desc",
         )
+        bands = [(tier.min_score, tier.name) for tier in tiers]
         no_tier = _("No tier")
 
         def tier_of(score):
-            return next((t.name for t in tiers if t.min_score <= score), no_tier)
+            return next((name for low, name in bands if low <= score), no_tier)
 
-        rates = defaultdict(lambda: [0, 0, 0, 0])
-        for before, after, won, lost in scored:
-            rates[tier_of(before)][0] += won + lost
-            rates[tier_of(before)][1] += won
-            rates[tier_of(after)][2] += won + lost
-            rates[tier_of(after)][3] += won
-        names = [no_tier] + [t.name for t in reversed(tiers)]
-        return [
-            (name, tuple(rates[name][:2]), tuple(rates[name][2:]))
-            for name in names
-            if name in rates
-        ]
+        tier_of.names = [no_tier] + [name for _low, name in reversed(bands)]
+        return tier_of
 
     # ------------------------------------------------------------------
     # Today's contacts

@@ -296,7 +296,22 @@ class TestApplySuggestion(SuggestionCase):
         scored = self.Operation.search([("rule_id", "=", weak.id)]).partner_id
         partner = scored[0]
         before = partner.lead_score
+        # The tier changes shown before applying are those applying makes.
+        wizard.action_update_tier_moves()
+        predicted = self.env["lead.score.point.suggestion"]._tier_moves({weak.id: new})
+        self.assertTrue(predicted)
+        self.assertIn(" → ", wizard.tier_moves)
+        contacts = self.env["res.partner"].search([("name", "=like", "Planted %")])
+        tiers_before = {p.id: p.lead_score_tier_id for p in contacts}
         wizard.action_apply()
+        contacts.invalidate_recordset()
+        moved = {}
+        for contact in contacts:
+            old_tier, new_tier = tiers_before[contact.id], contact.lead_score_tier_id
+            if old_tier != new_tier:
+                key = (old_tier.id or None, new_tier.id or None)
+                moved[key] = moved.get(key, 0) + 1
+        self.assertEqual(moved, {(old, new): count for old, new, count in predicted})
         self.assertEqual(weak.value, abs(new))
         self.assertEqual(weak.operation, "add" if new >= 0 else "remove")
         self.assertTrue(line.applied)
@@ -387,6 +402,21 @@ class TestApplySuggestion(SuggestionCase):
         self.assertEqual(mine.train_count + mine.test_count, 100)
         everything = self.suggestion()
         self.assertEqual(everything.train_count + everything.test_count, 300)
+
+
+@tagged("post_install", "-at_install")
+class TestEntryPoints(SuggestionCase):
+    def test_from_the_score_quality_report_and_the_rules_list(self):
+        report = self.env["lead.score.quality"].create(
+            {"date_from": fields.Date.today() - timedelta(days=90)}
+        )
+        report.action_compute()
+        action = report.action_suggest_points()
+        wizard = self.env["lead.score.suggestion"].browse(action["res_id"])
+        self.assertEqual(wizard.date_from, report.date_from)
+        binding = self.env.ref("lead_scoring.lead_score_suggestion_action_rules")
+        self.assertEqual(binding.binding_model_id.model, "lead.score.rule")
+        self.env["lead.score.suggestion"].get_views([(False, "form")])
 
 
 @tagged("post_install", "-at_install")

@@ -32,7 +32,10 @@
         "views/lead_score_breakdown_views.xml",
         "data/ir_cron.xml",
     ],
-    "demo": ["demo/lead_scoring_demo.xml"],
+    "demo": [
+        "demo/lead_scoring_demo.xml",
+        "demo/lead_scoring_suggestion_demo.xml",
+    ],
     "assets": {
         "web.assets_backend": ["lead_scoring/static/src/**/*"],
         "web.assets_tests": ["lead_scoring/static/tests/tours/*.js"],

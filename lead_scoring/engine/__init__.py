@@ -1,1 +1,2 @@
 from . import point_suggestion
+from . import demo_history

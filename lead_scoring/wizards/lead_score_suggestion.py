@@ -7,7 +7,7 @@ it (see engine/point_suggestion.py)."""
 import logging
 from datetime import timedelta
 
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..engine.point_suggestion import (
@@ -122,7 +122,7 @@ class LeadScoreSuggestion(models.TransientModel):
     def _check_period(self):
         for wizard in self:
             if wizard.date_from > wizard.date_to:
-                raise ValidationError(_("The period ends before it starts."))
+                raise ValidationError(self.env._("The period ends before it starts."))
 
     def _leads_query(self):
         """The report's opportunities, read with the user's rights."""
@@ -157,6 +157,7 @@ class LeadScoreSuggestion(models.TransientModel):
         partners = self.env["res.partner"]
         fields_ = fields_.filtered(
             lambda f: partners._fields[f.name].is_accessible(self.env)
+            and not partners._fields[f.name].company_dependent
         )
         rules = self._scope_rules()
         result = self.env["lead.score.point.suggestion"]._suggest(
@@ -202,7 +203,7 @@ class LeadScoreSuggestion(models.TransientModel):
             "selected": suggested is not None and suggested != row["current"],
         }
         if suggested is None:
-            vals["note"] = _(
+            vals["note"] = self.env._(
                 "No suggestion: scored %(count)s of the older opportunities' "
                 "contacts (%(won)s won, %(lost)s lost), below the minimum sample "
                 "of %(min)s with %(need)s won and %(need)s lost.",
@@ -221,7 +222,7 @@ class LeadScoreSuggestion(models.TransientModel):
             value = int(raw)
             label = self.env[partner_field.comodel_name].browse(value).display_name
         elif field.ttype == "boolean":
-            value, label = True, _("set")
+            value, label = True, self.env._("set")
         elif field.ttype == "selection":
             value = raw
             label = dict(partner_field._description_selection(self.env)).get(raw, raw)
@@ -231,7 +232,7 @@ class LeadScoreSuggestion(models.TransientModel):
             "kind": "candidate",
             "field_id": field.id,
             "value": repr(value),
-            "name": _(
+            "name": self.env._(
                 "%(field)s is %(value)s", field=field.field_description, value=label
             ),
             "has_suggestion": True,
@@ -244,13 +245,13 @@ class LeadScoreSuggestion(models.TransientModel):
         def rate(count_won):
             count, won = count_won
             if not count:
-                return _("none")
-            return _(
+                return self.env._("none")
+            return self.env._(
                 "%(rate).0f %% won of %(count)s", rate=100 * won / count, count=count
             )
 
         return "\n".join(
-            _(
+            self.env._(
                 "%(tier)s: %(before)s → %(after)s",
                 tier=name,
                 before=rate(before),
@@ -270,16 +271,16 @@ class LeadScoreSuggestion(models.TransientModel):
             {tier for move in moves for tier in move[:2] if tier}
         )
         names = {tier.id: tier.name for tier in tiers}
-        none = _("No tier")
+        none = self.env._("No tier")
         self.tier_moves = ", ".join(
-            _(
+            self.env._(
                 "%(count)s %(old)s → %(new)s",
                 count=count,
                 old=names.get(old, none),
                 new=names.get(new, none),
             )
             for old, new, count in sorted(moves, key=lambda move: -move[2])
-        ) or _("None")
+        ) or self.env._("None")
 
     def action_update_tier_moves(self):
         self.ensure_one()
@@ -293,13 +294,13 @@ class LeadScoreSuggestion(models.TransientModel):
             "res_id": self.id,
             "view_mode": "form",
             "target": "current",
-            "name": _("Suggested points"),
+            "name": self.env._("Suggested points"),
         }
 
     def _check_manager(self):
         if not self.env.is_admin() and not self.env.user.has_group(MANAGER_GROUP):
             raise AccessError(
-                _("Only Lead Scoring managers can apply suggested points.")
+                self.env._("Only Lead Scoring managers can apply suggested points.")
             )
 
     def action_apply(self):
@@ -312,10 +313,10 @@ class LeadScoreSuggestion(models.TransientModel):
             lambda line: line.selected and line.has_suggestion and line.rule_id
         )
         if not lines:
-            raise UserError(_("Select the suggestions to apply."))
+            raise UserError(self.env._("Select the suggestions to apply."))
         if not self.env["lead.score.rule"].sudo()._engine_lock(False):
             raise UserError(
-                _("The scoring rules are running: apply again in a minute.")
+                self.env._("The scoring rules are running: apply again in a minute.")
             )
         service = self.env["lead.score.point.suggestion"]
         for line in lines:

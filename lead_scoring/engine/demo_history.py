@@ -114,9 +114,6 @@ class LeadScorePointSuggestion(models.AbstractModel):
                     [date for _partner_id, date in scored],
                 ),
                 date=SQL("src.date"),
-                expiry_date=SQL("src.date + %s * interval '1 day'", rule.expiry_days)
-                if rule.expiry_days
-                else None,
                 operation=rule.operation,
                 value=rule.value,
                 source="rule",
@@ -125,5 +122,3 @@ class LeadScorePointSuggestion(models.AbstractModel):
                 rule_key="once",
             )
         operations._refresh_recorded(recorded)
-        # The points of the older ones have expired since.
-        operations._expire_operations()

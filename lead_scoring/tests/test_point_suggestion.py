@@ -358,6 +358,22 @@ class TestApplySuggestion(SuggestionCase):
         partner.invalidate_recordset()
         self.assertEqual(partner.lead_score, before)
 
+    def test_a_repeating_rule_is_not_revalued(self):
+        """Its next repetition must not be put off by a line dated now."""
+        plant_opportunities(self.env, self.rules, 1500)
+        weak = self.rules["weak"]
+        weak.write({"repeat": "every", "repeat_days": 30})
+        wizard = self.suggestion(user=self.boss)
+        wizard.rule_line_ids.write({"selected": False})
+        line = wizard.rule_line_ids.filtered(lambda line: line.rule_id == weak)
+        line.selected = True
+        wizard.action_apply()
+        self.assertEqual(weak.value, abs(line.suggested_points))
+        self.assertFalse(
+            self.Operation.search([("rule_id", "=", weak.id), ("rule_key", "=", False)])
+        )
+        self.assertIn("only its next lines", line.note)
+
     def test_future_lines_only(self):
         plant_opportunities(self.env, self.rules, 1500)
         wizard = self.suggestion(user=self.boss, revalue=False)

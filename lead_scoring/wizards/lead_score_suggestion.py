@@ -326,15 +326,25 @@ class LeadScoreSuggestion(models.TransientModel):
                 continue
             # As the manager: the rule's access rights and company rules hold.
             rule.write({"operation": "remove" if new < 0 else "add", "value": abs(new)})
-            if self.revalue:
+            # A line of a repeating rule dated now would put off the
+            # contact's next repetition (the rule scores again only once its
+            # period has passed since its last line): only its lines to come
+            # get the new points.
+            revalue = self.revalue and rule.repeat != "every"
+            if revalue:
                 service._revalue(rule, old, new, f"{REWEIGHT_KEY}{rule.id}:{self.id}")
-            line.write({"current_points": new, "applied": True})
+            vals = {"current_points": new, "applied": True}
+            if self.revalue and not revalue:
+                vals["note"] = self.env._(
+                    "A repeating rule: only its next lines get the new points."
+                )
+            line.write(vals)
             _logger.info(
                 "Lead scoring: user %s set rule %s to %s points (was %s)%s",
                 self.env.uid,
                 rule.id,
                 new,
                 old,
-                ", past lines re-valued" if self.revalue else "",
+                ", past lines re-valued" if revalue else "",
             )
         return self._reopen()

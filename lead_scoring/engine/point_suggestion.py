@@ -6,12 +6,13 @@ For opportunities since won or lost, each one's contact as it was when the
 opportunity was created (as the Score Quality report replays it, with no
 look-ahead): which rules had scored it by then, as a hit per rule (a line of
 the rule that still counted then: not expired, not replaced by a later set of
-its group). SQL folds them into one row per distinct pattern of hits (and of
-the contact's values of the candidate fields) with its won and lost counts;
-an L2-regularised logistic regression fits on the older opportunities
-(engine/logistic.py, plain Python over the patterns) and its coefficients,
-in log-odds, become points on the scale of today's score. The newer
-opportunities, which the fit does not see, measure the effect.
+its group). SQL folds them into a temporary table of one row per distinct
+pattern of hits (and of the contact's values of the candidate fields) with
+its won and lost counts; an L2-regularised logistic regression fits on the
+older opportunities (engine/logistic.py, plain Python reading the patterns a
+batch at a time) and its coefficients, in log-odds, become points on the
+scale of today's score. The newer opportunities, which the fit does not see,
+measure the effect.
 """
 
 from collections import defaultdict

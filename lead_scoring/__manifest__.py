@@ -26,11 +26,16 @@
         "wizards/lead_score_erase_views.xml",
         "wizards/lead_score_quality_line_views.xml",
         "wizards/lead_score_quality_views.xml",
+        "wizards/lead_score_suggestion_views.xml",
+        "data/crm_lead_scoring_frequency_field_data.xml",
         "views/lead_scoring_menus.xml",
         "views/lead_score_breakdown_views.xml",
         "data/ir_cron.xml",
     ],
-    "demo": ["demo/lead_scoring_demo.xml"],
+    "demo": [
+        "demo/lead_scoring_demo.xml",
+        "demo/lead_scoring_suggestion_demo.xml",
+    ],
     "assets": {
         "web.assets_backend": ["lead_scoring/static/src/**/*"],
         "web.assets_tests": ["lead_scoring/static/tests/tours/*.js"],

@@ -3,7 +3,8 @@
 # Usage: scripts/bench.sh [CONTACTS [RUNNER]]   (default 100000 inline)
 # RUNNER: inline (this process), cron (a prefork server's job scheduler) or
 # queue_job (its job runner, with lead_scoring_queue_job installed); or
-# retention, CONTACTS then being the ledger's lines (bench_retention.py).
+# retention, CONTACTS then being the ledger's lines (bench_retention.py); or
+# suggestion, CONTACTS then being the opportunities (bench_suggestion.py).
 # WORKERS: the server's workers (default 2).
 source "$(dirname "$0")/lib.sh"
 contacts=${1:-100000}
@@ -36,6 +37,12 @@ if [ "$runner" = retention ]; then
   say "Retention benchmark with $contacts ledger lines"
   PYTHONPATH=$ODOO_DIR "$PY" "$REPO_DIR/scripts/bench_retention.py" --config "$BENCH_CONF" \
     --database "$db" --lines "$contacts"
+  exit
+fi
+if [ "$runner" = suggestion ]; then
+  say "Suggested points benchmark with $contacts opportunities"
+  PYTHONPATH=$ODOO_DIR "$PY" "$REPO_DIR/scripts/bench_suggestion.py" --config "$BENCH_CONF" \
+    --database "$db" --opportunities "$contacts"
   exit
 fi
 say "Benchmark with $contacts contacts, first run: $runner"

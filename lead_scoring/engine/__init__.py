@@ -10,3 +10,5 @@ from . import recompute
 from . import decay
 from . import retention
 from . import merge
+from . import point_suggestion
+from . import demo_history

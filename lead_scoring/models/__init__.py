@@ -13,3 +13,4 @@ from . import crm_lead
 from . import base_partner_merge_automatic_wizard
 from . import res_config_settings
 from . import mail_tracking_value
+from . import crm_lead_pls

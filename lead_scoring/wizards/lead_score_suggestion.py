@@ -314,7 +314,7 @@ class LeadScoreSuggestion(models.TransientModel):
         )
         if not lines:
             raise UserError(self.env._("Select the suggestions to apply."))
-        if not self.env["lead.score.rule"].sudo()._engine_lock(False):
+        if not self.env["lead.score.engine"]._try_lock(commit=False):
             raise UserError(
                 self.env._("The scoring rules are running: apply again in a minute.")
             )

@@ -226,7 +226,7 @@ class TestBoundedCondition(PreviewCase):
 
         def slow(rule, *args, **kwargs):
             return SQL(
-                "SELECT * FROM (%s) q WHERE (SELECT TRUE FROM pg_sleep(1))",
+                "SELECT * FROM (%s) q WHERE (SELECT TRUE FROM pg_sleep(10))",
                 build_query(rule, *args, **kwargs),
             )
 
@@ -237,7 +237,8 @@ class TestBoundedCondition(PreviewCase):
                 f"[('id', '=', {self.partner.id})]",
                 spec=dict(PREVIEW_SPEC, preview_warning={}),
             )
-        self.assertLess(time.monotonic() - started, 1)
+        # Stopped by the timeout, long before the query's ten seconds.
+        self.assertLess(time.monotonic() - started, 10)
         self.assertIn("takes too long", value["preview_warning"])
         self.assertEqual(value["preview_points"], 0)
         # The transaction goes on.
@@ -271,7 +272,8 @@ class TestConditionBounds(LeadScoringCase):
                 started = time.monotonic()
                 with self.assertRaisesRegex(UserError, "A condition holds values only"):
                     self.evaluate(domain)
-                self.assertLess(time.monotonic() - started, 1)
+                # Refused before it computes (9**9**7 alone takes minutes).
+                self.assertLess(time.monotonic() - started, 3)
 
     def test_the_vocabulary_keeps_working(self):
         domain = self.evaluate(
@@ -395,7 +397,7 @@ class TestBoundedReads(ApiCase):
         self.env.cr.execute(
             SQL(
                 "CREATE OR REPLACE VIEW lead_score_history AS"
-                " SELECT h.* FROM (%s) h, pg_sleep(1)",
+                " SELECT h.* FROM (%s) h, pg_sleep(10)",
                 SQL(definition),
             )
         )
@@ -409,7 +411,8 @@ class TestBoundedReads(ApiCase):
             limit=1,
             expect="took too long",
         )
-        self.assertLess(time.monotonic() - started, 1)
+        # Stopped by the timeout, long before the view's ten seconds.
+        self.assertLess(time.monotonic() - started, 10)
 
 
 @tagged("post_install", "-at_install")

@@ -24,6 +24,7 @@ ADDON_SHOTS = {
     "contact_score_history": "lead_scoring",
     "contact_score_over_time": "lead_scoring",
     "score_quality": "lead_scoring",
+    "suggested_points": "lead_scoring",
     "rule_form_domain": "lead_scoring",
     "website_form_scoring": "lead_scoring_website",
     "campaign_scoring_step": "lead_scoring_marketing",
@@ -123,22 +124,26 @@ def login():
     return session.cookies["session_id"]
 
 
-def record_id(session_id, model, domain):
+def call(session_id, model, method, args, **kwargs):
     response = requests.post(
         f"{BASE}/web/dataset/call_kw",
         json={
             "jsonrpc": "2.0",
             "params": {
                 "model": model,
-                "method": "search",
-                "args": [domain],
-                "kwargs": {"limit": 1},
+                "method": method,
+                "args": args,
+                "kwargs": kwargs,
             },
         },
         cookies={"session_id": session_id},
         timeout=60,
     )
-    return (response.json().get("result") or [None])[0]
+    return response.json().get("result")
+
+
+def record_id(session_id, model, domain):
+    return (call(session_id, model, "search", [domain], limit=1) or [None])[0]
 
 
 def submit_contact_us():
@@ -280,6 +285,26 @@ def main():
         page.click("button[name='action_compute']")
         page.wait_for(".o_list_view .o_data_row, .o_pivot table, .o_graph_renderer")
         page.shot("score_quality")
+
+        # Suggested points on the demo's deals, with Industry as a candidate.
+        industry = record_id(
+            session_id,
+            "ir.model.fields",
+            [["model", "=", "res.partner"], ["name", "=", "industry_id"]],
+        )
+        suggestion = call(
+            session_id,
+            "lead.score.suggestion",
+            "create",
+            [{"candidate_field_ids": [[6, 0, [industry]]]}],
+        )
+        open_url(
+            f"/odoo/action-lead_scoring.lead_score_suggestion_action/{suggestion}",
+            ".o_form_view",
+        )
+        page.click("button[name='action_compute']")
+        page.wait_for("div[name='rule_line_ids'] .o_data_row", timeout=120)
+        page.shot("suggested_points")
 
         campaign = record_id(
             session_id,

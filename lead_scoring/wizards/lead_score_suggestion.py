@@ -118,6 +118,15 @@ class LeadScoreSuggestion(models.TransientModel):
         ),
     ]
 
+    @api.depends("date_from", "date_to")
+    def _compute_display_name(self):
+        for wizard in self:
+            wizard.display_name = self.env._(
+                "Suggested points, %(start)s – %(end)s",
+                start=wizard.date_from,
+                end=wizard.date_to,
+            )
+
     @api.constrains("date_from", "date_to")
     def _check_period(self):
         for wizard in self:

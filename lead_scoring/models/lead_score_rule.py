@@ -164,6 +164,12 @@ class LeadScoreRule(models.Model):
         default=30,
         help="The period of that limit, counted back from each run; 0: ever.",
     )
+    scoring_summary = fields.Char(
+        string="Scores",
+        compute="_compute_scoring_summary",
+        help="What the rule scores: each contact once, again every so many "
+        "days, or each matching record (at most so many per contact).",
+    )
     expiry_days = fields.Integer(
         string="Points expire after (days)",
         help="Empty or 0: the points never expire.",
@@ -223,6 +229,29 @@ class LeadScoreRule(models.Model):
             "between -1,000,000 and 1,000,000.",
         ),
     ]
+
+    @api.depends("condition_type", "repeat", "repeat_days", "limit_count", "limit_days")
+    @api.depends_context("lang")
+    def _compute_scoring_summary(self):
+        for rule in self:
+            if rule.condition_type != "event":
+                rule.scoring_summary = (
+                    _("Every %s days", rule.repeat_days)
+                    if rule.repeat == "every"
+                    else _("Once per contact")
+                )
+            elif not rule.limit_count:
+                rule.scoring_summary = _("Each record")
+            elif rule.limit_days:
+                rule.scoring_summary = _(
+                    "Each record, at most %(count)s per contact in %(days)s days",
+                    count=rule.limit_count,
+                    days=rule.limit_days,
+                )
+            else:
+                rule.scoring_summary = _(
+                    "Each record, at most %s per contact", rule.limit_count
+                )
 
     @api.depends("condition_type", "model_id")
     def _compute_model_name(self):

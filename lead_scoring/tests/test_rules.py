@@ -179,6 +179,26 @@ class TestRules(LeadScoringCase):
         form.limit_count = 2
         self.assertEqual(form.preview_points, 20)
 
+    def test_the_rules_list_says_what_each_rule_scores(self):
+        self.assertEqual(self.rule().scoring_summary, "Once per contact")
+        self.assertEqual(
+            self.rule(repeat="every", repeat_days=30).scoring_summary, "Every 30 days"
+        )
+        self.assertEqual(self.lead_rule().scoring_summary, "Each record")
+        self.assertEqual(
+            self.lead_rule(limit_count=2, limit_days=30).scoring_summary,
+            "Each record, at most 2 per contact in 30 days",
+        )
+        self.assertEqual(
+            self.lead_rule(limit_count=1, limit_days=0).scoring_summary,
+            "Each record, at most 1 per contact",
+        )
+        arch = self.Rule.get_view(
+            self.env.ref("lead_scoring.lead_score_rule_view_list").id, "list"
+        )["arch"]
+        self.assertIn('name="scoring_summary"', arch)
+        self.assertNotIn('name="repeat"', arch)
+
     def test_a_limit_is_validated(self):
         with self.assertRaises(ValidationError):
             self.lead_rule(limit_count=-1)

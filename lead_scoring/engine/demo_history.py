@@ -65,10 +65,20 @@ class LeadScorePointSuggestion(models.AbstractModel):
                 for index, (hit, in_industry, _won, _created) in enumerate(draws)
             ]
         )
+        # The demo's salespeople, not the superuser that loads the data.
+        salespeople = [
+            user.id
+            for user in (
+                env.ref("base.user_admin", raise_if_not_found=False),
+                env.ref("base.user_demo", raise_if_not_found=False),
+            )
+            if user
+        ] or [False]
         leads = env["crm.lead"].create(
             [
                 {
                     "name": f"Prospect {index + 1:03d}: first order",
+                    "user_id": salespeople[index % len(salespeople)],
                     "type": "opportunity",
                     "partner_id": partner.id,
                     "stage_id": first_stage.id,

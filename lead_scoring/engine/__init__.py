@@ -9,3 +9,5 @@ from . import chatter_log
 from . import recompute
 from . import decay
 from . import retention
+from . import realtime
+from . import velocity

@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.tools import SQL
+from odoo.tools.sql import column_exists, create_column
 
 from ..models.res_partner import SCORE_GROUP
 from ..tools import int_array
@@ -38,9 +39,10 @@ class ResPartner(models.Model):
 
     lead_score_change_7d = fields.Integer(
         string="Score change (7 days)",
+        compute="_compute_lead_score_change",
+        store=True,
         index=True,
         readonly=True,
-        default=0,
         copy=False,
         groups=SCORE_GROUP,
         help="How much the score moved over the last 7 days, from the score "
@@ -48,16 +50,49 @@ class ResPartner(models.Model):
     )
     lead_score_change_30d = fields.Integer(
         string="Score change (30 days)",
+        compute="_compute_lead_score_change",
+        store=True,
         index=True,
         readonly=True,
-        default=0,
         copy=False,
         groups=SCORE_GROUP,
         help="How much the score moved over the last 30 days, from the score "
         "history lines of those days.",
     )
 
+    def _auto_init(self):
+        # The columns at 0, instead of the ORM's computation of every contact
+        # at install: the daily job fills them.
+        cr = self.env.cr
+        for column in ("lead_score_change_7d", "lead_score_change_30d"):
+            if not column_exists(cr, "res_partner", column):
+                create_column(cr, "res_partner", column, "int4")
+                cr.execute(SQL("UPDATE res_partner SET %s = 0", SQL.identifier(column)))
+        return super()._auto_init()
+
+    @api.depends("lead_score_operation_ids", "lead_score_objection")
+    def _compute_lead_score_change(self):
+        # Lines recorded through the ORM (a person's adjustment, a form ...);
+        # the engine's batches write it in SQL (_store_lead_scores).
+        saved = self._origin.filtered("id")
+        changes = {}
+        if saved:
+            self.env.cr.execute(self._velocity_query(saved.ids, fields.Datetime.now()))
+            changes = {pid: (c7, c30) for pid, c7, c30 in self.env.cr.fetchall()}
+        for partner in self:
+            c7, c30 = (
+                (0, 0)
+                if partner.lead_score_objection
+                else changes.get(partner._origin.id, (0, 0))
+            )
+            partner.lead_score_change_7d = c7
+            partner.lead_score_change_30d = c30
+
     def _store_lead_scores(self, engine_since=None):
+        fnames = ["lead_score_change_7d", "lead_score_change_30d"]
+        # In SQL below, not by the ORM's recompute.
+        for fname in fnames:
+            self.env.remove_to_compute(self._fields[fname], self)
         result = super()._store_lead_scores(engine_since)
         self._store_lead_score_velocity(self.ids)
         return result

@@ -28,8 +28,9 @@ _logger = logging.getLogger(__name__)
 # The system parameter that turns the fast path off ("0"): the job then
 # scores every change within its 5 minutes.
 REALTIME_PARAM = "lead_scoring.realtime"
-# This transaction already asked for a run (cr.precommit.data).
+# The jobs this transaction asked to run (cr.precommit.data).
 ASKED_KEY = "lead_scoring.realtime_asked"
+RULES_JOB = "lead_scoring.ir_cron_apply_rules"
 # In the context of the engine's own writes: they are no event.
 ENGINE_CONTEXT = "lead_scoring_chunk_seconds"
 # When the engine is busy with other work, the run is asked again after this.
@@ -118,30 +119,44 @@ class LeadScoreRule(models.Model):
         them, ask for a run as the transaction commits, once. Never raises:
         what the fast path misses, the 5-minute job scores."""
         try:
-            cr = self.env.cr
-            if cr.precommit.data.get(ASKED_KEY):
+            if self.env.cr.precommit.data.get(ASKED_KEY, {}).get(RULES_JOB):
                 return
             watched = self._realtime_watched().get(model_name)
             if watched is None or (fnames is not None and not watched & set(fnames)):
                 return
             if self.env.context.get(ENGINE_CONTEXT):
                 return
-            params = self.env["ir.config_parameter"].sudo()
-            if params.get_param(REALTIME_PARAM, "1") in ("0", "False", "false"):
-                return
-            cr.precommit.data[ASKED_KEY] = True
-            env = self.env(su=True)
-            cr.precommit.add(lambda: env["lead.score.rule"]._realtime_commit())
+            self._realtime_ask(RULES_JOB)
         except Exception:  # noqa: BLE001 - the request must not fail for this
             _logger.warning("Lead scoring: no fast run asked", exc_info=True)
 
     @api.model
-    def _realtime_commit(self):
+    def _realtime_ask(self, job):
+        """Ask for a run of the scheduled job ``job`` (an XML id) as this
+        transaction commits, once per transaction, unless the fast path is
+        turned off (REALTIME_PARAM). Never raises."""
+        try:
+            cr = self.env.cr
+            asked = cr.precommit.data.setdefault(ASKED_KEY, {})
+            if job in asked:
+                return
+            params = self.env["ir.config_parameter"].sudo()
+            if params.get_param(REALTIME_PARAM, "1") in ("0", "False", "false"):
+                asked[job] = False
+                return
+            asked[job] = True
+            env = self.env(su=True)
+            cr.precommit.add(lambda: env["lead.score.rule"]._realtime_commit(job))
+        except Exception:  # noqa: BLE001 - the request must not fail for this
+            _logger.warning("Lead scoring: no fast run asked", exc_info=True)
+
+    @api.model
+    def _realtime_commit(self, job):
         """At the commit of a transaction that saved an event: the trigger
         row, in a savepoint that a failure rolls back alone."""
         try:
             with self.env.cr.savepoint(flush=False):
-                self._realtime_ask_run()
+                self._realtime_ask_run(job)
         except Exception:  # noqa: BLE001 - the 5-minute job does the work
             _logger.warning(
                 "Lead scoring: no fast run asked, the job scores it later",
@@ -149,11 +164,11 @@ class LeadScoreRule(models.Model):
             )
 
     @api.model
-    def _realtime_ask_run(self):
-        """One trigger row of the rules job, written with this transaction,
-        and the cron workers woken once it commits (what ir.cron._trigger
-        does, without the ORM's bookkeeping at commit time)."""
-        cron = self.env.ref("lead_scoring.ir_cron_apply_rules", raise_if_not_found=False)
+    def _realtime_ask_run(self, job):
+        """One trigger row of the job, written with this transaction, and
+        the cron workers woken once it commits (what ir.cron._trigger does,
+        without the ORM's bookkeeping at commit time)."""
+        cron = self.env.ref(job, raise_if_not_found=False)
         if not cron:
             return
         self.env.cr.execute(

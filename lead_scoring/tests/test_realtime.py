@@ -209,7 +209,7 @@ class TestRealtime(BaseCase):
     def test_a_failing_fast_path_loses_nothing(self):
         first = self.partner_ids[0]
 
-        def fail(rule):
+        def fail(rule, job):
             raise RuntimeError("the fast path breaks")
 
         with (

@@ -42,6 +42,9 @@ GROUP_PARAM = "lead_scoring_marketing.mailing_group_id"
 # Traces written by transactions still running when the job last scored are
 # caught by the next runs: each run looks this far behind the watermark.
 OVERLAP = timedelta(hours=1)
+# What an engagement writes on a trace, and the job that scores it.
+ENGAGEMENT_FIELDS = {"trace_status", "links_click_datetime"}
+ENGAGEMENT_JOB = "lead_scoring_marketing.ir_cron_score_mailing_engagement"
 
 
 class MailingTrace(models.Model):
@@ -84,6 +87,14 @@ class MailingTrace(models.Model):
                 else None
             )
             trace.partner_id = contact._contact_of(record) if record else False
+
+    def write(self, vals):
+        result = super().write(vals)
+        if ENGAGEMENT_FIELDS & set(vals):
+            # An open, click, reply or bounce: scored within seconds of its
+            # commit by the engagement job (lead_scoring/engine/realtime.py).
+            self.env["lead.score.rule"]._realtime_ask(ENGAGEMENT_JOB)
+        return result
 
     @api.model
     def _lead_score_labels(self):

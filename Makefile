@@ -1,5 +1,5 @@
 # The project's commands; each one installs what it needs first.
-.PHONY: run stop test lint bench bench-retention screenshots
+.PHONY: run stop test lint bench bench-retention bench-realtime screenshots
 
 run:  ## install what is missing, then serve Odoo with the demo on http://localhost:8069
 	bash scripts/run.sh
@@ -18,6 +18,9 @@ bench:  ## scoring benchmark; CONTACTS=1000000 for the full size, RUNNER=cron or
 
 bench-retention:  ## ledger compaction on LINES lines (default 10,000,000)
 	bash scripts/bench.sh $(or $(LINES),10000000) retention
+
+bench-realtime:  ## event-to-score latency and request cost on a prefork server; CONTACTS (default 20,000)
+	bash scripts/bench.sh $(or $(CONTACTS),20000) realtime
 
 screenshots:  ## remake the README's screenshots from the running product (after make run)
 	bash -c 'source scripts/lib.sh && "$$PY" scripts/screenshots.py'

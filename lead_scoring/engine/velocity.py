@@ -169,9 +169,9 @@ class ResPartner(models.Model):
         if done is None:
             if commit:
                 # The rule engine is busy: a little later.
-                self.env.ref("lead_scoring.ir_cron_lead_score_velocity").sudo()._trigger(
-                    fields.Datetime.now() + timedelta(minutes=10)
-                )
+                self.env.ref(
+                    "lead_scoring.ir_cron_lead_score_velocity"
+                ).sudo()._trigger(fields.Datetime.now() + timedelta(minutes=10))
         elif commit:
             pending = bool(
                 self.env["lead.score.engine"]._saved_position(VELOCITY_PASS_PARAM)

@@ -80,7 +80,9 @@ class TestRealtime(BaseCase):
                 " OR partner_id = ANY(%s)",
                 [self.rule_ids, self.partner_ids],
             )
-            env.cr.execute("DELETE FROM lead_score_rule WHERE id = ANY(%s)", [self.rule_ids])
+            env.cr.execute(
+                "DELETE FROM lead_score_rule WHERE id = ANY(%s)", [self.rule_ids]
+            )
             env["crm.lead"].browse(self.lead_id).unlink()
             env["res.partner"].browse(self.partner_ids).unlink()
             env["res.partner.category"].browse(self.tag_id).unlink()
@@ -106,12 +108,15 @@ class TestRealtime(BaseCase):
 
     def clear_triggers(self):
         with self.env_cursor() as env:
-            env.cr.execute("DELETE FROM ir_cron_trigger WHERE cron_id = %s", [self.cron_id])
+            env.cr.execute(
+                "DELETE FROM ir_cron_trigger WHERE cron_id = %s", [self.cron_id]
+            )
 
     def triggers(self):
         with self.env_cursor() as env:
             env.cr.execute(
-                "SELECT count(*) FROM ir_cron_trigger WHERE cron_id = %s", [self.cron_id]
+                "SELECT count(*) FROM ir_cron_trigger WHERE cron_id = %s",
+                [self.cron_id],
             )
             return env.cr.fetchone()[0]
 
@@ -220,9 +225,7 @@ class TestRealtime(BaseCase):
             self.tag(first)
         self.assertEqual(self.triggers(), 0)
         with self.env_cursor() as env:
-            self.assertIn(
-                self.tag_id, env["res.partner"].browse(first).category_id.ids
-            )
+            self.assertIn(self.tag_id, env["res.partner"].browse(first).category_id.ids)
         self.assertEqual(self.scores()[first], 0)
         # The 5-minute job scores it.
         with self.env_cursor() as env:
@@ -240,7 +243,9 @@ class TestRealtime(BaseCase):
         self.assertEqual(self.triggers(), 1)
         self.run_triggered_job()
         scores = self.scores()
-        self.assertEqual((scores[self.objector_id], scores[self.partner_ids[0]]), (0, POINTS))
+        self.assertEqual(
+            (scores[self.objector_id], scores[self.partner_ids[0]]), (0, POINTS)
+        )
         with self.env_cursor() as env:
             env.cr.execute(
                 "SELECT count(*) FROM lead_score_operation WHERE partner_id = %s",

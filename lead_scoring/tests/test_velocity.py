@@ -88,7 +88,9 @@ class TestVelocity(LeadScoringCase):
 
     def test_shown_on_leads(self):
         self.add(self.partner, "add", 30, days_ago=1)
-        lead = self.env["crm.lead"].create({"name": "Deal", "partner_id": self.partner.id})
+        lead = self.env["crm.lead"].create(
+            {"name": "Deal", "partner_id": self.partner.id}
+        )
         self.assertEqual(lead.partner_lead_score_change_7d, 30)
         self.assertIn(
             lead,

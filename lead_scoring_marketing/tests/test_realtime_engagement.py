@@ -65,7 +65,8 @@ class TestRealtimeEngagement(BaseCase):
     def tearDown(self):
         with self.env_cursor() as env:
             env.cr.execute(
-                "DELETE FROM lead_score_operation WHERE partner_id = %s", [self.partner_id]
+                "DELETE FROM lead_score_operation WHERE partner_id = %s",
+                [self.partner_id],
             )
             env["mailing.trace"].browse(self.trace_id).unlink()
             env["mailing.mailing"].browse(self.mailing_id).unlink()
@@ -94,12 +95,15 @@ class TestRealtimeEngagement(BaseCase):
 
     def clear_triggers(self):
         with self.env_cursor() as env:
-            env.cr.execute("DELETE FROM ir_cron_trigger WHERE cron_id = %s", [self.cron_id])
+            env.cr.execute(
+                "DELETE FROM ir_cron_trigger WHERE cron_id = %s", [self.cron_id]
+            )
 
     def triggers(self):
         with self.env_cursor() as env:
             env.cr.execute(
-                "SELECT count(*) FROM ir_cron_trigger WHERE cron_id = %s", [self.cron_id]
+                "SELECT count(*) FROM ir_cron_trigger WHERE cron_id = %s",
+                [self.cron_id],
             )
             return env.cr.fetchone()[0]
 
@@ -120,5 +124,7 @@ class TestRealtimeEngagement(BaseCase):
             self.assertTrue(job, "no trigger made the job ready")
             self.registry["ir.cron"]._process_job(sql_db.db_connect(db), cron_cr, job)
         with self.env_cursor() as env:
-            self.assertEqual(env["res.partner"].browse(self.partner_id).lead_score, CLICK)
+            self.assertEqual(
+                env["res.partner"].browse(self.partner_id).lead_score, CLICK
+            )
         self.assertEqual(self.triggers(), 0)

@@ -38,7 +38,9 @@ class TestRealtimePageView(HttpCase):
         return self.env.cr.fetchone()[0]
 
     def test_a_contacts_page_view_asks_for_a_run(self):
-        self.env.cr.execute("DELETE FROM ir_cron_trigger WHERE cron_id = %s", [self.cron.id])
+        self.env.cr.execute(
+            "DELETE FROM ir_cron_trigger WHERE cron_id = %s", [self.cron.id]
+        )
         # An anonymous visitor's page view scores nobody: no run.
         self.assertEqual(self.url_open("/pricing").status_code, 200)
         self.assertEqual(self.triggers(), 0)

@@ -16,6 +16,7 @@ per transaction that saved a watched record, one INSERT at its commit.
 """
 
 import logging
+import time
 from datetime import timedelta
 
 from odoo import api, fields, models, tools
@@ -33,7 +34,9 @@ ASKED_KEY = "lead_scoring.realtime_asked"
 RULES_JOB = "lead_scoring.ir_cron_apply_rules"
 # In the context of the engine's own writes: they are no event.
 ENGINE_CONTEXT = "lead_scoring_chunk_seconds"
-# When the engine is busy with other work, the run is asked again after this.
+# When the engine is busy with other work, a pick-up waits for it this long
+# (seconds), then asks for a run again after BUSY_RETRY.
+ENGINE_WAIT = 15
 BUSY_RETRY = timedelta(seconds=30)
 
 
@@ -189,14 +192,20 @@ class LeadScoreRule(models.Model):
     # The job
     # ------------------------------------------------------------------
     def _run_rules(self, commit=False, deadline=None, stats=None):
-        """A pick-up that finds the engine busy (decay, a recompute ...)
-        consumes its trigger rows without a run: it asks for one a little
-        later, when events may be waiting."""
+        """A pick-up that finds the engine busy (the engagement job, decay,
+        a recompute ...) would consume its trigger rows without a run: it
+        waits for the engine a little, each try on a fresh snapshot, then
+        asks for a run a little later."""
         result = super()._run_rules(commit=commit, deadline=deadline, stats=stats)
-        if result is False and commit and self.env.context.get("cron_id"):
-            self.env.ref("lead_scoring.ir_cron_apply_rules").sudo()._trigger(
-                fields.Datetime.now() + BUSY_RETRY
-            )
+        if result is not False or not (commit and self.env.context.get("cron_id")):
+            return result
+        waited = time.monotonic() + ENGINE_WAIT
+        while result is False and time.monotonic() < waited:
+            self.env.cr.rollback()
+            time.sleep(0.25)
+            result = super()._run_rules(commit=commit, deadline=deadline, stats=stats)
+        if result is False:
+            self.env.ref(RULES_JOB).sudo()._trigger(fields.Datetime.now() + BUSY_RETRY)
         return result
 
     @api.model

@@ -18,6 +18,7 @@ the lines it scored), minus an overlap.
 """
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from odoo import _, api, fields, models
@@ -45,6 +46,8 @@ OVERLAP = timedelta(hours=1)
 # What an engagement writes on a trace, and the job that scores it.
 ENGAGEMENT_FIELDS = {"trace_status", "links_click_datetime"}
 ENGAGEMENT_JOB = "lead_scoring_marketing.ir_cron_score_mailing_engagement"
+# How long the job waits for the engine held by another job (seconds).
+ENGINE_WAIT = 15
 
 
 class MailingTrace(models.Model):
@@ -362,4 +365,18 @@ class MailingTrace(models.Model):
 
     @api.model
     def _cron_lead_score_engagement(self):
-        return self.sudo()._lead_score_engagement()
+        # Triggered within seconds of a click, the job may meet a rule run
+        # holding the engine (a call of it lasts a few seconds): it waits for
+        # it, each try on a fresh snapshot, rather than leave the click for
+        # the job's next time.
+        deadline = time.monotonic() + ENGINE_WAIT
+        while True:
+            result = self.sudo()._lead_score_engagement()
+            if (
+                result is not False
+                or not self.env.context.get("cron_id")
+                or time.monotonic() > deadline
+            ):
+                return result
+            self.env.cr.rollback()
+            time.sleep(0.25)

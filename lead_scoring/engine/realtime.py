@@ -16,11 +16,14 @@ per transaction that saved a watched record, one INSERT at its commit.
 """
 
 import logging
+import threading
 import time
 from datetime import timedelta
 
-from odoo import api, fields, models, tools
+from odoo import api, fields, models, sql_db, tools
 from odoo.tools import SQL
+
+from odoo.addons.base.models.ir_cron import ODOO_NOTIFY_FUNCTION
 
 from ..models.lead_score_rule import DEFINITION_FIELDS
 
@@ -65,6 +68,50 @@ def _with_dependencies(model, names):
             for path in model.pool.field_depends.get(field, ()):
                 todo.append(path.split(".", 1)[0])
     return result
+
+
+# Waking the cron workers (Odoo's NOTIFY on the postgres database) takes a
+# connection and a transaction of its own, a few milliseconds: a thread of
+# the worker does it after the request's commit, once for the requests
+# committed meanwhile, so that the request does not wait for it.
+_wake_lock = threading.Lock()
+_wake_pending = set()
+_wake_event = threading.Event()
+_waker = None
+
+
+def _wake_cron_workers(dbname):
+    global _waker
+    with _wake_lock:
+        _wake_pending.add(dbname)
+        if _waker is None or not _waker.is_alive():
+            # Started in the process that needs it (a prefork worker's own).
+            _waker = threading.Thread(
+                target=_wake_loop, name="lead_scoring.cron_waker", daemon=True
+            )
+            _waker.start()
+    _wake_event.set()
+
+
+def _wake_loop():
+    while True:
+        _wake_event.wait()
+        _wake_event.clear()
+        with _wake_lock:
+            dbnames = sorted(_wake_pending)
+            _wake_pending.clear()
+        for dbname in dbnames:
+            try:
+                with sql_db.db_connect("postgres").cursor() as cr:
+                    cr.execute(
+                        SQL(
+                            "SELECT %s('cron_trigger', %s)",
+                            SQL.identifier(ODOO_NOTIFY_FUNCTION),
+                            dbname,
+                        )
+                    )
+            except Exception:  # noqa: BLE001 - the workers poll every minute
+                _logger.warning("Lead scoring: cron workers not woken", exc_info=True)
 
 
 class LeadScoreRule(models.Model):
@@ -170,7 +217,8 @@ class LeadScoreRule(models.Model):
     def _realtime_ask_run(self, job):
         """One trigger row of the job, written with this transaction, and
         the cron workers woken once it commits (what ir.cron._trigger does,
-        without the ORM's bookkeeping at commit time)."""
+        without the ORM's bookkeeping at commit time, and waking them from
+        a thread: see _wake_cron_workers)."""
         cron = self.env.ref(job, raise_if_not_found=False)
         if not cron:
             return
@@ -186,7 +234,8 @@ class LeadScoreRule(models.Model):
             )
         )
         if self.env.cr.rowcount:
-            self.env.cr.postcommit.add(cron.sudo()._notifydb)
+            dbname = self.env.cr.dbname
+            self.env.cr.postcommit.add(lambda: _wake_cron_workers(dbname))
 
     # ------------------------------------------------------------------
     # The job

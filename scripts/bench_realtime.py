@@ -71,7 +71,8 @@ class Events:
 
     def poll(self, cr):
         """Mark scored the events whose line exists and whose contact's
-        score was written after it."""
+        score was written after it (a line's create_date may be rounded to
+        the second: within a second counts)."""
         with self.lock:
             items = list(self.pending.items())
         if not items:
@@ -85,7 +86,7 @@ class Events:
                 """SELECT o.res_id FROM lead_score_operation o
                      JOIN res_partner p ON p.id = o.partner_id
                     WHERE o.res_model = 'website.track' AND o.res_id = ANY(%s)
-                      AND p.write_date >= o.create_date""",
+                      AND p.write_date + interval '1 second' > o.create_date""",
                 [[v[4] for _k, v in views]],
             )
             scored = {row[0] for row in cr.fetchall()}
@@ -95,7 +96,7 @@ class Events:
                 """SELECT o.partner_id FROM lead_score_operation o
                      JOIN res_partner p ON p.id = o.partner_id
                     WHERE o.idempotency_key = %s AND o.partner_id = ANY(%s)
-                      AND p.write_date >= o.create_date""",
+                      AND p.write_date + interval '1 second' > o.create_date""",
                 [CLICK_KEY[0], [v[3] for _k, v in clicks]],
             )
             scored = {row[0] for row in cr.fetchall()}
@@ -107,7 +108,7 @@ class Events:
                 event[1] = now
                 self.done[key] = event
 
-    def wait_scored(self, keys, timeout=600):
+    def wait_scored(self, keys, timeout=180):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if all(k in self.done for k in keys):

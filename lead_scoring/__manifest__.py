@@ -31,6 +31,8 @@
         "views/lead_scoring_menus.xml",
         "views/lead_score_breakdown_views.xml",
         "data/ir_cron.xml",
+        "views/lead_score_velocity_views.xml",
+        "data/ir_cron_velocity.xml",
     ],
     "demo": [
         "demo/lead_scoring_demo.xml",

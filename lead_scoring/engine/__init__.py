@@ -12,3 +12,5 @@ from . import retention
 from . import merge
 from . import point_suggestion
 from . import demo_history
+from . import realtime
+from . import velocity

@@ -76,6 +76,9 @@ class ResConfigSettings(models.TransientModel):
         result = super().set_values()
         total_group = self.env["lead.score.group"]._total_group()
         if self.lead_score_total_group_id != total_group:
+            # What is computed from the total (velocity) first: computed while
+            # the parameter is written, it would cache the old total.
+            self.env.flush_all()
             self.env["ir.config_parameter"].sudo().set_param(
                 TOTAL_GROUP_PARAM, self.lead_score_total_group_id.id or False
             )

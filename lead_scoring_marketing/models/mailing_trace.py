@@ -18,6 +18,7 @@ the lines it scored), minus an overlap.
 """
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from odoo import _, api, fields, models
@@ -42,6 +43,11 @@ GROUP_PARAM = "lead_scoring_marketing.mailing_group_id"
 # Traces written by transactions still running when the job last scored are
 # caught by the next runs: each run looks this far behind the watermark.
 OVERLAP = timedelta(hours=1)
+# What an engagement writes on a trace, and the job that scores it.
+ENGAGEMENT_FIELDS = {"trace_status", "links_click_datetime"}
+ENGAGEMENT_JOB = "lead_scoring_marketing.ir_cron_score_mailing_engagement"
+# How long the job waits for the engine held by another job (seconds).
+ENGINE_WAIT = 15
 
 
 class MailingTrace(models.Model):
@@ -84,6 +90,14 @@ class MailingTrace(models.Model):
                 else None
             )
             trace.partner_id = contact._contact_of(record) if record else False
+
+    def write(self, vals):
+        result = super().write(vals)
+        if ENGAGEMENT_FIELDS & set(vals):
+            # An open, click, reply or bounce: scored within seconds of its
+            # commit by the engagement job (lead_scoring/engine/realtime.py).
+            self.env["lead.score.rule"]._realtime_ask(ENGAGEMENT_JOB)
+        return result
 
     @api.model
     def _lead_score_labels(self):
@@ -351,4 +365,18 @@ class MailingTrace(models.Model):
 
     @api.model
     def _cron_lead_score_engagement(self):
-        return self.sudo()._lead_score_engagement()
+        # Triggered within seconds of a click, the job may meet a rule run
+        # holding the engine (a call of it lasts a few seconds): it waits for
+        # it, each try on a fresh snapshot, rather than leave the click for
+        # the job's next time.
+        deadline = time.monotonic() + ENGINE_WAIT
+        while True:
+            result = self.sudo()._lead_score_engagement()
+            if (
+                result is not False
+                or not self.env.context.get("cron_id")
+                or time.monotonic() > deadline
+            ):
+                return result
+            self.env.cr.rollback()
+            time.sleep(0.25)

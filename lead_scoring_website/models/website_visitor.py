@@ -25,5 +25,9 @@ class WebsiteVisitor(models.Model):
                     visitor=result[0],
                 )
             )
+            linked = self.env.cr.rowcount
             self.env["website.track"].invalidate_model(["partner_id"])
+            if linked:
+                # A contact's page view: scored within seconds (engine/realtime.py).
+                self.env["lead.score.rule"]._realtime_note("website.track")
         return result

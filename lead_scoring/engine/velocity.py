@@ -89,13 +89,12 @@ class ResPartner(models.Model):
             partner.lead_score_change_30d = c30
 
     def _store_lead_scores(self, engine_since=None):
+        # Not within the engine's batches, which hold their contacts' rows
+        # until they commit: the velocity job writes it, set-based.
         fnames = ["lead_score_change_7d", "lead_score_change_30d"]
-        # In SQL below, not by the ORM's recompute.
         for fname in fnames:
             self.env.remove_to_compute(self._fields[fname], self)
-        result = super()._store_lead_scores(engine_since)
-        self._store_lead_score_velocity(self.ids)
-        return result
+        return super()._store_lead_scores(engine_since)
 
     @api.model
     def _velocity_query(self, partner_ids, now):

@@ -60,7 +60,8 @@ class LeadScoreHistory(models.Model):
         counted = total_group or Group.search([])
         groups = Group.browse(sorted({row["group_id"][0] for row in rows}))
         dates = sorted({row["date"] for row in rows})
-        today = fields.Date.context_today(self)
+        # In UTC, as the history dates the ledger's lines.
+        today = fields.Datetime.now().date()
         if dates and dates[-1] < today:
             dates.append(today)
         by_day = {(row["date"], row["group_id"][0]): row["score"] for row in rows}

@@ -18,10 +18,10 @@ from psycopg2 import OperationalError, errorcodes
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.osv import expression
 from odoo.tools import SQL, mute_logger
 
 from ..condition import ConditionRefused
+from ..domain_words import domain_in_words
 from .lead_score_rule import MANAGER_GROUP
 
 # Seconds a preview's query may run (system parameter
@@ -363,103 +363,10 @@ class LeadScoreRule(models.Model):
             try:
                 with rule._preview_limits():
                     domain = rule._get_domain(author=self.env.user)
-                    rule.condition_summary = rule._summarize(
+                    rule.condition_summary = domain_in_words(
                         self.env[rule.sudo().model_name], domain
                     )
             except PreviewTooSlow:
                 rule.condition_summary = _("(condition too long to put in words)")
             except Exception:  # noqa: BLE001 - any broken condition says so
                 rule.condition_summary = _("(condition not valid: open the rule)")
-
-    def _summarize(self, model, domain):
-        """A normalized domain in words: field labels, operator words and the
-        names of the records it names (those the current user may read)."""
-        if domain == expression.TRUE_DOMAIN:
-            return (
-                _("every contact")
-                if model._name == "res.partner"
-                else _("every record")
-            )
-        words = {"&": _("and"), "|": _("or")}
-        stack = []
-        for token in reversed(domain):
-            if not isinstance(token, str):
-                stack.append(("leaf", self._summarize_leaf(model, token)))
-            elif token == "!":
-                stack.append(("!", _("not (%s)", stack.pop()[1])))
-            else:
-                parts = [stack.pop(), stack.pop()]
-                texts = [
-                    text if kind in (token, "leaf", "!") else f"({text})"
-                    for kind, text in parts
-                ]
-                stack.append((token, f" {words[token]} ".join(texts)))
-        return stack[0][1]
-
-    def _summarize_leaf(self, model, leaf):
-        path, operator, value = leaf
-        if not isinstance(path, str):
-            return _("always") if tuple(leaf) == expression.TRUE_LEAF else _("never")
-        labels, field = [], None
-        for name in path.split("."):
-            field = model._fields.get(name)
-            if field is None:
-                labels.append(name)
-                break
-            labels.append(field.get_description(self.env)["string"])
-            if field.relational:
-                model = self.env[field.comodel_name]
-        subject = " > ".join(labels)
-        if operator in ("=", "!=") and (
-            value is False
-            or value is None
-            or (field is not None and field.type == "boolean")
-        ):
-            is_set = bool(value) == (operator == "=")
-            words = _("is set") if is_set else _("is not set")
-            return f"{subject} {words}"
-        if field is not None and field.relational and operator in ("any", "not any"):
-            text = self._summarize(model, expression.normalize_domain(value))
-            return f"{subject} {self._operator_word(operator)} ({text})"
-        return f"{subject} {self._operator_word(operator)} {self._value_words(model, field, value)}"
-
-    def _operator_word(self, operator):
-        return {
-            "=": _("is"),
-            "!=": _("is not"),
-            "in": _("is in"),
-            "not in": _("is not in"),
-            "ilike": _("contains"),
-            "like": _("contains"),
-            "not ilike": _("does not contain"),
-            "not like": _("does not contain"),
-            "=like": _("matches"),
-            "=ilike": _("matches"),
-            "child_of": _("is under"),
-            "parent_of": _("is above"),
-            "any": _("has one with"),
-            "not any": _("has none with"),
-        }.get(operator, operator)
-
-    def _value_words(self, model, field, value):
-        """Values as shown to the user: names of the records the user may
-        read (ids of the others), labels of selection values."""
-        values = list(value) if isinstance(value, list | tuple) else [value]
-        if field is not None and field.relational:
-            ids = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
-            names = {}
-            if ids and model.has_access("read"):
-                readable = model.with_context(active_test=False).search(
-                    [("id", "in", ids)]
-                )
-                names = {record.id: record.display_name for record in readable}
-            texts = [names.get(v, str(v)) if v in ids else f'"{v}"' for v in values]
-        elif field is not None and field.type == "selection":
-            labels = dict(field._description_selection(self.env))
-            texts = [str(labels.get(v, v)) for v in values]
-        else:
-            quote = field is None or field.type in ("char", "text", "html")
-            texts = [
-                f'"{v}"' if quote and isinstance(v, str) else str(v) for v in values
-            ]
-        return ", ".join(texts)

@@ -122,20 +122,20 @@ class LeadScoreTier(models.Model):
     def create(self, vals_list):
         self.env["lead.score.group"]._check_shared_configuration()
         tiers = super().create(vals_list)
-        self.env["lead.score.value"]._recompute_all()
+        self.env["lead.score.recompute"]._recompute_all()
         return tiers
 
     def write(self, vals):
         self.env["lead.score.group"]._check_shared_configuration()
         result = super().write(vals)
         if {"min_score", "active", "group_id"} & set(vals):
-            self.env["lead.score.value"]._recompute_all()
+            self.env["lead.score.recompute"]._recompute_all()
         return result
 
     def unlink(self):
         self.env["lead.score.group"]._check_shared_configuration()
         result = super().unlink()
-        self.env["lead.score.value"]._recompute_all()
+        self.env["lead.score.recompute"]._recompute_all()
         return result
 
     @api.model

@@ -38,7 +38,7 @@ class TestRetention(LeadScoringCase):
 
     def compact(self, days=30):
         self.env["ir.config_parameter"].set_param(COMPACT_DAYS_PARAM, days)
-        self.Operation._cron_compact_ledger()
+        self.env["lead.score.retention"]._cron_compact_ledger()
 
     def test_compaction_keeps_scores_breakdowns_and_keys(self):
         now = fields.Datetime.now()
@@ -142,7 +142,9 @@ class TestRetention(LeadScoringCase):
         calls = 0
         with patch.object(retention, "COMPACT_BATCH", 1):
             # Each call already past its deadline: one batch, one contact.
-            while self.Operation._compact_ledger(cutoff, deadline=time.monotonic()):
+            while self.env["lead.score.retention"]._compact_ledger(
+                cutoff, deadline=time.monotonic()
+            ):
                 calls += 1
                 # Its cut-off is the pass's, whatever a later call is given.
                 cutoff = fields.Datetime.now()

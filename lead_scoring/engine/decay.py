@@ -27,6 +27,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..models.lead_score_operation import DECAY_KEY_PREFIX, MAX_POINTS
+from .snippets import newest_first
 
 _logger = logging.getLogger(__name__)
 
@@ -179,14 +180,16 @@ class LeadScoreDecay(models.AbstractModel):
                   JOIN LATERAL (
                         -- Since the last decay (the end of its last whole
                         -- period), the floor or compaction; or the first line.
+                        -- With the balance of the newest line (the score), in
+                        -- the same pass over the contact's lines.
                         SELECT GREATEST(MIN(o.date)::date, (array_agg(COALESCE(
                                    CASE WHEN o.source = 'decay' THEN NULLIF(
                                        split_part(o.idempotency_key, ':', 5), '')::date
                                    END, o.date::date)
-                                   ORDER BY o.date DESC, o.id DESC)
+                                   ORDER BY %(newest_first)s)
                                    FILTER (WHERE o.source IN ('decay', 'carried')
                                               OR o.balance <= g.floor))[1]) AS since,
-                               (array_agg(o.balance ORDER BY o.date DESC, o.id DESC))[1]
+                               (array_agg(o.balance ORDER BY %(newest_first)s))[1]
                                    AS balance
                           FROM lead_score_operation o
                          WHERE o.partner_id = v.partner_id
@@ -200,6 +203,7 @@ class LeadScoreDecay(models.AbstractModel):
                  WHERE d.balance > g.floor
                 """,
                 today=today,
+                newest_first=newest_first("o"),
                 groups=groups.ids,
                 max=MAX_POINTS,
                 in_batch=in_batch("v"),

@@ -22,6 +22,7 @@ from odoo.tools import SQL
 
 from ..models.lead_score_bounded_read import bounded_statements
 from ..tools import int_array
+from . import snippets
 from .logistic import Spread, Tally, fit_logistic, weighted_auc
 
 # The older share of the opportunities that the fit learns from.
@@ -409,13 +410,7 @@ class LeadScorePointSuggestion(models.AbstractModel):
         group = self.env["lead.score.group"]._tier_group()
 
         def tier_of(score):
-            return SQL(
-                """(SELECT t.id FROM lead_score_tier t
-                     WHERE t.active AND t.min_score <= %s AND t.group_id = %s
-                     ORDER BY t.min_score DESC LIMIT 1)""",
-                score,
-                group.id or None,
-            )
+            return SQL("(%s)", snippets.tier_of(score, group.id or None))
 
         change = SQL(", ").join(
             SQL("(%s, %s)", rule_id, value) for rule_id, value in points.items()

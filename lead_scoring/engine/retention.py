@@ -31,6 +31,7 @@ from odoo.tools import SQL
 
 from ..models.lead_score_operation import DECAY_KEY_PREFIX, MAX_POINTS
 from ..models.res_config_settings import COMPACT_DAYS_PARAM, COMPACT_LAST_PARAM
+from .snippets import newest_first
 
 _logger = logging.getLogger(__name__)
 
@@ -163,8 +164,9 @@ class LeadScoreRetention(models.AbstractModel):
                                     AND o.date < %(now)s
                                         - make_interval(days => COALESCE(r.repeat_days, 0))))
                                AS foldable,
+                           -- The newest of them (1) holds the balance carried.
                            ROW_NUMBER() OVER (PARTITION BY o.partner_id, o.group_id
-                                              ORDER BY o.date DESC, o.id DESC) AS recent
+                                              ORDER BY %(newest_first)s) AS recent
                       FROM lead_score_operation o
                       JOIN boundary b ON b.partner_id = o.partner_id
                                      AND b.group_id = o.group_id AND o.date < b.until
@@ -200,6 +202,7 @@ class LeadScoreRetention(models.AbstractModel):
                                           AND c.group_id = lead_score_operation.group_id)
                 """,
                 ids=partner_ids,
+                newest_first=newest_first("o"),
                 cutoff=cutoff,
                 now=now,
                 every="every:%",

@@ -6,6 +6,7 @@ import importlib.util
 from pathlib import Path
 
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from odoo.addons.lead_scoring.engine.recompute import RECOMPUTE_PARAM
 from odoo.addons.lead_scoring.models.res_config_settings import COMPACT_DAYS_PARAM
@@ -143,3 +144,53 @@ class TestJobsAccess(ApiCase):
             "_recompute_all",
             expect="cannot be called remotely",
         )
+
+
+@tagged("post_install", "-at_install")
+class TestSnippets(LeadScoringCase):
+    def test_the_newest_line_of_a_contact_s_group(self):
+        from ..engine.snippets import newest_line
+
+        first = self.add(self.partner, "add", 10, days_ago=3)
+        # Recorded after, dated before: not the newest.
+        self.add(self.partner, "add", 5, days_ago=4)
+        # The same moment as the first, recorded after it: the newest.
+        last = self.Operation.create(
+            {
+                "partner_id": self.partner.id,
+                "value": 1,
+                "date": first.date,
+                "source": "api",
+            }
+        )
+        group = self.env["lead.score.group"]._default_group()
+        self.env.flush_all()
+        rows = self.env.execute_query(
+            newest_line(self.partner.id, group.id, columns=("id", "balance"))
+        )
+        self.assertEqual(rows, [(last.id, last.balance)])
+        other = self.env["lead.score.group"].create({"name": "Other"})
+        self.assertEqual(
+            self.env.execute_query(newest_line(self.partner.id, other.id)), []
+        )
+
+    def test_the_tier_a_score_reaches(self):
+        from ..engine.snippets import tier_of
+
+        group = self.env["lead.score.group"]._default_group()
+        warm = self.Tier.create({"name": "Warm", "min_score": 10})
+        hot = self.Tier.create({"name": "Hot", "min_score": 50})
+        self.Tier.create({"name": "Archived", "min_score": 30, "active": False})
+        other = self.env["lead.score.group"].create({"name": "Other"})
+        self.Tier.create({"name": "Elsewhere", "min_score": 20, "group_id": other.id})
+        self.env.flush_all()
+
+        def tier(score, condition=None):
+            rows = self.env.execute_query(tier_of(score, group.id, condition))
+            return rows[0][0] if rows else None
+
+        self.assertEqual(
+            [tier(score) for score in (-5, 9, 10, 35, 50, 999)],
+            [None, None, warm.id, warm.id, hot.id, hot.id],
+        )
+        self.assertIsNone(tier(60, SQL("FALSE")))

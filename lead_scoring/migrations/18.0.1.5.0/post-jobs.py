@@ -40,7 +40,11 @@ def migrate(cr, version):
         job = env.ref(xmlid, raise_if_not_found=False)
         if not job:
             continue
-        job.write({"model_id": env["ir.model"]._get_id(model), "code": code})
+        # Through its server action: a cron worker running the job now holds
+        # the job's row, on which ir.cron's write would fail.
+        job.ir_actions_server_id.write(
+            {"model_id": env["ir.model"]._get_id(model), "code": code}
+        )
     cr.execute(
         "SELECT value FROM ir_config_parameter WHERE key = %s", [RECOMPUTE_PARAM]
     )

@@ -58,6 +58,9 @@ class TestJobs(LeadScoringCase):
                     "code": JOBS[name][1],
                 }
             )
+        # Left so, a job would call a method its model no longer has.
+        with self.assertRaisesRegex(Exception, "_cron_decay_scores"):
+            self.job("ir_cron_decay_scores").method_direct_trigger()
         recompute_job = self.job("ir_cron_recompute_scores")
         Trigger = self.env["ir.cron.trigger"]
         triggers = Trigger.search([("cron_id", "=", recompute_job.id)])

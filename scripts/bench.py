@@ -867,7 +867,7 @@ def main():
         cr.commit()
         with timed("decay", figures):
             figures["decay_contacts"] = len(
-                Operation._decay_scores(commit=True, now=now_plus(1))
+                env["lead.score.decay"]._decay_scores(commit=True, now=now_plus(1))
             )
         cr.commit()
         env.invalidate_all()

@@ -158,7 +158,7 @@ def main():
 
         cutoff = fields.Datetime.now() - timedelta(days=365)
         started = time.perf_counter()
-        env["lead.score.operation"]._compact_ledger(cutoff, commit=True)
+        env["lead.score.retention"]._compact_ledger(cutoff, commit=True)
         cr.commit()
         folded, carried = map(
             int,

@@ -1,11 +1,23 @@
 # Copyright 2026 Lead Scoring contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Decay: a daily job writes, set-based, one *remove* line per contact and
-group whose score decays (the group's setting): the points that make a
-positive score halve every so many days, or so many points per whole period,
-for the days since the contact's last decay line. Lines hold whole points,
-so that a replay equals the score. One key per contact, group and day
-(DECAY_KEY_PREFIX) makes a second call of the day add nothing."""
+"""Decay, the service ``lead.score.decay`` and its daily job.
+
+Contract: each active group whose score decays (the group's setting) gets,
+set-based, one *remove* line per contact whose score is above the group's
+floor: the points that make a positive score halve every so many days, or so
+many points per whole period, for the days since the contact's last decay
+line (missed days are caught up). Lines hold whole points, so that a replay
+equals the score. One key per contact, group and day (DECAY_KEY_PREFIX)
+makes a second call of the day add nothing, and a later call of the day
+stores the scores that an interrupted one left behind.
+
+A pass goes through the group scores in contact order, DECAY_BATCH at a
+time, each batch committed when run by the scheduler, for the budget of a
+call (``lead.score.engine._call_budget``); its position (its time and the
+last contact done) is kept the engine's one way,
+``lead.score.engine._save_position(DECAY_PASS_PARAM)``, and the next call
+goes on from there with the pass's own time. It never runs with the rules:
+while the engine's lock is held elsewhere, the job tries again later."""
 
 import logging
 import time
@@ -15,6 +27,7 @@ from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..models.lead_score_operation import DECAY_KEY_PREFIX, MAX_POINTS
+from .snippets import newest_first
 
 _logger = logging.getLogger(__name__)
 
@@ -24,12 +37,12 @@ DECAY_PASS_PARAM = "lead_scoring.decay_pass"
 DECAY_BATCH = 20_000
 
 
-class LeadScoreOperation(models.Model):
-    _inherit = "lead.score.operation"
+class LeadScoreDecay(models.AbstractModel):
+    """The daily decay of the scores (see the module's docstring)."""
 
-    # ------------------------------------------------------------------
-    # Decay
-    # ------------------------------------------------------------------
+    _name = "lead.score.decay"
+    _description = "Lead scoring: the daily decay of scores"
+
     @api.model
     def _cron_decay_scores(self):
         # Run by Odoo's scheduler, each batch is committed and a call lasts
@@ -76,7 +89,7 @@ class LeadScoreOperation(models.Model):
             _logger.info("Lead scoring: rules are running, decay postponed")
             return None
         try:
-            state = self.env["lead.score.engine"]._saved_position(DECAY_PASS_PARAM)
+            state = engine._saved_position(DECAY_PASS_PARAM)
             if state:
                 since, after = state.split("|")
                 now, after = fields.Datetime.to_datetime(since), int(after)
@@ -92,7 +105,7 @@ class LeadScoreOperation(models.Model):
             while groups and after is not None:
                 batch_decayed, after = self._decay_batch(groups, now, after, commit)
                 decayed |= batch_decayed
-                self.env["lead.score.engine"]._save_position(
+                engine._save_position(
                     DECAY_PASS_PARAM,
                     after and f"{fields.Datetime.to_string(now)}|{after}",
                 )
@@ -100,7 +113,7 @@ class LeadScoreOperation(models.Model):
                 if after and deadline is not None and time.monotonic() > deadline:
                     break
             if not groups:
-                self.env["lead.score.engine"]._save_position(DECAY_PASS_PARAM, False)
+                engine._save_position(DECAY_PASS_PARAM, False)
             _logger.info("Lead scoring: %s scores decayed", len(decayed))
             return decayed
         finally:
@@ -139,7 +152,8 @@ class LeadScoreOperation(models.Model):
         key = f"{DECAY_KEY_PREFIX}{fields.Date.to_string(today)}"
         self.env["res.partner"].flush_model(["active", "lead_score_objection"])
         groups.flush_recordset()
-        recorded = self._engine()._record_lines(
+        operations = self.env["lead.score.operation"]._engine()
+        recorded = operations._record_lines(
             SQL(
                 """
                 SELECT v.partner_id, v.group_id,
@@ -166,14 +180,16 @@ class LeadScoreOperation(models.Model):
                   JOIN LATERAL (
                         -- Since the last decay (the end of its last whole
                         -- period), the floor or compaction; or the first line.
+                        -- With the balance of the newest line (the score), in
+                        -- the same pass over the contact's lines.
                         SELECT GREATEST(MIN(o.date)::date, (array_agg(COALESCE(
                                    CASE WHEN o.source = 'decay' THEN NULLIF(
                                        split_part(o.idempotency_key, ':', 5), '')::date
                                    END, o.date::date)
-                                   ORDER BY o.date DESC, o.id DESC)
+                                   ORDER BY %(newest_first)s)
                                    FILTER (WHERE o.source IN ('decay', 'carried')
                                               OR o.balance <= g.floor))[1]) AS since,
-                               (array_agg(o.balance ORDER BY o.date DESC, o.id DESC))[1]
+                               (array_agg(o.balance ORDER BY %(newest_first)s))[1]
                                    AS balance
                           FROM lead_score_operation o
                          WHERE o.partner_id = v.partner_id
@@ -187,6 +203,7 @@ class LeadScoreOperation(models.Model):
                  WHERE d.balance > g.floor
                 """,
                 today=today,
+                newest_first=newest_first("o"),
                 groups=groups.ids,
                 max=MAX_POINTS,
                 in_batch=in_batch("v"),

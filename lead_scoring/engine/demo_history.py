@@ -31,16 +31,21 @@ class LeadScorePointSuggestion(models.AbstractModel):
         the tags' rules a few days before their opportunity was created
         (over the last 330 days), the opportunity since won or lost as the
         planted worth of the tags says."""
-        env = self.env(context=dict(self.env.context, tracking_disable=True))
+        demo = self.with_context(tracking_disable=True)
+        # One generator drawn in this order: the same demo at every install.
         rng = random.Random(2026)
+        industry = self.env.ref(INDUSTRY[0], raise_if_not_found=False)
+        draws = demo._demo_draws(rng, industry)
+        partners = demo._demo_prospects(draws, industry)
+        demo._demo_opportunities(rng, partners, draws)
+        demo._demo_rule_lines(rng, partners, draws)
+
+    @api.model
+    def _demo_draws(self, rng, industry):
+        """(tags' xmlids hit, in the industry, won, created) of each
+        prospect: won with the probability that the planted worth of what
+        they did gives, created over the last 330 days, oldest first."""
         now = fields.Datetime.now()
-        tags = {xmlid: env.ref(f"lead_scoring.{xmlid}") for xmlid in PLANTED}
-        rules = {
-            xmlid: env.ref("lead_scoring.rule_suggestion_" + xmlid.split("_tag_")[1])
-            for xmlid in PLANTED
-        }
-        industry = env.ref(INDUSTRY[0], raise_if_not_found=False)
-        first_stage = env.ref("crm.stage_lead1")
         draws = []
         for index in range(PROSPECTS):
             hit = [xmlid for xmlid in PLANTED if rng.random() < 0.35]
@@ -55,7 +60,13 @@ class LeadScorePointSuggestion(models.AbstractModel):
                 days=330 - 329 * index / PROSPECTS, hours=rng.random()
             )
             draws.append((hit, in_industry, won, created))
-        partners = env["res.partner"].create(
+        return draws
+
+    @api.model
+    def _demo_prospects(self, draws, industry):
+        """The prospects of ``draws``, with their tags and industry."""
+        tags = {xmlid: self.env.ref(f"lead_scoring.{xmlid}") for xmlid in PLANTED}
+        return self.env["res.partner"].create(
             [
                 {
                     "name": f"Prospect {index + 1:03d}",
@@ -65,6 +76,13 @@ class LeadScorePointSuggestion(models.AbstractModel):
                 for index, (hit, in_industry, _won, _created) in enumerate(draws)
             ]
         )
+
+    @api.model
+    def _demo_opportunities(self, rng, partners, draws):
+        """Each prospect's opportunity, of one of the demo's salespeople,
+        won or lost as drawn, created when drawn."""
+        env = self.env
+        first_stage = env.ref("crm.stage_lead1")
         # The demo's salespeople, not the superuser that loads the data.
         salespeople = [
             user.id
@@ -108,7 +126,19 @@ class LeadScorePointSuggestion(models.AbstractModel):
             )
         )
         leads.invalidate_recordset(["create_date"])
-        operations = env["lead.score.operation"]._engine()
+        return leads
+
+    @api.model
+    def _demo_rule_lines(self, rng, partners, draws):
+        """The lines of each tag's rule on the prospects it hit, dated 1 to
+        20 days before their opportunity, and their scores."""
+        rules = {
+            xmlid: self.env.ref(
+                "lead_scoring.rule_suggestion_" + xmlid.split("_tag_")[1]
+            )
+            for xmlid in PLANTED
+        }
+        operations = self.env["lead.score.operation"]._engine()
         recorded = []
         for xmlid, rule in rules.items():
             scored = [

@@ -13,6 +13,7 @@ from odoo.tools import SQL, split_every
 
 from ..models.lead_score_operation import LINE_COLUMNS, MAX_BALANCE
 from ..tools import int_array, local_setting
+from .snippets import newest_line
 
 _logger = logging.getLogger(__name__)
 
@@ -219,11 +220,7 @@ class LeadScoreOperation(models.Model):
                              WHERE p.id = src.partner_id AND p.active
                                AND p.lead_score_objection IS NOT TRUE
                              LIMIT 1) p ON TRUE
-                      LEFT JOIN LATERAL (
-                            SELECT o.id, o.date, o.balance FROM lead_score_operation o
-                             WHERE o.partner_id = src.partner_id
-                               AND o.group_id = %(group_id)s
-                             ORDER BY o.date DESC, o.id DESC LIMIT 1) last ON TRUE
+                      LEFT JOIN LATERAL (%(last)s) last ON TRUE
                      WHERE %(condition)s
                 ), new AS (
                     SELECT line.*,
@@ -264,7 +261,11 @@ class LeadScoreOperation(models.Model):
                 rule_id=columns["rule_id"],
                 rule_key=columns["rule_key"],
                 idempotency_key=columns["idempotency_key"],
-                group_id=columns["group_id"],
+                last=newest_line(
+                    SQL("src.partner_id"),
+                    columns["group_id"],
+                    columns=("id", "date", "balance"),
+                ),
                 select=select,
                 condition=condition or SQL("TRUE"),
                 # OFFSET 0: PostgreSQL keeps each check a lookup per line; made

@@ -22,6 +22,7 @@ from odoo.tools import SQL
 
 from ..models.lead_score_bounded_read import bounded_statements
 from ..tools import int_array
+from . import snippets
 from .logistic import Spread, Tally, fit_logistic, weighted_auc
 
 # The older share of the opportunities that the fit learns from.
@@ -40,6 +41,17 @@ SCAN_BATCH = 10_000
 def signed_points(rule):
     """A rule's points as they move the score (a remove rule's are negative)."""
     return -rule.value if rule.operation == "remove" else rule.value
+
+
+def alive_at(alias):
+    """SQL: the ledger line ``alias`` had not expired when the opportunity
+    ``opp`` was created."""
+    return SQL(
+        "((%s IS NULL AND NOT %s) OR %s > opp.create_date)",
+        SQL.identifier(alias, "expiry_date"),
+        SQL.identifier(alias, "expired"),
+        SQL.identifier(alias, "expiry_date"),
+    )
 
 
 class LeadScorePointSuggestion(models.AbstractModel):
@@ -86,20 +98,6 @@ class LeadScorePointSuggestion(models.AbstractModel):
         self.env["lead.score.operation"].flush_model()
         self.env["res.partner"].flush_model()
         self.env["crm.lead"].flush_model()
-
-        def alive_at(alias):
-            return SQL(
-                "((%s IS NULL AND NOT %s) OR %s > opp.create_date)",
-                SQL.identifier(alias, "expiry_date"),
-                SQL.identifier(alias, "expired"),
-                SQL.identifier(alias, "expiry_date"),
-            )
-
-        keys = SQL("COALESCE(hits.keys, '{}'::text[])")
-        for field in candidate_fields:
-            keys = SQL(
-                "%s || COALESCE(%s, '{}'::text[])", keys, self._candidate_sql(field)
-            )
         self.env.cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(PATTERNS)))
         query = SQL(
             """
@@ -143,13 +141,25 @@ class LeadScorePointSuggestion(models.AbstractModel):
             alive_o=alive_at("o"),
             alive_s=alive_at("s"),
             share=TRAIN_SHARE,
-            keys=keys,
+            keys=self._pattern_keys(candidate_fields),
         )
         with bounded_statements(self):
             self.env.cr.execute(query)
         self.env.cr.execute(
             SQL("CREATE INDEX ON %s (held_out, id)", SQL.identifier(PATTERNS))
         )
+
+    @api.model
+    def _pattern_keys(self, candidate_fields):
+        """SQL: an opportunity's keys, those of the rules that hit its
+        contact (``hits.keys``) and the candidate values of its contact
+        ``p``."""
+        keys = SQL("COALESCE(hits.keys, '{}'::text[])")
+        for field in candidate_fields:
+            keys = SQL(
+                "%s || COALESCE(%s, '{}'::text[])", keys, self._candidate_sql(field)
+            )
+        return keys
 
     @api.model
     def _scan(self, held_out):
@@ -187,16 +197,7 @@ class LeadScorePointSuggestion(models.AbstractModel):
         minimum sample), the held-out AUC before and after and the held-out
         won rate per tier before and after."""
         self._fold_patterns(leads_query, rules, candidate_fields)
-        table = SQL.identifier(PATTERNS)
-        counts = {
-            held_out: (won, lost)
-            for held_out, won, lost in self.env.execute_query(
-                SQL(
-                    "SELECT held_out, SUM(won)::int, SUM(lost)::int FROM %s GROUP BY 1",
-                    table,
-                )
-            )
-        }
+        counts = self._pattern_counts()
         train_won, train_lost = counts.get(False, (0, 0))
         need = max(1, min_sample // 3)
         result = {
@@ -213,26 +214,7 @@ class LeadScorePointSuggestion(models.AbstractModel):
         }
         rule_keys = {f"r{rule.id}": rule for rule in rules}
         current = {key: signed_points(rule) for key, rule in rule_keys.items()}
-        # Support of the rules, and of the candidate values with enough of
-        # it, among the opportunities the fit learns from.
-        support = {
-            key: (won, lost)
-            for key, won, lost in self.env.execute_query(
-                SQL(
-                    """SELECT k, SUM(won)::int, SUM(lost)::int
-                         FROM %(table)s, unnest(keys) k
-                        WHERE NOT held_out
-                        GROUP BY k
-                       HAVING k = ANY(%(rules)s::text[])
-                           OR (SUM(won) + SUM(lost) >= %(min)s
-                               AND SUM(won) >= %(need)s AND SUM(lost) >= %(need)s)""",
-                    table=table,
-                    rules=list(rule_keys),
-                    min=min_sample,
-                    need=need,
-                )
-            )
-        }
+        support = self._support(rule_keys, min_sample, need)
 
         def supported(key):
             won, lost = support.get(key, (0, 0))
@@ -263,8 +245,58 @@ class LeadScorePointSuggestion(models.AbstractModel):
                 need=need,
             )
             return result
-        # Each pattern's features, today's score and the points of the rules
-        # without a suggestion (which keep their points), in one statement.
+        self._index_patterns(features, fitted, current)
+        suggested = self._fit_points(features)
+        by_key = dict(zip(features, suggested, strict=True))
+        result["rules"] = self._rule_suggestions(rule_keys, current, support, by_key)
+        result["candidates"] = self._candidate_suggestions(
+            candidate_keys, support, by_key
+        )
+        result.update(self._held_out_measures(suggested, len(fitted)))
+        return result
+
+    @api.model
+    def _pattern_counts(self):
+        """{held out: (won, lost)} of the opportunities folded in PATTERNS."""
+        return {
+            held_out: (won, lost)
+            for held_out, won, lost in self.env.execute_query(
+                SQL(
+                    "SELECT held_out, SUM(won)::int, SUM(lost)::int FROM %s GROUP BY 1",
+                    SQL.identifier(PATTERNS),
+                )
+            )
+        }
+
+    @api.model
+    def _support(self, rule_keys, min_sample, need):
+        """{key: (won, lost)}: the support of the rules, and of the candidate
+        values with enough of it, among the opportunities the fit learns
+        from."""
+        return {
+            key: (won, lost)
+            for key, won, lost in self.env.execute_query(
+                SQL(
+                    """SELECT k, SUM(won)::int, SUM(lost)::int
+                         FROM %(table)s, unnest(keys) k
+                        WHERE NOT held_out
+                        GROUP BY k
+                       HAVING k = ANY(%(rules)s::text[])
+                           OR (SUM(won) + SUM(lost) >= %(min)s
+                               AND SUM(won) >= %(need)s AND SUM(lost) >= %(need)s)""",
+                    table=SQL.identifier(PATTERNS),
+                    rules=list(rule_keys),
+                    min=min_sample,
+                    need=need,
+                )
+            )
+        }
+
+    @api.model
+    def _index_patterns(self, features, fitted, current):
+        """Write each pattern's features (their indexes in ``features``),
+        today's score and the points of the rules without a suggestion
+        (which keep their ``current`` points), in one statement."""
         points = (
             SQL(
                 "VALUES %s",
@@ -293,27 +325,36 @@ class LeadScorePointSuggestion(models.AbstractModel):
                  WHERE t.id = t2.id
                 """,
                 points=points,
-                table=table,
+                table=SQL.identifier(PATTERNS),
                 features=features,
             )
         )
+
+    @api.model
+    def _fit_points(self, features):
+        """The suggested points of ``features``, in their order: the joint
+        fit's coefficients, in points per unit of log-odds such that the
+        suggested score spreads as today's does over the same opportunities,
+        so that tiers keep their meaning."""
         _intercept, coefficients = fit_logistic(
             lambda: ((idx, won, lost) for idx, won, lost, _t, _f in self._scan(False)),
             len(features),
             l2=L2,
         )
-        # Points per unit of log-odds: the suggested score spreads as
-        # today's does over the same opportunities, so that tiers keep
-        # their meaning.
         spread = Spread()
         for idx, won, lost, today, _fixed in self._scan(False):
             spread.add(sum(coefficients[i] for i in idx), today, won + lost)
         scale = spread.scale()
-        suggested = [round(coefficient * scale) for coefficient in coefficients]
-        by_key = dict(zip(features, suggested, strict=True))
+        return [round(coefficient * scale) for coefficient in coefficients]
+
+    @api.model
+    def _rule_suggestions(self, rule_keys, current, support, by_key):
+        """Each rule's current and suggested points (None without one) and
+        support."""
+        suggestions = []
         for key, rule in rule_keys.items():
             won, lost = support.get(key, (0, 0))
-            result["rules"].append(
+            suggestions.append(
                 {
                     "rule": rule,
                     "current": current[key],
@@ -323,10 +364,17 @@ class LeadScorePointSuggestion(models.AbstractModel):
                     "lost": lost,
                 }
             )
+        return suggestions
+
+    @api.model
+    def _candidate_suggestions(self, candidate_keys, support, by_key):
+        """Each candidate value's field, value, suggested points and
+        support."""
+        suggestions = []
         for key in candidate_keys:
             won, lost = support[key]
             name, value = key.split("=", 1)
-            result["candidates"].append(
+            suggestions.append(
                 {
                     "field": name,
                     "value": value,
@@ -336,8 +384,15 @@ class LeadScorePointSuggestion(models.AbstractModel):
                     "lost": lost,
                 }
             )
-        # Measured on the held-out opportunities, by distinct score.
-        rule_count = len(fitted)
+        return suggestions
+
+    @api.model
+    def _held_out_measures(self, suggested, rule_count):
+        """Measured on the held-out opportunities, by distinct score: the
+        AUC today, with the rules' suggested points, and with the candidates'
+        too; and per tier, the opportunities and won ones today and with the
+        rules' suggested points. The first ``rule_count`` of ``suggested``
+        are the rules'."""
         tiers = self._tiers()
         before, after_rules, after_all = Tally(), Tally(), Tally()
         tier_rates = defaultdict(lambda: [0, 0, 0, 0])
@@ -353,15 +408,16 @@ class LeadScorePointSuggestion(models.AbstractModel):
             rates = tier_rates[tiers(rules_score)]
             rates[2] += won + lost
             rates[3] += won
-        result["auc_before"] = weighted_auc(before.items())
-        result["auc_after_rules"] = weighted_auc(after_rules.items())
-        result["auc_after"] = weighted_auc(after_all.items())
-        result["tiers"] = [
-            (name, tuple(tier_rates[name][:2]), tuple(tier_rates[name][2:]))
-            for name in tiers.names
-            if name in tier_rates
-        ]
-        return result
+        return {
+            "auc_before": weighted_auc(before.items()),
+            "auc_after_rules": weighted_auc(after_rules.items()),
+            "auc_after": weighted_auc(after_all.items()),
+            "tiers": [
+                (name, tuple(tier_rates[name][:2]), tuple(tier_rates[name][2:]))
+                for name in tiers.names
+                if name in tier_rates
+            ],
+        }
 
     @api.model
     def _tiers(self):
@@ -409,13 +465,7 @@ class LeadScorePointSuggestion(models.AbstractModel):
         group = self.env["lead.score.group"]._tier_group()
 
         def tier_of(score):
-            return SQL(
-                """(SELECT t.id FROM lead_score_tier t
-                     WHERE t.active AND t.min_score <= %s AND t.group_id = %s
-                     ORDER BY t.min_score DESC LIMIT 1)""",
-                score,
-                group.id or None,
-            )
+            return SQL("(%s)", snippets.tier_of(score, group.id or None))
 
         change = SQL(", ").join(
             SQL("(%s, %s)", rule_id, value) for rule_id, value in points.items()

@@ -1,9 +1,22 @@
 # Copyright 2026 Lead Scoring contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""After a change of configuration (caps, archived groups, the total's
-definition, tiers, the grade, roll-ups), every contact's group scores, total,
-tier and grade are recomputed in batches of contacts in contact order, each
-batch committed, its position saved (RECOMPUTE_PARAM)."""
+"""The configuration recompute, the service ``lead.score.recompute`` and its
+scheduled job.
+
+Contract: after a change of configuration that moves scores (caps, archived
+groups, the total's definition, tiers, the grade, roll-ups), every
+contact's group scores, total, tier and grade are recomputed from the stored
+balances, RECOMPUTE_BATCH contacts at a time in contact order, each batch in
+its own transaction that also notes the last contact done. The change's own
+request (:meth:`_recompute_all`) does what it can in
+RECOMPUTE_INLINE_SECONDS, then triggers the job, which goes on for the
+budget of each call (``lead.score.engine._call_budget``) until none is left.
+The position is kept the engine's one way,
+``lead.score.engine._save_position(RECOMPUTE_PARAM)``: the contact after
+which every contact is still to recompute (0: all of them; none: nothing to
+do). It never runs with the rules (their refresh writes the same rows):
+while the engine's lock is held elsewhere, the job tries again a minute
+later."""
 
 import time
 from datetime import timedelta
@@ -22,8 +35,12 @@ RECOMPUTE_BATCH = 5000
 RECOMPUTE_INLINE_SECONDS = 2
 
 
-class LeadScoreValue(models.Model):
-    _inherit = "lead.score.value"
+class LeadScoreRecompute(models.AbstractModel):
+    """Every contact's scores after a change of configuration (see the
+    module's docstring)."""
+
+    _name = "lead.score.recompute"
+    _description = "Lead scoring: the recompute after a configuration change"
 
     @api.model
     def _recompute_all(self):
@@ -119,7 +136,8 @@ class LeadScoreValue(models.Model):
         the last one done, in the same transaction."""
         self.env.flush_all()
         if partner_ids:
-            self._refresh(partner_ids)
+            values = self.env["lead.score.value"]
+            values._refresh(partner_ids)
             self.env.cr.execute(
                 SQL(
                     """
@@ -133,7 +151,7 @@ class LeadScoreValue(models.Model):
                        AND p.lead_score IS DISTINCT FROM COALESCE(t.total, 0)
                  RETURNING p.id
                     """,
-                    self._total_condition(),
+                    values._total_condition(),
                     int_array(partner_ids),
                 )
             )

@@ -1,15 +1,26 @@
 # Copyright 2026 Lead Scoring contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Retention: the lines older than a cut-off are folded into one *carried
-forward* line per contact, a *set* of the balance they reached, dated as the
-last of them, so that the score, the breakdown's total and every later
-line's balance stay the same. Per contact, only the lines before its first
-line still pending (an expiry to come, a balance to replay) are folded. A
-line whose key still protects against scoring twice stays, as it is (before
-the carried-forward set, it counts no more): a rule's *once* or record key
-and any idempotency key (forms, mailings, campaigns, API). A repeating
-rule's key only matters within its period: its older lines fold, as do decay
-lines older than a day."""
+"""Retention, the service ``lead.score.retention`` and its daily job.
+
+Contract: when the Settings keep the score history for so many days
+(COMPACT_DAYS_PARAM, 0: forever), the lines older than that cut-off are
+folded into one *carried forward* line per contact and group, a *set* of the
+balance they reached, dated as the last of them, so that the score, the
+breakdown's total and every later line's balance stay the same. Per contact,
+only the lines before its first line still pending (an expiry to come, a
+balance to replay) are folded. A line whose key still protects against
+scoring twice stays, as it is (before the carried-forward set, it counts no
+more): a rule's *once* or record key and any idempotency key (forms,
+mailings, campaigns, API). A repeating rule's key only matters within its
+period: its older lines fold, as do decay lines older than a day.
+
+A pass goes through the contacts in contact order, COMPACT_BATCH at a time,
+each batch committed when run by the scheduler, for the budget of a call
+(``lead.score.engine._call_budget``). Its position (its cut-off, the last
+contact done and its counts) is kept the engine's one way,
+``lead.score.engine._save_position(COMPACT_PASS_PARAM)``, in each batch's
+transaction; the next call goes on from there with the pass's own cut-off.
+Once a pass is over, COMPACT_LAST_PARAM tells the Settings what it did."""
 
 import logging
 import time
@@ -20,6 +31,7 @@ from odoo.tools import SQL
 
 from ..models.lead_score_operation import DECAY_KEY_PREFIX, MAX_POINTS
 from ..models.res_config_settings import COMPACT_DAYS_PARAM, COMPACT_LAST_PARAM
+from .snippets import newest_first
 
 _logger = logging.getLogger(__name__)
 
@@ -29,12 +41,12 @@ COMPACT_PASS_PARAM = "lead_scoring.compact_pass"
 COMPACT_BATCH = 1_000
 
 
-class LeadScoreOperation(models.Model):
-    _inherit = "lead.score.operation"
+class LeadScoreRetention(models.AbstractModel):
+    """The compaction of old score history (see the module's docstring)."""
 
-    # ------------------------------------------------------------------
-    # Retention
-    # ------------------------------------------------------------------
+    _name = "lead.score.retention"
+    _description = "Lead scoring: the compaction of old score history"
+
     @api.model
     def _cron_compact_ledger(self):
         days = int(
@@ -60,10 +72,11 @@ class LeadScoreOperation(models.Model):
         """Fold each contact's lines older than ``cutoff`` into one carried
         forward line (see the module's docstring), COMPACT_BATCH contacts at
         a time in contact order (each committed with ``commit``), until
-        ``deadline`` (time.monotonic()) when given. A pass stopped there goes
-        on where it stopped at the next call, with its own cut-off (kept in
-        COMPACT_PASS_PARAM, with its counts). Returns whether the pass goes
-        on."""
+        ``deadline`` (time.monotonic()) when given. A pass stopped there, or
+        by a worker killed mid-pass, goes on where its last batch stopped at
+        the next call, with its own cut-off (kept in COMPACT_PASS_PARAM with
+        its counts, in each batch's transaction). Returns whether the pass
+        goes on."""
         engine = self.env["lead.score.engine"]
         state = engine._saved_position(COMPACT_PASS_PARAM)
         if state:
@@ -72,7 +85,7 @@ class LeadScoreOperation(models.Model):
             after, folded, carried = int(after), int(folded), int(carried)
         else:
             after = folded = carried = 0
-        self.flush_model()
+        self.env["lead.score.operation"].flush_model()
         while True:
             self.env.cr.execute(
                 SQL(
@@ -93,14 +106,13 @@ class LeadScoreOperation(models.Model):
             folded += sum(count for _partner, count in rows)
             carried += len(rows)
             after = batch[-1]
-            if deadline is not None and time.monotonic() > deadline:
-                engine._save_position(
-                    COMPACT_PASS_PARAM,
-                    f"{fields.Datetime.to_string(cutoff)}|{after}|{folded}|{carried}",
-                )
-                engine._commit(commit)
-                return True
+            engine._save_position(
+                COMPACT_PASS_PARAM,
+                f"{fields.Datetime.to_string(cutoff)}|{after}|{folded}|{carried}",
+            )
             engine._commit(commit)
+            if deadline is not None and time.monotonic() > deadline:
+                return True
         _logger.info(
             "Score history before %s compacted: %s lines into %s carried forward",
             cutoff,
@@ -152,8 +164,9 @@ class LeadScoreOperation(models.Model):
                                     AND o.date < %(now)s
                                         - make_interval(days => COALESCE(r.repeat_days, 0))))
                                AS foldable,
+                           -- The newest of them (1) holds the balance carried.
                            ROW_NUMBER() OVER (PARTITION BY o.partner_id, o.group_id
-                                              ORDER BY o.date DESC, o.id DESC) AS recent
+                                              ORDER BY %(newest_first)s) AS recent
                       FROM lead_score_operation o
                       JOIN boundary b ON b.partner_id = o.partner_id
                                      AND b.group_id = o.group_id AND o.date < b.until
@@ -189,6 +202,7 @@ class LeadScoreOperation(models.Model):
                                           AND c.group_id = lead_score_operation.group_id)
                 """,
                 ids=partner_ids,
+                newest_first=newest_first("o"),
                 cutoff=cutoff,
                 now=now,
                 every="every:%",
@@ -198,8 +212,9 @@ class LeadScoreOperation(models.Model):
                 note=_("Carried forward: the score made by %s older operations."),
             )
         )
-        self.invalidate_model()
+        operations = self.env["lead.score.operation"]
+        operations.invalidate_model()
         # Score history lines kept before a carried-forward set count no more:
         # their balances are replayed (the scores do not change).
-        self._replay_ledger([partner_id for partner_id, _count in rows])
+        operations._replay_ledger([partner_id for partner_id, _count in rows])
         return rows

@@ -62,6 +62,9 @@ class LeadScoreBreakdown(models.Model):
     last_date = fields.Datetime(string="Latest", readonly=True)
 
     def init(self):
+        # Imported here: the engine's package extends the models, once defined.
+        from ..engine.snippets import newest_first
+
         tools.drop_view_if_exists(self.env.cr, self._table)
         # Grouped by contact first, and window functions partitioned by contact
         # (and group): PostgreSQL reads one contact's lines when asked for one
@@ -85,7 +88,7 @@ class LeadScoreBreakdown(models.Model):
                        -- The group's score: the balance of its last line, capped.
                        FIRST_VALUE(%(capped)s)
                            OVER (PARTITION BY o.partner_id, o.group_id
-                                 ORDER BY o.date DESC, o.id DESC) AS score
+                                 ORDER BY %(newest_first)s) AS score
                   FROM lead_score_operation o
                   JOIN lead_score_group g ON g.id = o.group_id
             ), parts AS NOT MATERIALIZED (
@@ -116,6 +119,7 @@ class LeadScoreBreakdown(models.Model):
             """,
                 states=[state for state, _label in STATES],
                 capped=capped(SQL("o.balance")),
+                newest_first=newest_first("o"),
                 # A contact who objects to scoring: no line counts.
                 state=SQL(
                     "CASE WHEN p.lead_score_objection THEN 'objected' ELSE c.state END"

@@ -226,7 +226,7 @@ class LeadScoreGroup(models.Model):
         params = self.env["ir.config_parameter"].sudo()
         params.set_param(GRADE_FIT_PARAM, fit_id or False)
         params.set_param(GRADE_ENGAGEMENT_PARAM, engagement_id or False)
-        self.env["lead.score.value"]._recompute_all()
+        self.env["lead.score.recompute"]._recompute_all()
 
     @api.model
     def _tier_group(self):
@@ -316,7 +316,7 @@ class LeadScoreGroup(models.Model):
             raise UserError(_("The default score group cannot change."))
         result = super().write(vals)
         if {"active", "use_cap", "score_min", "score_max", "rollup"} & set(vals):
-            self.env["lead.score.value"]._recompute_all()
+            self.env["lead.score.recompute"]._recompute_all()
         return result
 
     @api.ondelete(at_uninstall=False)
@@ -330,5 +330,5 @@ class LeadScoreGroup(models.Model):
         graded = (fit | engagement) & self
         result = super().unlink()
         if graded:
-            self.env["lead.score.value"]._recompute_all()
+            self.env["lead.score.recompute"]._recompute_all()
         return result

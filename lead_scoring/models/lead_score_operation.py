@@ -18,8 +18,9 @@ person's or an API's line and leaves out the engine's. Their ledger is kept
 (it counts again should they withdraw the objection) but their score is 0;
 a manager may erase it (:meth:`_erase_ledgers`).
 
-Decay, retention and the writer of lines from SQL live in
-``lead_scoring/engine/`` (``decay.py``, ``retention.py``, ``ledger.py``).
+The writer of lines from SQL lives in ``lead_scoring/engine/ledger.py``;
+decay and retention are services of their own there (``lead.score.decay``,
+``lead.score.retention``).
 """
 
 import logging

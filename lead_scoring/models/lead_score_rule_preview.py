@@ -279,13 +279,10 @@ class LeadScoreRule(models.Model):
 
     def _tier_of(self, score):
         """SQL: the tier of the rule's group that ``score`` reaches."""
-        return SQL(
-            """(SELECT t.id FROM lead_score_tier t
-                 WHERE t.active AND t.min_score <= %s AND t.group_id = %s
-                 ORDER BY t.min_score DESC LIMIT 1)""",
-            score,
-            self.group_id.id or None,
-        )
+        # Imported here: the engine's package extends the models, once defined.
+        from ..engine.snippets import tier_of
+
+        return SQL("(%s)", tier_of(score, self.group_id.id or None))
 
     def _preview_changes(self):
         """(tier before, tier after, contacts, points) of this rule's preview."""

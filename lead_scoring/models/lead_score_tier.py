@@ -122,20 +122,20 @@ class LeadScoreTier(models.Model):
     def create(self, vals_list):
         self.env["lead.score.group"]._check_shared_configuration()
         tiers = super().create(vals_list)
-        self.env["lead.score.value"]._recompute_all()
+        self.env["lead.score.recompute"]._recompute_all()
         return tiers
 
     def write(self, vals):
         self.env["lead.score.group"]._check_shared_configuration()
         result = super().write(vals)
         if {"min_score", "active", "group_id"} & set(vals):
-            self.env["lead.score.value"]._recompute_all()
+            self.env["lead.score.recompute"]._recompute_all()
         return result
 
     def unlink(self):
         self.env["lead.score.group"]._check_shared_configuration()
         result = super().unlink()
-        self.env["lead.score.value"]._recompute_all()
+        self.env["lead.score.recompute"]._recompute_all()
         return result
 
     @api.model
@@ -143,6 +143,8 @@ class LeadScoreTier(models.Model):
         """Put these contacts in their band after the bands changed: one
         UPDATE, since a change of configuration is not a change of the
         contacts (and one for the group scores' bands)."""
+        # Imported here: the engine's package extends the models, once defined.
+        from ..engine.snippets import tier_of
 
         def among(column):
             return SQL("%s = ANY(%s)", SQL(column), int_array(partner_ids))
@@ -157,17 +159,16 @@ class LeadScoreTier(models.Model):
                 UPDATE res_partner p
                    SET lead_score_tier_id = band.id
                   FROM res_partner p2
-                  LEFT JOIN LATERAL (
-                        SELECT t.id FROM lead_score_tier t
-                         WHERE t.active AND t.min_score <= p2.lead_score
-                           AND t.group_id = %s AND p2.lead_score_objection IS NOT TRUE
-                         ORDER BY t.min_score DESC LIMIT 1
-                  ) band ON TRUE
+                  LEFT JOIN LATERAL (%s) band ON TRUE
                  WHERE p.id = p2.id AND %s
                    AND p.lead_score_tier_id IS DISTINCT FROM band.id
              RETURNING p.id
                 """,
-                self.env["lead.score.group"]._tier_group().id or None,
+                tier_of(
+                    SQL("p2.lead_score"),
+                    self.env["lead.score.group"]._tier_group().id or None,
+                    SQL("p2.lead_score_objection IS NOT TRUE"),
+                ),
                 among("p2.id"),
             )
         )
@@ -179,15 +180,14 @@ class LeadScoreTier(models.Model):
                    SET tier_id = band.id
                   FROM lead_score_value v2
                   JOIN res_partner p ON p.id = v2.partner_id
-                  LEFT JOIN LATERAL (
-                        SELECT t.id FROM lead_score_tier t
-                         WHERE t.active AND t.min_score <= v2.score
-                           AND t.group_id = v2.group_id
-                           AND p.lead_score_objection IS NOT TRUE
-                         ORDER BY t.min_score DESC LIMIT 1
-                  ) band ON TRUE
+                  LEFT JOIN LATERAL (%s) band ON TRUE
                  WHERE v.id = v2.id AND %s AND v.tier_id IS DISTINCT FROM band.id
                 """,
+                tier_of(
+                    SQL("v2.score"),
+                    SQL("v2.group_id"),
+                    SQL("p.lead_score_objection IS NOT TRUE"),
+                ),
                 among("v2.partner_id"),
             )
         )

@@ -91,6 +91,9 @@ class LeadScoreValue(models.Model):
         as with _touch (the rule engine's rounds write them in its stead)."""
         if not partner_ids:
             return
+        # Imported here: the engine's package extends the models, once defined.
+        from ..engine.snippets import newest_line, tier_of
+
         self.env["res.partner"].flush_model(["lead_score_objection", "is_company"])
         self.env["lead.score.group"].flush_model()
         self.env["lead.score.tier"].flush_model()
@@ -103,12 +106,10 @@ class LeadScoreValue(models.Model):
             SELECT c.partner_id, g.id AS group_id, l.balance
               FROM unnest(%s) c(partner_id)
              CROSS JOIN lead_score_group g
-              JOIN LATERAL (
-                    SELECT o.balance FROM lead_score_operation o
-                     WHERE o.partner_id = c.partner_id AND o.group_id = g.id
-                     ORDER BY o.date DESC, o.id DESC LIMIT 1) l ON TRUE
+              JOIN LATERAL (%s) l ON TRUE
             """,
             ids,
+            newest_line(SQL("c.partner_id"), SQL("g.id")),
         )
         self.env.cr.execute(
             SQL(
@@ -124,11 +125,7 @@ class LeadScoreValue(models.Model):
                               FROM latest l
                               JOIN res_partner p ON p.id = l.partner_id
                               JOIN lead_score_group g ON g.id = l.group_id) s
-                      LEFT JOIN LATERAL (
-                            SELECT t.id FROM lead_score_tier t
-                             WHERE t.group_id = s.group_id AND t.active
-                               AND t.min_score <= s.score AND NOT s.objects
-                             ORDER BY t.min_score DESC LIMIT 1) tier ON TRUE
+                      LEFT JOIN LATERAL (%(tier)s) tier ON TRUE
                 ), gone AS (
                     DELETE FROM lead_score_value v
                      WHERE v.partner_id = ANY(%(ids)s)
@@ -163,6 +160,7 @@ class LeadScoreValue(models.Model):
                 """,
                 latest=latest,
                 score=group_score(SQL("l.balance")),
+                tier=tier_of(SQL("s.score"), SQL("s.group_id"), SQL("NOT s.objects")),
                 ids=ids,
             )
         )
@@ -227,6 +225,9 @@ class LeadScoreValue(models.Model):
         plus the contacts' as the group rolls them up, within its cap. A
         company who objects to scoring has a company score of 0; its contacts
         who object, or archived, do not count."""
+        # Imported here: the engine's package extends the models, once defined.
+        from ..engine.snippets import tier_of
+
         self.env["res.partner"].flush_model(
             ["active", "commercial_partner_id", "is_company", "lead_score_objection"]
         )
@@ -275,11 +276,8 @@ class LeadScoreValue(models.Model):
                      GROUP BY 1, 2
                 ), rolled AS (
                     SELECT c.id AS partner_id, g.id AS group_id, %(own)s AS score,
-                           CASE WHEN own.line THEN v.tier_id ELSE (
-                                SELECT t.id FROM lead_score_tier t
-                                 WHERE t.group_id = g.id AND t.active
-                                   AND t.min_score <= 0 AND NOT c.objects
-                                 ORDER BY t.min_score DESC LIMIT 1) END AS tier_id,
+                           CASE WHEN own.line THEN v.tier_id
+                                ELSE (%(tier_at_zero)s) END AS tier_id,
                            CASE WHEN c.objects THEN 0 ELSE %(company_score)s
                            END AS company_score
                       FROM companies c
@@ -312,6 +310,7 @@ class LeadScoreValue(models.Model):
                 """,
                 where=where,
                 own=own,
+                tier_at_zero=tier_of(0, SQL("g.id"), SQL("NOT c.objects")),
                 company_score=capped(
                     SQL(
                         """%s + COALESCE(CASE g.rollup WHEN 'sum' THEN m.total

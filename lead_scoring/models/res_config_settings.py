@@ -82,7 +82,7 @@ class ResConfigSettings(models.TransientModel):
             self.env["ir.config_parameter"].sudo().set_param(
                 TOTAL_GROUP_PARAM, self.lead_score_total_group_id.id or False
             )
-            self.env["lead.score.value"]._recompute_all()
+            self.env["lead.score.recompute"]._recompute_all()
         fit = self.lead_score_grade_fit_group_id
         engagement = self.lead_score_grade_engagement_group_id
         if (fit, engagement) != self.env["lead.score.group"]._grade_groups():

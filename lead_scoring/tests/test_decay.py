@@ -30,7 +30,7 @@ class DecayCase(LeadScoringCase):
 
     def run_decay(self, days_later):
         with freeze_time(DAY + timedelta(days=days_later)):
-            self.Operation._cron_decay_scores()
+            self.env["lead.score.decay"]._cron_decay_scores()
 
     def decay_lines(self, partner):
         return self.Operation.search(
@@ -69,7 +69,7 @@ class TestDecay(DecayCase):
             patch.object(Rule, "_refresh_in_chunks", autospec=True) as crash,
             freeze_time(DAY + timedelta(days=1)),
         ):
-            self.Operation._cron_decay_scores()
+            self.env["lead.score.decay"]._cron_decay_scores()
         self.assertTrue(crash.called)
         self.env.invalidate_all()
         line = self.decay_lines(ada)
@@ -125,7 +125,7 @@ class TestDecay(DecayCase):
             while calls == 0 or engine._saved_position(DECAY_PASS_PARAM):
                 self.assertLess(calls, 100, "the pass does not move on")
                 with freeze_time(start + timedelta(hours=calls)):
-                    self.Operation._decay_scores(deadline=0)
+                    self.env["lead.score.decay"]._decay_scores(deadline=0)
                 calls += 1
         self.assertGreater(calls, 2)
         # Its position is kept without clearing every Odoo worker's caches

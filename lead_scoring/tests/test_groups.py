@@ -150,21 +150,21 @@ class TestGroups(GroupsCase):
             # One batch of the lowest contacts done: ours are beyond it.
             self.assertEqual(partners.mapped("lead_score"), [30] * 5)
             self.assertFalse(partners.lead_score_tier_id)
-            Value = self.env["lead.score.value"]
-            self.assertTrue(Value._recompute_after())
+            Recompute = self.env["lead.score.recompute"]
+            self.assertTrue(Recompute._recompute_after())
             self.assertGreater(
                 self.env["ir.cron.trigger"].search([("cron_id", "=", job.id)]),
                 triggers,
             )
             # A call stopped by its time goes on from there at the next,
             # without clearing every Odoo worker's caches (as set_param does).
-            before = Value._recompute_after()
+            before = Recompute._recompute_after()
             self.registry.cache_invalidated.clear()
-            Value._recompute_pending(commit=False, deadline=0)
-            self.assertGreater(Value._recompute_after(), before)
+            Recompute._recompute_pending(commit=False, deadline=0)
+            self.assertGreater(Recompute._recompute_after(), before)
             self.assertFalse(self.registry.cache_invalidated)
-            Value._cron_recompute_scores()
-        self.assertIsNone(Value._recompute_after())
+            Recompute._cron_recompute_scores()
+        self.assertIsNone(Recompute._recompute_after())
         partners.invalidate_recordset()
         self.assertEqual(partners.mapped("lead_score"), [20] * 5)
         self.assertEqual(
@@ -327,7 +327,7 @@ class TestGroups(GroupsCase):
         )
         for days in (10, 12):
             with freeze_time(day + timedelta(days=days)):
-                self.Operation._cron_decay_scores()
+                self.env["lead.score.decay"]._cron_decay_scores()
         # Decay starts the day before its first run: one day lost on day 10,
         # two more on day 12; the default group does not decay.
         self.assertEqual(
@@ -386,7 +386,7 @@ class TestGroups(GroupsCase):
     def test_the_default_group_decays_as_set(self):
         default = self.default.with_user(self.manager)
         default.write({"decay": "linear", "decay_points": 2, "decay_period_days": 3})
-        self.Operation._decay_scores()
+        self.env["lead.score.decay"]._decay_scores()
         self.assertTrue(default.decay_since)
         default.decay = "none"
         self.assertFalse(default.decay_since)
@@ -400,7 +400,9 @@ class TestGroups(GroupsCase):
         ]:
             self.add(self.partner, "add", value, days_ago=days_ago, group_id=group.id)
         before = self.group_scores(self.partner)
-        self.Operation._compact_ledger(fields.Datetime.now() - timedelta(days=30))
+        self.env["lead.score.retention"]._compact_ledger(
+            fields.Datetime.now() - timedelta(days=30)
+        )
         carried = self.partner.lead_score_operation_ids
         self.assertEqual(
             sorted((op.group_id.name, op.source, op.value) for op in carried),

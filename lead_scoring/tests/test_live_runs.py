@@ -246,12 +246,12 @@ class TestLiveRuns(BaseCase):
 
     def recompute_after(self):
         with self.env_cursor() as env:
-            return env["lead.score.value"]._recompute_after()
+            return env["lead.score.recompute"]._recompute_after()
 
     def uncap(self):
         with self.env_cursor() as env:
             env["lead.score.group"]._default_group().write({"use_cap": False})
-            env["lead.score.value"]._recompute_pending(commit=True)
+            env["lead.score.recompute"]._recompute_pending(commit=True)
 
     def test_a_change_of_configuration_is_recomputed_by_the_job_around_people(self):
         """A cap lowered on a large database: its request recomputes what it

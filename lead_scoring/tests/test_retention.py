@@ -38,7 +38,7 @@ class TestRetention(LeadScoringCase):
 
     def compact(self, days=30):
         self.env["ir.config_parameter"].set_param(COMPACT_DAYS_PARAM, days)
-        self.Operation._cron_compact_ledger()
+        self.env["lead.score.retention"]._cron_compact_ledger()
 
     def test_compaction_keeps_scores_breakdowns_and_keys(self):
         now = fields.Datetime.now()
@@ -142,7 +142,9 @@ class TestRetention(LeadScoringCase):
         calls = 0
         with patch.object(retention, "COMPACT_BATCH", 1):
             # Each call already past its deadline: one batch, one contact.
-            while self.Operation._compact_ledger(cutoff, deadline=time.monotonic()):
+            while self.env["lead.score.retention"]._compact_ledger(
+                cutoff, deadline=time.monotonic()
+            ):
                 calls += 1
                 # Its cut-off is the pass's, whatever a later call is given.
                 cutoff = fields.Datetime.now()
@@ -156,6 +158,52 @@ class TestRetention(LeadScoringCase):
                 ["carried", "api"],
             )
             self.assertEqual(partner.lead_score, 43)
+
+    def test_a_compaction_killed_between_batches_goes_on_from_the_last_one(self):
+        """A worker killed mid-pass (Odoo's time limit, a restart) loses its
+        batch only: each batch's transaction notes where the pass stands,
+        and the next call goes on from there with the pass's cut-off."""
+        for partner in self.partner | self.grace:
+            self.add(partner, "add", 40, days_ago=80)
+            self.add(partner, "add", 2, days_ago=70)
+        cutoff = fields.Datetime.now() - timedelta(days=30)
+        Retention = type(self.env["lead.score.retention"])
+        compact_contacts = Retention._compact_contacts
+        batches = []
+
+        def killed_at_the_second_batch(service, partner_ids, batch_cutoff):
+            if batches:
+                raise RuntimeError("worker killed")
+            batches.append(partner_ids)
+            return compact_contacts(service, partner_ids, batch_cutoff)
+
+        with (
+            patch.object(retention, "COMPACT_BATCH", 1),
+            patch.object(Retention, "_compact_contacts", killed_at_the_second_batch),
+            self.assertRaisesRegex(RuntimeError, "worker killed"),
+        ):
+            self.env["lead.score.retention"]._compact_ledger(cutoff)
+        since, after = (
+            self.env["lead.score.engine"]
+            ._saved_position(COMPACT_PASS_PARAM)
+            .split("|")[:2]
+        )
+        self.assertEqual(
+            (since, int(after)), (fields.Datetime.to_string(cutoff), batches[0][-1])
+        )
+        with patch.object(
+            Retention, "_compact_contacts", autospec=True, side_effect=compact_contacts
+        ) as compacting:
+            self.env["lead.score.retention"]._compact_ledger(fields.Datetime.now())
+        done = [pid for call in compacting.call_args_list for pid in call.args[1]]
+        self.assertTrue(done)
+        self.assertGreater(min(done), batches[0][-1])
+        self.assertFalse(
+            self.env["lead.score.engine"]._saved_position(COMPACT_PASS_PARAM)
+        )
+        for partner in self.partner | self.grace:
+            self.assertEqual(partner.lead_score_operation_ids.source, "carried")
+            self.assertEqual(partner.lead_score, 42)
 
     def test_settings_refuse_a_negative_or_absurd_compaction_age(self):
         params = self.env["ir.config_parameter"].sudo()

@@ -17,6 +17,7 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
+from ..engine.snippets import newest_first
 from ..models.lead_score_bounded_read import bounded_statements
 from ..models.lead_score_group import capped
 from ..models.lead_score_operation import MAX_BALANCE
@@ -254,7 +255,7 @@ class LeadScoreQuality(models.TransientModel):
                                  WHERE o.partner_id = l.partner_id AND o.group_id = g.id
                                    AND o.operation = 'set'
                                    AND o.date <= l.create_date AND %(alive)s
-                                 ORDER BY o.date DESC, o.id DESC LIMIT 1) reset ON TRUE
+                                 ORDER BY %(newest_first)s LIMIT 1) reset ON TRUE
                           JOIN LATERAL (
                                 SELECT SUM(CASE WHEN o.operation = 'remove' THEN -o.value
                                                 ELSE o.value END) AS total
@@ -269,6 +270,7 @@ class LeadScoreQuality(models.TransientModel):
                 """,
                 max=MAX_BALANCE,
                 alive=alive,
+                newest_first=newest_first("o"),
                 capped=capped(
                     SQL(
                         "GREATEST(-%s, LEAST(%s, score.total))",

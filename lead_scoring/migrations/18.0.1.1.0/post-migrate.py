@@ -24,6 +24,6 @@ def migrate(cr, version):
     # Every contact's group scores, total and tier: tiers created by the
     # upgrade's data (a tier of no group yet counted for nothing) may have
     # moved contacts, and started a recompute while there were no group
-    # scores yet (see lead.score.value._recompute_all).
+    # scores yet (see lead.score.recompute._recompute_all).
     cr.execute("SELECT id FROM res_partner ORDER BY id")
-    env["lead.score.value"]._recompute_batch([row[0] for row in cr.fetchall()])
+    env["lead.score.recompute"]._recompute_batch([row[0] for row in cr.fetchall()])

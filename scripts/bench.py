@@ -688,7 +688,7 @@ def main():
         editor.start()
         if args.runner == "inline":
             with timed("first_run", figures):
-                changed = rule_records._run_rules(commit=True)
+                changed = env["lead.score.run"]._run_rules(rule_records, commit=True)
         else:
             with Server(args, cr) as server:
                 time.sleep(15)  # its workers load the registry
@@ -708,12 +708,16 @@ def main():
 
         # The editor's saves during the first run are the next run's changes.
         with timed("second_run", figures):
-            figures["second_changed"] = len(Rule.search([])._run_rules(commit=True))
+            figures["second_changed"] = len(
+                env["lead.score.run"]._run_rules(Rule.search([]), commit=True)
+            )
         cr.commit()
         check_no_rule_failed(env)
         # What every run of the job costs when nobody changed anything.
         with timed("idle_run", figures):
-            figures["idle_changed"] = len(Rule.search([])._run_rules(commit=True))
+            figures["idle_changed"] = len(
+                env["lead.score.run"]._run_rules(Rule.search([]), commit=True)
+            )
         cr.commit()
 
         # The daily full sweep, with nothing new to score.
@@ -721,7 +725,9 @@ def main():
         params.set_param("lead_scoring.full_sweep_hours", 0)
         cr.commit()
         with timed("full_sweep", figures):
-            figures["full_sweep_changed"] = len(Rule.search([])._run_rules(commit=True))
+            figures["full_sweep_changed"] = len(
+                env["lead.score.run"]._run_rules(Rule.search([]), commit=True)
+            )
         params.set_param("lead_scoring.full_sweep_hours", 24)
         cr.commit()
         check_no_rule_failed(env)
@@ -754,7 +760,7 @@ def main():
             env.invalidate_all()
             with timed(label, figures):
                 figures[f"{label}_changed"] = len(
-                    Rule.search([])._run_rules(commit=True)
+                    env["lead.score.run"]._run_rules(Rule.search([]), commit=True)
                 )
             cr.commit()
             check_no_rule_failed(env)

@@ -266,7 +266,7 @@ def setup_database(args, registry):
         cr.commit()
         bench.vacuum(cr)
         # The first run, inline: the events then meet incremental runs.
-        env["lead.score.rule"].search([])._run_rules(commit=True)
+        env["lead.score.run"]._run_rules(env["lead.score.rule"].search([]), commit=True)
         env["lead.score.mailing.watermark"]  # noqa: B018 - installed
         env["mailing.trace"].sudo()._lead_score_engagement()
         cr.commit()
@@ -441,7 +441,9 @@ def main():
         env = api.Environment(cr, SUPERUSER_ID, {})
         cr.execute("SELECT count(*) FROM lead_score_operation")
         lines_before = cr.fetchone()[0]
-        changed = env["lead.score.rule"].search([])._run_rules(commit=True)
+        changed = env["lead.score.run"]._run_rules(
+            env["lead.score.rule"].search([]), commit=True
+        )
         left = env["mailing.trace"].sudo()._lead_score_engagement()
         cr.execute("SELECT count(*) FROM lead_score_operation")
         lines_after = cr.fetchone()[0]

@@ -174,7 +174,7 @@ def main():
         _lines, size_full = ledger_size(cr)
 
         scores_after = scores(cr)
-        behind = env["lead.score.rule"]._scores_behind_lines(SQL("TRUE"))
+        behind = env["lead.score.refresh"]._scores_behind_lines(SQL("TRUE"))
         assert scores_after == scores_before, (scores_before, scores_after)
         assert not behind, f"{len(behind)} scores are not their ledger's replay"
 

@@ -217,10 +217,10 @@ class LeadScoreDecay(models.AbstractModel):
             idempotency_key=SQL("%s || src.group_id || src.period_end", f"{key}:"),
         )
         self.env["lead.score.engine"]._commit(commit)
-        rules = self.env["lead.score.rule"].sudo()
+        refresh = self.env["lead.score.refresh"]
         decayed = {partner_id for partner_id, _unknown in recorded}
         # With those whose scores a call earlier today left behind.
-        behind = rules._scores_behind_lines(
+        behind = refresh._scores_behind_lines(
             SQL(
                 "o.date >= %s AND o.source = 'decay' AND o.idempotency_key LIKE %s"
                 " AND %s",
@@ -229,5 +229,6 @@ class LeadScoreDecay(models.AbstractModel):
                 in_batch("o"),
             )
         )
-        rules._refresh_in_chunks(decayed | behind, commit)
+        rules = self.env["lead.score.rule"].sudo()
+        refresh._refresh_in_chunks(rules, decayed | behind, commit)
         return decayed, until

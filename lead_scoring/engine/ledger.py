@@ -358,7 +358,7 @@ class LeadScoreOperation(models.Model):
         engine gives ``engine_since`` (see res.partner._store_lead_scores),
         and ``values_current`` when the group scores of the contacts it
         does not replay were written with their lines (see
-        lead.score.rule._run_round).
+        lead.score.run._run_round).
         """
         for batch in split_every(REFRESH_BATCH, sorted(set(partner_ids))):
             # While statistics lag behind a fast-growing ledger (a first run

@@ -237,22 +237,28 @@ class LeadScoreRule(models.Model):
             dbname = self.env.cr.dbname
             self.env.cr.postcommit.add(lambda: _wake_cron_workers(dbname))
 
-    # ------------------------------------------------------------------
-    # The job
-    # ------------------------------------------------------------------
-    def _run_rules(self, commit=False, deadline=None, stats=None):
+
+class LeadScoreRun(models.AbstractModel):
+    _inherit = "lead.score.run"
+
+    @api.model
+    def _run_rules(self, rules, commit=False, deadline=None, stats=None):
         """A pick-up that finds the engine busy (the engagement job, decay,
         a recompute ...) would consume its trigger rows without a run: it
         waits for the engine a little, each try on a fresh snapshot, then
         asks for a run a little later."""
-        result = super()._run_rules(commit=commit, deadline=deadline, stats=stats)
-        if result is not False or not (commit and self.env.context.get("cron_id")):
+        result = super()._run_rules(
+            rules, commit=commit, deadline=deadline, stats=stats
+        )
+        if result is not False or not (commit and rules.env.context.get("cron_id")):
             return result
         waited = time.monotonic() + ENGINE_WAIT
         while result is False and time.monotonic() < waited:
-            self.env.cr.rollback()
+            rules.env.cr.rollback()
             time.sleep(0.25)
-            result = super()._run_rules(commit=commit, deadline=deadline, stats=stats)
+            result = super()._run_rules(
+                rules, commit=commit, deadline=deadline, stats=stats
+            )
         if result is False:
             self.env.ref(RULES_JOB).sudo()._trigger(fields.Datetime.now() + BUSY_RETRY)
         return result
@@ -263,7 +269,9 @@ class LeadScoreRule(models.Model):
         since it began, whose trigger rows this pick-up of the job consumes:
         once it ends, the job asks for one more run, if any event asked for
         one since the run's horizon."""
-        rules = self.sudo().with_context(active_test=True).search([])
+        rules = (
+            self.env["lead.score.rule"].sudo().with_context(active_test=True).search([])
+        )
         horizons = [
             rule.pass_horizon
             for rule in rules
@@ -276,7 +284,7 @@ class LeadScoreRule(models.Model):
         if rules.filtered(lambda r: r.pass_date or r.refresh_date):
             # Still running: the job calls itself again.
             return result
-        cron = self.env.ref("lead_scoring.ir_cron_apply_rules").sudo()
+        cron = self.env.ref(RULES_JOB).sudo()
         self.env.cr.execute(
             "SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s"
             " AND call_at >= %s::timestamp LIMIT 1",

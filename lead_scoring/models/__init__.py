@@ -9,6 +9,7 @@ from . import lead_score_rule
 from . import lead_score_rule_preview
 from . import ir_module_module
 from . import res_partner
+from . import lead_score_rule_query
 from . import crm_lead
 from . import base_partner_merge_automatic_wizard
 from . import res_config_settings

@@ -3,9 +3,11 @@
 """Scoring rules: their fields, their checks, and how a rule's condition
 becomes a query (:meth:`_build_query`, with the rights of its author).
 
-The engine that applies them lives in ``lead_scoring/engine/`` (the run in
-``rule_run.py``, its refresh in ``score_refresh.py``); the preview on the
-form in ``lead_score_rule_preview.py``.
+The run that applies them is the service ``lead.score.run``
+(``lead_scoring/engine/rule_run.py``), its refresh ``lead.score.refresh``
+(``score_refresh.py``); what a run asks of one rule (its lines for an id
+range, what changed since its last run) is in ``lead_score_rule_query.py``,
+the preview on the form in ``lead_score_rule_preview.py``.
 """
 
 import logging
@@ -189,10 +191,11 @@ class LeadScoreRule(models.Model):
     # (see _incremental_filter).
     last_full_run_date = fields.Datetime(readonly=True, copy=False)
     last_seen_id = fields.Integer(readonly=True, copy=False)
-    # The run in progress (see _run_rules): its time, and how far it went.
+    # The run in progress (see lead.score.run._run_rules): its time, and how far it went.
     pass_date = fields.Datetime(string="Running since", readonly=True, copy=False)
     pass_start = fields.Char(string="Run started at", readonly=True, copy=False)
-    # The next run looks at what was written from then on (see _run_horizon).
+    # The next run looks at what was written from then on (see
+    # lead.score.run._run_horizon).
     pass_horizon = fields.Char(
         string="Run in progress: the next looks from", readonly=True, copy=False
     )
@@ -210,7 +213,7 @@ class LeadScoreRule(models.Model):
         string="First run of the rule", readonly=True, copy=False
     )
     # Once every rule recorded its lines, the run refreshes the scores of the
-    # contacts that got one, in contact order (see _refresh_run).
+    # contacts that got one, in contact order (see lead.score.refresh._refresh_run).
     refresh_date = fields.Datetime(
         string="Refreshing the scores of the run of", readonly=True, copy=False
     )

@@ -10,8 +10,17 @@ def patch_engine(test, **values):
     """Set the engine's constants (chunk sizes, batch sizes, timeouts) for
     this test, in the engine module that defines each."""
     from ..engine import control, decay, recompute, retention, rule_run, score_refresh
+    from ..models import lead_score_rule_query
 
-    modules = (rule_run, score_refresh, control, recompute, decay, retention)
+    modules = (
+        rule_run,
+        score_refresh,
+        lead_score_rule_query,
+        control,
+        recompute,
+        decay,
+        retention,
+    )
     for name, value in values.items():
         module = next(module for module in modules if hasattr(module, name))
         patcher = patch.object(module, name, value)
@@ -58,9 +67,9 @@ class LeadScoringCase(TransactionCase):
         )
 
     def run_rules(self):
-        """One run of every active rule, in the test's transaction; the
-        contacts that got lines."""
-        return self.Rule.search([])._run_rules()
+        """One run of every active rule by the run service, in the test's
+        transaction; the contacts that got lines."""
+        return self.env["lead.score.run"]._run_rules(self.Rule.search([]))
 
     def add(self, partner, operation, value, days_ago=0, **vals):
         """One operation, dated days_ago in the past."""

@@ -64,9 +64,9 @@ class TestDecay(DecayCase):
         self.env["lead.score.group"]._default_group().write(
             {"decay": "half_life", "decay_half_life_days": 30}
         )
-        Rule = type(self.env["lead.score.rule"])
+        Refresh = type(self.env["lead.score.refresh"])
         with (
-            patch.object(Rule, "_refresh_in_chunks", autospec=True) as crash,
+            patch.object(Refresh, "_refresh_in_chunks", autospec=True) as crash,
             freeze_time(DAY + timedelta(days=1)),
         ):
             self.env["lead.score.decay"]._cron_decay_scores()

@@ -139,7 +139,7 @@ class TestGrade(GroupsCase):
         tier = self.partner.lead_score_tier_id
         messages = self.partner.message_ids
         env = self.env(context={})  # tracking on
-        env["lead.score.rule"].search([])._run_rules()
+        env["lead.score.run"]._run_rules(env["lead.score.rule"].search([]))
         env.flush_all()
         self.env.cr.precommit.run()
         self.assertEqual(self.partner.lead_score, 25)

@@ -62,7 +62,7 @@ class TestGroups(GroupsCase):
                 "domain": f"[('id', '=', {self.partner.id})]",
             }
         )
-        (fit_rule | engagement_rule)._run_rules()
+        self.env["lead.score.run"]._run_rules(fit_rule | engagement_rule)
         self.add(self.partner, "add", 5, group_id=self.engagement.id)
         self.add(self.partner, "add", 7)
         self.assertEqual(
@@ -433,7 +433,7 @@ class TestGroups(GroupsCase):
     def test_scores_refreshed_by_group_are_not_behind(self):
         self.add(self.partner, "add", 20, group_id=self.fit.id)
         self.add(self.partner, "add", 7, group_id=self.engagement.id)
-        behind = self.Rule._scores_behind_lines(
+        behind = self.env["lead.score.refresh"]._scores_behind_lines(
             SQL("o.partner_id = %s", self.partner.id)
         )
         self.assertFalse(behind)
@@ -441,7 +441,7 @@ class TestGroups(GroupsCase):
             "UPDATE lead_score_value SET score = 3 WHERE partner_id = %s AND group_id = %s",
             [self.partner.id, self.fit.id],
         )
-        behind = self.Rule._scores_behind_lines(
+        behind = self.env["lead.score.refresh"]._scores_behind_lines(
             SQL("o.partner_id = %s", self.partner.id)
         )
         self.assertEqual(behind, {self.partner.id})

@@ -16,7 +16,7 @@ from odoo.tools import mute_logger
 
 from odoo.addons.base.models.ir_cron import ir_cron
 
-from ..engine import control, recompute, rule_run
+from ..engine import control, recompute
 from .common import patch_engine
 
 CONTACTS = 120
@@ -144,19 +144,20 @@ class TestLiveRuns(BaseCase):
         # A worker killed after a few chunks: what it committed stays, and
         # the next call goes on from there.
         calls = []
-        original = rule_run.LeadScoreRule._run_chunk
+        run_class = self.registry["lead.score.run"]
+        original = run_class._run_chunk
 
-        def run_chunk(rule, *args, **kwargs):
+        def run_chunk(run, rule, *args, **kwargs):
             calls.append(rule.id)
             if len(calls) == 4:
                 raise KeyboardInterrupt("worker killed")
-            return original(rule, *args, **kwargs)
+            return original(run, rule, *args, **kwargs)
 
         with self.env_cursor() as env:
             rules = env["lead.score.rule"].search([])
-            with patch.object(rule_run.LeadScoreRule, "_run_chunk", run_chunk):
+            with patch.object(run_class, "_run_chunk", run_chunk):
                 with self.assertRaises(KeyboardInterrupt):
-                    rules._run_rules(commit=True)
+                    env["lead.score.run"]._run_rules(rules, commit=True)
             env.cr.rollback()
         halfway = self.state()
         self.assertTrue(halfway["running"])
@@ -185,13 +186,17 @@ class TestLiveRuns(BaseCase):
         what it wrote carries its start time, before that run, which could
         not see it; the next run looks from that time on."""
         with self.env_cursor() as env:
-            env["lead.score.rule"].search([])._run_rules(commit=True)
+            env["lead.score.run"]._run_rules(
+                env["lead.score.rule"].search([]), commit=True
+            )
         late = self.registry.cursor()
         try:
             late.execute("SELECT now() AT TIME ZONE 'UTC'")
             late_start = late.fetchone()[0]
             with self.env_cursor() as env:
-                env["lead.score.rule"].search([])._run_rules(commit=True)
+                env["lead.score.run"]._run_rules(
+                    env["lead.score.rule"].search([]), commit=True
+                )
                 rule = env["lead.score.rule"].browse(self.rule_id)
                 horizon = datetime.fromisoformat(rule.last_horizon)
             self.assertLessEqual(horizon, late_start)
@@ -207,7 +212,7 @@ class TestLiveRuns(BaseCase):
             rules = env["lead.score.rule"].search([])
             # Not a full sweep, which would find it anyway.
             self.assertTrue(rules._incremental_filter(rules.last_run_date))
-            rules._run_rules(commit=True)
+            env["lead.score.run"]._run_rules(rules, commit=True)
         self.assertEqual(self.state()["scores"], {POINTS: CONTACTS + 1})
 
     def test_a_run_killed_while_refreshing_scores_goes_on_from_there(self):
@@ -229,7 +234,7 @@ class TestLiveRuns(BaseCase):
             with self.env_cursor() as env:
                 rules = env["lead.score.rule"].search([])
                 with self.assertRaises(KeyboardInterrupt):
-                    rules._run_rules(commit=True)
+                    env["lead.score.run"]._run_rules(rules, commit=True)
                 env.cr.rollback()
             left = self.state()
             self.assertEqual(
@@ -238,7 +243,9 @@ class TestLiveRuns(BaseCase):
             self.assertEqual(left["refresh_cursor"], sorted(self.partner_ids)[49])
             self.assertTrue(left["running"])
             with self.env_cursor() as env:
-                env["lead.score.rule"].search([])._run_rules(commit=True)
+                env["lead.score.run"]._run_rules(
+                    env["lead.score.rule"].search([]), commit=True
+                )
         done = self.state()
         self.assertFalse(done["running"])
         self.assertEqual(done["scores"], {POINTS: CONTACTS})
@@ -259,7 +266,9 @@ class TestLiveRuns(BaseCase):
         contact that someone is saving holds back its batch (tried again,
         then left for the next call), not the contacts before it."""
         with self.env_cursor() as env:
-            env["lead.score.rule"].search([])._run_rules(commit=True)
+            env["lead.score.run"]._run_rules(
+                env["lead.score.rule"].search([]), commit=True
+            )
             # The job's calls then recompute only (a rule's run refreshes the
             # scores of its contacts too).
             env["lead.score.rule"].browse(self.rule_id).active = False
@@ -375,7 +384,7 @@ class TestLiveRuns(BaseCase):
                 patch.object(operation_class, "_refresh_scores", refresh_scores),
                 patch.object(control, "_logger") as logger,
             ):
-                rules._run_rules(commit=True)
+                env["lead.score.run"]._run_rules(rules, commit=True)
         done = self.state()
         self.assertTrue(edited)
         self.assertTrue(
@@ -408,7 +417,7 @@ class TestLiveRuns(BaseCase):
                 patch.object(rule_class, "_apply", apply),
                 mute_logger("odoo.sql_db"),
             ):
-                rules._run_rules(commit=True)
+                env["lead.score.run"]._run_rules(rules, commit=True)
         self.assertTrue(saved)
         with self.env_cursor() as env:
             lines = env["lead.score.operation"].search(
@@ -475,7 +484,7 @@ class TestLiveRuns(BaseCase):
         with self.env_cursor() as env:
             rules = env["lead.score.rule"].search([])
             with patch.object(partner_class, "_log_lead_score_moves", log_moves):
-                rules._run_rules(commit=True)
+                env["lead.score.run"]._run_rules(rules, commit=True)
         self.assertEqual(sorted(logged), sorted(self.partner_ids))
         self.assertEqual(held, [])
         with self.env_cursor() as env:

@@ -56,7 +56,7 @@ class TestObjection(LeadScoringCase):
     def test_no_path_scores_an_objecting_contact(self):
         self.objector.lead_score_objection = True
         rule = self.Rule.create({"name": "Everyone", "value": 5, "match_all": True})
-        rule._run_rules()
+        self.env["lead.score.run"]._run_rules(rule)
         self.assertEqual(self.partner.lead_score, 5)
         self.assertEqual(
             self.record_like_a_form(self.partner | self.objector), {self.partner.id}
@@ -149,7 +149,7 @@ class TestObjectionOverTheApi(ApiCase):
             "create",
             {"name": "All", "value": 5, "match_all": True},
         )
-        self.Rule.search([])._run_rules()
+        self.env["lead.score.run"]._run_rules(self.Rule.search([]))
         self.assertFalse(self.partner.lead_score_operation_ids)
         self.assertEqual(self.partner.lead_score, 0)
 

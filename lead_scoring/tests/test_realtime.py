@@ -70,7 +70,9 @@ class TestRealtime(BaseCase):
             )
         # A first run: the next ones look only at what changed.
         with self.env_cursor() as env:
-            env["lead.score.rule"].search([])._run_rules(commit=True)
+            env["lead.score.run"]._run_rules(
+                env["lead.score.rule"].search([]), commit=True
+            )
         self.clear_triggers()
 
     def tearDown(self):
@@ -163,7 +165,9 @@ class TestRealtime(BaseCase):
         """The 5-minute job, run now, records no line."""
         before = self.lines()
         with self.env_cursor() as env:
-            changed = env["lead.score.rule"].search([])._run_rules(commit=True)
+            changed = env["lead.score.run"]._run_rules(
+                env["lead.score.rule"].search([]), commit=True
+            )
         self.assertEqual(changed, set())
         self.assertEqual(self.lines(), before)
 
@@ -197,13 +201,13 @@ class TestRealtime(BaseCase):
         # One row per transaction at most, all consumed by one pick-up.
         self.assertLessEqual(self.triggers(), len(targets))
         calls = []
-        original = self.registry["lead.score.rule"]._run_rules
+        original = self.registry["lead.score.run"]._run_rules
 
-        def run_rules(rules, *args, **kwargs):
+        def run_rules(run, *args, **kwargs):
             calls.append(1)
-            return original(rules, *args, **kwargs)
+            return original(run, *args, **kwargs)
 
-        with patch.object(self.registry["lead.score.rule"], "_run_rules", run_rules):
+        with patch.object(self.registry["lead.score.run"], "_run_rules", run_rules):
             self.run_triggered_job()
         self.assertEqual(len(calls), 1, "one run scores the whole burst")
         scores = self.scores()
@@ -229,7 +233,9 @@ class TestRealtime(BaseCase):
         self.assertEqual(self.scores()[first], 0)
         # The 5-minute job scores it.
         with self.env_cursor() as env:
-            env["lead.score.rule"].search([])._run_rules(commit=True)
+            env["lead.score.run"]._run_rules(
+                env["lead.score.rule"].search([]), commit=True
+            )
         self.assertEqual(self.scores()[first], POINTS)
 
     def test_turned_off_asks_for_nothing(self):
@@ -259,7 +265,7 @@ class TestRealtime(BaseCase):
         first = self.partner_ids[0]
         with self.env_cursor() as env:
             rules = env["lead.score.rule"].search([])
-            rules._start_run()
+            env["lead.score.run"]._start_run(rules)
         self.tag(first)
         self.assertEqual(self.triggers(), 1)
         self.run_triggered_job()

@@ -153,7 +153,7 @@ class TestConcurrency(BaseCase):
             )
 
         def scheduler(env):
-            env["lead.score.rule"].browse(rule_id)._run_rules()
+            env["lead.score.run"]._run_rules(env["lead.score.rule"].browse(rule_id))
 
         barrier = threading.Barrier(3)
         errors = []
@@ -182,10 +182,15 @@ class TestConcurrency(BaseCase):
             env_first = api.Environment(first, api.SUPERUSER_ID, {})
             env_second = api.Environment(second, api.SUPERUSER_ID, {})
             self.assertTrue(
-                env_first["lead.score.rule"].browse(self.rule_id)._run_rules()
+                env_first["lead.score.run"]._run_rules(
+                    env_first["lead.score.rule"].browse(self.rule_id)
+                )
             )
             self.assertIs(
-                env_second["lead.score.rule"].browse(self.rule_id)._run_rules(), False
+                env_second["lead.score.run"]._run_rules(
+                    env_second["lead.score.rule"].browse(self.rule_id)
+                ),
+                False,
             )
         with self.registry.cursor() as cr:
             cr.execute(

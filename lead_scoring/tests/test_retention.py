@@ -42,7 +42,7 @@ class TestRetention(LeadScoringCase):
 
     def test_compaction_keeps_scores_breakdowns_and_keys(self):
         now = fields.Datetime.now()
-        self.once._run_rules()
+        self.env["lead.score.run"]._run_rules(self.once)
         # The rule's line is old: its once key must keep protecting.
         self.env.cr.execute(
             "UPDATE lead_score_operation SET date = date - interval '90 days'"
@@ -105,7 +105,7 @@ class TestRetention(LeadScoringCase):
         )
         # The once rule does not score again.
         self.once.last_full_run_date = False
-        self.once._run_rules()
+        self.env["lead.score.run"]._run_rules(self.once)
         self.assertEqual(self.partner.lead_score, before[self.partner][0])
         # A replay gives the same score, and the settings tell what was done.
         self.Operation._refresh_scores(partners.ids)

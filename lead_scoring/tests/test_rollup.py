@@ -87,7 +87,7 @@ class TestRollup(RollupCase):
                 "domain": f"[('id', '=', {self.ann.id})]",
             }
         )
-        rule._run_rules()
+        self.env["lead.score.run"]._run_rules(rule)
         self.assertEqual(self.company_scores(self.acme), {self.engagement: 30})
         self.assertEqual(
             (self.acme | self.ann | self.bob | self.cid).mapped("lead_score_company"),

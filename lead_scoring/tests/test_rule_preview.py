@@ -60,7 +60,7 @@ class TestRulePreview(LeadScoringCase):
         rule = self.Rule.create(
             {"name": "French", "value": 30, "domain": self.french_domain}
         )
-        rule._run_rules()
+        self.env["lead.score.run"]._run_rules(rule)
         self.assertEqual(rule.preview_contacts, 0)
         newcomer = self.french[0].copy({"name": "Newcomer"})
         rule.invalidate_recordset()

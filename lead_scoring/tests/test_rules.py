@@ -432,7 +432,9 @@ class TestRules(LeadScoringCase):
         rule = self.rule()
         rule.with_context(lang="fr_FR").name = "Partenaires français"
         # Whoever runs it, in whatever language, the ledger reads in the reader's.
-        self.Rule.with_context(lang="fr_FR").browse(rule.ids)._run_rules()
+        self.env["lead.score.run"]._run_rules(
+            self.Rule.with_context(lang="fr_FR").browse(rule.ids)
+        )
         rule.with_context(lang="fr_FR").name = "Renommée"
         operation = self.french[0].lead_score_operation_ids
         self.assertEqual(
@@ -822,7 +824,7 @@ class TestRules(LeadScoringCase):
         self.rule(name="German", value=7, domain=f"[('id', '=', {stayed.id})]")
         messages = (moved | stayed).message_ids
         env = self.env(context={})  # tracking on
-        env["lead.score.rule"].search([])._run_rules()
+        env["lead.score.run"]._run_rules(env["lead.score.rule"].search([]))
         env.flush_all()
         self.env.cr.precommit.run()
         self.assertEqual((moved.lead_score, stayed.lead_score), (21, 107))
@@ -844,7 +846,7 @@ class TestRules(LeadScoringCase):
             self.rule(name=f"{contact.id}", domain=f"[('id', '=', {contact.id})]")
             before = contact.message_ids
             with patch.object(Partner, "_lead_score_watched", return_value=watched):
-                env["lead.score.rule"].search([])._run_rules()
+                env["lead.score.run"]._run_rules(env["lead.score.rule"].search([]))
                 env.flush_all()
                 self.env.cr.precommit.run()
             self.assertEqual(contact.lead_score_tier_id, warm)

@@ -80,7 +80,7 @@ class TestRuleConditionsAreData(ApiCase):
             [self.escalation("user.write"), self.manager.id, bad.id],
         )
         bad.invalidate_recordset()
-        self.env["lead.score.rule"]._cron_apply_rules()
+        self.env["lead.score.run"]._cron_apply_rules()
         self.assertNotAdmin()
         self.assertIn("A condition holds values only", bad.last_error)
         self.assertFalse(good.last_error)
@@ -97,7 +97,7 @@ class TestRuleConditionsAreData(ApiCase):
             }
         )
         self.partner.user_id = self.env.user
-        rule._run_rules()
+        self.env["lead.score.run"]._run_rules(rule)
         self.assertFalse(rule.last_error)
         self.assertEqual(self.partner.lead_score, 3)
 
@@ -123,12 +123,12 @@ class TestRuleConditionsAreData(ApiCase):
         )
         rule = self.Rule.browse(rule_id)
         self.assertEqual(rule.user_id, self.manager)
-        rule._run_rules()
+        self.env["lead.score.run"]._run_rules(rule)
         self.assertEqual(self.partner.lead_score, 0)
         self.assertFalse(rule.last_error)
         # The same condition set by someone who may read the lead scores.
         rule.with_user(self.env.ref("base.user_admin")).write({"value": 8})
-        rule._run_rules()
+        self.env["lead.score.run"]._run_rules(rule)
         self.assertEqual(self.partner.lead_score, 8)
 
     def test_the_author_cannot_be_chosen(self):
@@ -152,7 +152,7 @@ class TestRuleConditionsAreData(ApiCase):
             {"name": "Everyone", "value": 5, "match_all": True},
         )
         rule = self.Rule.browse(rule_id)
-        rule._run_rules()
+        self.env["lead.score.run"]._run_rules(rule)
         self.assertEqual(self.partner.lead_score, 5)
         now = fields.Datetime.to_string(fields.Datetime.now())
         for vals in (
@@ -181,7 +181,7 @@ class TestRuleConditionsAreData(ApiCase):
         self.assertEqual(rule.name, "Everyone")
         self.assertFalse(rule.pass_date or rule.refresh_date)
         newcomer = self.env["res.partner"].create({"name": "Newcomer"})
-        rule._run_rules()
+        self.env["lead.score.run"]._run_rules(rule)
         self.assertEqual(newcomer.lead_score, 5)
 
     def test_decay_cannot_be_made_to_catch_up_on_years(self):
@@ -215,7 +215,7 @@ class TestRuleConditionsAreData(ApiCase):
         self.manager.groups_id -= self.env.ref(
             "lead_scoring.group_lead_scoring_manager"
         )
-        rule.sudo()._run_rules()
+        self.env["lead.score.run"]._run_rules(rule.sudo())
         self.assertIn("no longer a Lead Scoring manager", rule.last_error)
         self.assertEqual(self.partner.lead_score, 0)
 
@@ -227,13 +227,15 @@ class TestRuleConditionsAreData(ApiCase):
         rule = self.Rule.with_user(self.manager).create(
             {"name": "All", "value": 4, "match_all": True}
         )
-        rule._run_rules()
+        self.env["lead.score.run"]._run_rules(rule)
         self.assertEqual(self.partner.lead_score, 4)
         self.assertEqual(foreign.lead_score, 0)
 
     def test_the_database_timeout_is_kept(self):
         self.env.cr.execute("SET LOCAL statement_timeout = '123s'")
-        self.Rule.create({"name": "Any", "value": 1, "match_all": True})._run_rules()
+        self.env["lead.score.run"]._run_rules(
+            self.Rule.create({"name": "Any", "value": 1, "match_all": True})
+        )
         self.env.cr.execute("SHOW statement_timeout")
         self.assertEqual(self.env.cr.fetchone()[0], "123s")
 
@@ -296,7 +298,7 @@ class TestLedgerCannotBeForged(ApiCase):
                     self.user, "lead.score.operation", "create", dict(base, **vals)
                 )
         # Nothing exempted the contact from the rule.
-        rule._run_rules()
+        self.env["lead.score.run"]._run_rules(rule)
         self.assertEqual(self.partner.lead_score, 15)
 
     def test_only_managers_date_points_later(self):

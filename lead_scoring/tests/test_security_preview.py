@@ -215,7 +215,7 @@ class TestBoundedCondition(PreviewCase):
             ["[('name', '=', 'x' * 50000000)]", bad.id],
         )
         bad.invalidate_recordset()
-        self.Rule._cron_apply_rules()
+        self.env["lead.score.run"]._cron_apply_rules()
         self.assertIn("too large a value", bad.last_error)
         self.assertFalse(good.last_error)
         self.assertEqual(self.partner.lead_score, 742)

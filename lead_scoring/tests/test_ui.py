@@ -193,7 +193,9 @@ class TestRunNowUi(HttpCase):
         def run_at_once(crons, at=None):
             # No cron thread runs in tests: the triggered run happens here.
             if crons == rules_cron:
-                crons.env["lead.score.rule"].sudo().search([])._run_rules()
+                crons.env["lead.score.run"]._run_rules(
+                    crons.env["lead.score.rule"].sudo().search([])
+                )
                 return None
             return original(crons, at)
 

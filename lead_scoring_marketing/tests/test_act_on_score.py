@@ -27,7 +27,7 @@ class TestActOnScore(MarketingCase):
         )
 
     def scheduled_run(self):
-        self.Rule._cron_apply_rules()
+        self.env["lead.score.run"]._cron_apply_rules()
 
     def test_automation_rule_on_the_score_fires_after_a_run(self):
         tag = self.env["res.partner.category"].create({"name": "Scored"})

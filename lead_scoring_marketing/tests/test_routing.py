@@ -241,7 +241,7 @@ class TestTierWebhook(MarketingCase):
         )
         sent, patched = self.calls()
         with patched:
-            self.Rule._cron_apply_rules()
+            self.env["lead.score.run"]._cron_apply_rules()
             self.env.flush_all()
         self.assertEqual(self.contact.lead_score_tier_id, self.hot)
         self.assertEqual(

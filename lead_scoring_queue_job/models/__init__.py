@@ -1,1 +1,2 @@
 from . import lead_score_rule
+from . import lead_score_run

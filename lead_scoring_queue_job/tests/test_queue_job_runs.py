@@ -65,12 +65,12 @@ class TestQueueJobRuns(LeadScoringCase):
         return done
 
     def test_the_job_queues_each_rule_s_chunks(self):
-        self.Rule._cron_apply_rules()
+        self.env["lead.score.run"]._cron_apply_rules()
         # Nothing scored yet: the scheduled job only queued the chunks.
         self.assertEqual(set(self.contacts.mapped("lead_score")), {0})
         self.assertEqual(len(self.pending_jobs()), 2)
         # Run again meanwhile, it queues nothing more.
-        self.Rule._cron_apply_rules()
+        self.env["lead.score.run"]._cron_apply_rules()
         self.assertEqual(len(self.pending_jobs()), 2)
         self.assertGreater(self.run_queued_jobs(), 4)
         self.assertEqual(set(self.contacts.mapped("lead_score")), {7})
@@ -86,7 +86,7 @@ class TestQueueJobRuns(LeadScoringCase):
         ended, jobs of a batch of contacts each refresh the scores (locking
         those contacts alone, retried apart by queue_job), every contact
         once whatever the rules that scored it."""
-        self.Rule._cron_apply_rules()
+        self.env["lead.score.run"]._cron_apply_rules()
         self.run_queued_jobs("_job_run_chunk")
         self.assertEqual(set(self.contacts.mapped("lead_score")), {0})
         self.assertFalse(self.rules.filtered("refresh_date"), "the run is not over")
@@ -104,17 +104,17 @@ class TestQueueJobRuns(LeadScoringCase):
         """The last two chains end at the same moment, each seeing the
         other's rule still running: neither ends the run. The scheduled job
         does, with the refresh jobs."""
-        self.Rule._cron_apply_rules()
+        self.env["lead.score.run"]._cron_apply_rules()
         with patch.object(type(self.Rule), "search_count", return_value=1):
             self.run_queued_jobs("_job_run_chunk")
         self.assertTrue(self.rules.filtered("refresh_date"))
         self.assertFalse(self.pending_jobs())
-        self.Rule._cron_apply_rules()
+        self.env["lead.score.run"]._cron_apply_rules()
         self.run_queued_jobs("_job_refresh_scores")
         self.assertEqual(set(self.contacts.mapped("lead_score")), {7})
 
     def test_queued_runs_score_as_the_scheduler_does(self):
-        self.Rule._cron_apply_rules()
+        self.env["lead.score.run"]._cron_apply_rules()
         self.run_queued_jobs()
         queued = {c.id: c.lead_score for c in self.contacts}
         self.env.cr.execute(
@@ -122,7 +122,7 @@ class TestQueueJobRuns(LeadScoringCase):
         )
         self.rules.write({"last_full_run_date": False})
         self.Operation._refresh_scores(self.contacts.ids)
-        self.rules._run_rules()
+        self.env["lead.score.run"]._run_rules(self.rules)
         self.assertEqual(queued, {c.id: c.lead_score for c in self.contacts})
 
 
@@ -218,7 +218,7 @@ class TestQueueJobRunsLive(BaseCase):
         lock, records nothing, queues nothing; once the first has committed,
         the next job goes on."""
         with self.env_cursor() as env:
-            env["lead.score.rule"]._cron_apply_rules()
+            env["lead.score.run"]._cron_apply_rules()
             self.assertEqual(self.lines_and_jobs(env), (0, 1))
             job = env["queue.job"].search([("id", ">", self.last_job_id)])
             # A worker takes the job: started, committed, then performed.

@@ -28,7 +28,7 @@ class TestDemoRulesCannotBeFarmed(FormScoringCase):
         leads.write({"type": "opportunity"})
         partner = self.env["res.partner"].search([("email", "=", email)])
         self.assertEqual(len(partner), 1)
-        self.env["lead.score.rule"].search([])._run_rules()
+        self.env["lead.score.run"]._run_rules(self.env["lead.score.rule"].search([]))
         farmed = self.Operation.search(
             [("partner_id", "=", partner.id), ("rule_id", "in", lead_rules.ids)]
         )
@@ -44,7 +44,7 @@ class TestDemoRulesCannotBeFarmed(FormScoringCase):
             " WHERE id = %s",
             [leads[0].id],
         )
-        self.env["lead.score.rule"].search([])._run_rules()
+        self.env["lead.score.run"]._run_rules(self.env["lead.score.rule"].search([]))
         scored = self.Operation.search(
             [("partner_id", "=", partner.id), ("rule_id", "in", lead_rules.ids)]
         )

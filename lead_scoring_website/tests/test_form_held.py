@@ -303,7 +303,7 @@ class TestHeldSubmissions(ApiMixin, FormScoringCase):
         old_claim = claims.create({"email_hash": "old", "date": an_hour_ago})
         recent = hits.create({"ip_hash": "recent", "date": fields.Datetime.now()})
         # Not the scoring job's business any more.
-        self.env["lead.score.rule"]._cron_apply_rules()
+        self.env["lead.score.run"]._cron_apply_rules()
         self.assertTrue(old.exists() and old_claim.exists())
         # Odoo's autovacuum calls every method marked so (see ir.autovacuum).
         for model in (hits, claims):

@@ -49,5 +49,5 @@ class TestRealtimePageView(HttpCase):
         self.assertEqual(self.url_open("/pricing").status_code, 200)
         self.assertEqual(self.triggers(), 1)
         # The job that it triggers scores the view.
-        self.env["lead.score.rule"]._apply_rules_in_chunks()
+        self.env["lead.score.run"]._apply_rules_in_chunks()
         self.assertEqual(user.partner_id.lead_score, self.rule.value)

@@ -11,3 +11,4 @@ from . import test_groups
 from . import test_grade
 from . import test_security_ledger
 from . import test_words
+from . import test_chatter_runs

@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -829,9 +830,10 @@ class TestRules(LeadScoringCase):
         logged = (moved | stayed).message_ids - messages
         self.assertEqual(logged.mapped("model"), ["res.partner"])
         self.assertEqual(logged.res_id, moved.id)
+        # With the rules of the run that moved it (see test_chatter_runs).
         self.assertEqual(
             sorted(logged.tracking_value_ids.mapped("field_id.name")),
-            ["lead_score", "lead_score_tier_id"],
+            ["lead_score", "lead_score_operation_ids", "lead_score_tier_id"],
         )
 
     def test_a_run_logs_tier_moves_in_sql_as_odoo_s_tracking_does(self):
@@ -850,6 +852,10 @@ class TestRules(LeadScoringCase):
             self.assertEqual(contact.lead_score_tier_id, warm)
             return contact.message_ids - before
 
+        def as_json(text):
+            # The run's rules (see res.partner._lead_score_run_lines).
+            return json.dumps(json.loads(text)) if text.startswith("[[") else text
+
         def shown(message):
             return (
                 message.model,
@@ -862,7 +868,7 @@ class TestRules(LeadScoringCase):
                 message.is_internal,
                 sorted(
                     (t.field_id.name, t.old_value_integer, t.new_value_integer)
-                    + (t.old_value_char or "", t.new_value_char or "")
+                    + (t.old_value_char or "", as_json(t.new_value_char or ""))
                     for t in message.tracking_value_ids
                 ),
             )
@@ -878,6 +884,13 @@ class TestRules(LeadScoringCase):
             shown(in_sql)[-1],
             [
                 ("lead_score", 0, 10, "", ""),
+                (
+                    "lead_score_operation_ids",
+                    0,
+                    0,
+                    "",
+                    json.dumps([[{"en_US": str(self.french[0].id)}, "rule", 10, 1, False]]),
+                ),
                 ("lead_score_tier_id", 0, warm.id, "", "Warm"),
             ],
         )

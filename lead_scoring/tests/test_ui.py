@@ -213,3 +213,21 @@ class TestRunNowUi(HttpCase):
         self.start_tour(
             f"/odoo/contacts/{partner.id}", "lead_scoring_over_time_tour", login="admin"
         )
+
+
+@tagged("post_install", "-at_install")
+class TestChatterUi(HttpCase):
+    def test_the_chatter_names_the_rules_that_moved_the_tier(self):
+        Rule = self.env["lead.score.rule"]
+        Rule.with_context(active_test=False).search([]).write({"active": False})
+        partner = self.env["res.partner"].create({"name": "Chatter Tour Contact"})
+        domain = f"[('id', '=', {partner.id})]"
+        for name, value in (("Tour pricing page", 300), ("Tour demo booked", 20)):
+            Rule.create({"name": name, "value": value, "domain": domain})
+        Rule.search([])._run_rules()
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        self.assertTrue(partner.lead_score_tier_id)
+        self.start_tour(
+            f"/odoo/contacts/{partner.id}", "lead_scoring_chatter_run_tour", login="admin"
+        )

@@ -500,3 +500,13 @@ class ResPartner(models.Model):
             context={"default_partner_id": self.id},
         )
         return action
+
+    @api.model
+    def _get_view(self, view_id=None, view_type="form", **options):
+        arch, view = super()._get_view(view_id, view_type, **options)
+        if view_type == "search":
+            # A preset per score group's tier ("Fit ≥ 35: Ideal").
+            arch = self.env["lead.score.tier"]._add_search_presets(
+                arch, "lead_score_positive", ""
+            )
+        return arch, view

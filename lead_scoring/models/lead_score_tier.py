@@ -174,7 +174,10 @@ class LeadScoreTier(models.Model):
                         (
                             f"{partner_path}lead_score_value_ids",
                             "any",
-                            [("group_id", "=", group.id), ("score", ">=", tier.min_score)],
+                            [
+                                ("group_id", "=", group.id),
+                                ("score", ">=", tier.min_score),
+                            ],
                         )
                     ]
                 presets.append(

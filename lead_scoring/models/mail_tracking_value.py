@@ -93,7 +93,9 @@ class MailTrackingValue(models.Model):
             parts = []
             for name, source, points, count, is_set in lines:
                 if isinstance(name, dict) and name:
-                    title = name.get(lang) or name.get("en_US") or next(iter(name.values()))
+                    title = (
+                        name.get(lang) or name.get("en_US") or next(iter(name.values()))
+                    )
                 else:
                     title = sources.get(source, source)
                 part = f"{title} = {points}" if is_set else f"{title} {points:+d}"

@@ -889,7 +889,9 @@ class TestRules(LeadScoringCase):
                     0,
                     0,
                     "",
-                    json.dumps([[{"en_US": str(self.french[0].id)}, "rule", 10, 1, False]]),
+                    json.dumps(
+                        [[{"en_US": str(self.french[0].id)}, "rule", 10, 1, False]]
+                    ),
                 ),
                 ("lead_score_tier_id", 0, warm.id, "", "Warm"),
             ],

@@ -243,7 +243,9 @@ class TestChatterUi(HttpCase):
         self.env.cr.precommit.run()
         self.assertTrue(partner.lead_score_tier_id)
         self.start_tour(
-            f"/odoo/contacts/{partner.id}", "lead_scoring_chatter_run_tour", login="admin"
+            f"/odoo/contacts/{partner.id}",
+            "lead_scoring_chatter_run_tour",
+            login="admin",
         )
 
 

@@ -377,7 +377,10 @@ class TestWords(GroupsCase):
         arch = self.arch("res.partner", "search")
         fit_35 = arch.xpath("//filter[@string='Fit ≥ 35: Ideal']")
         self.assertEqual(len(fit_35), 1)
-        domain = [*safe_eval(fit_35[0].get("domain")), ("id", "in", (strong | weak).ids)]
+        domain = [
+            *safe_eval(fit_35[0].get("domain")),
+            ("id", "in", (strong | weak).ids),
+        ]
         self.assertEqual(self.env["res.partner"].search(domain), strong)
         # The total's tiers rank the total score; a tier from zero filters nothing.
         hot = arch.xpath("//filter[@string='Lead Score ≥ 50: Hot']")
@@ -395,7 +398,9 @@ class TestWords(GroupsCase):
                 arch = self.arch("crm.lead", "search", view=view)
                 fit_35 = arch.xpath("//filter[@string='Fit ≥ 35: Perfect fit']")
                 self.assertEqual(len(fit_35), 1)
-                self.assertIn("partner_id.lead_score_value_ids", fit_35[0].get("domain"))
+                self.assertIn(
+                    "partner_id.lead_score_value_ids", fit_35[0].get("domain")
+                )
         # Not for a salesperson outside Lead Scoring.
         seller = new_test_user(
             self.env, "ls_words_seller", groups="sales_team.group_sale_salesman"

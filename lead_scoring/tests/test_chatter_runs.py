@@ -63,6 +63,14 @@ class TestChatterRuns(LeadScoringCase):
     def test_only_this_run_s_rules_are_named(self):
         self.rule(name="Earlier", value=10, domain=self.domain)
         self.assertFalse(self.run_logged())
+        # An hour ago (a test is quicker than the time between two runs).
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE lead_score_operation SET date = date - interval '1 hour'"
+            " WHERE partner_id = ANY(%s)",
+            [self.contacts.ids],
+        )
+        self.env.invalidate_all()
         self.rule(name="Later", value=20, domain=self.domain)
         message = self.run_logged()[:1]
         self.assertEqual(self.shown(message)["Rule run"][1], "Later +20")

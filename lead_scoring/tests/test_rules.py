@@ -852,9 +852,17 @@ class TestRules(LeadScoringCase):
             self.assertEqual(contact.lead_score_tier_id, warm)
             return contact.message_ids - before
 
-        def as_json(text):
-            # The run's rules (see res.partner._lead_score_run_lines).
-            return json.dumps(json.loads(text)) if text.startswith("[[") else text
+        def as_json(text, contact_id):
+            # The run's rules (see res.partner._lead_score_run_lines), each
+            # contact's rule named after it.
+            if not text.startswith("[["):
+                return text
+            return json.dumps(
+                [
+                    ["its rule" if name == {"en_US": str(contact_id)} else name, *rest]
+                    for name, *rest in json.loads(text)
+                ]
+            )
 
         def shown(message):
             return (
@@ -868,7 +876,10 @@ class TestRules(LeadScoringCase):
                 message.is_internal,
                 sorted(
                     (t.field_id.name, t.old_value_integer, t.new_value_integer)
-                    + (t.old_value_char or "", as_json(t.new_value_char or ""))
+                    + (
+                        t.old_value_char or "",
+                        as_json(t.new_value_char or "", message.res_id),
+                    )
                     for t in message.tracking_value_ids
                 ),
             )
@@ -889,9 +900,7 @@ class TestRules(LeadScoringCase):
                     0,
                     0,
                     "",
-                    json.dumps(
-                        [[{"en_US": str(self.french[0].id)}, "rule", 10, 1, False]]
-                    ),
+                    json.dumps([["its rule", "rule", 10, 1, False]]),
                 ),
                 ("lead_score_tier_id", 0, warm.id, "", "Warm"),
             ],

@@ -15,12 +15,27 @@ registry.category("web_tour.tours").add("lead_scoring_pipeline_tour", {
             trigger: `${card} .o_lead_score_card .o_lead_score_grade_badge`,
         },
         {
-            content: "neither as pills like the lead's tags, nor the group scores",
-            trigger: `${card}:has(.o_field_many2many_tags .o_tag:contains('Tour tag')):not(:has(.o_lead_score_card .o_tag)):not(:has(.o_lead_score_card .badge)):not(:has(.o_tag:contains('Engagement 12')))`,
+            content: "The lead's tags are pills",
+            trigger: `${card} .o_field_many2many_tags .o_tag:contains('Tour tag')`,
+        },
+        {
+            content: "the tier and grade are not tags",
+            trigger: `${card}:not(:has(.o_lead_score_card .o_tag))`,
+        },
+        {
+            content: "nor badges",
+            trigger: `${card}:not(:has(.o_lead_score_card .badge))`,
+        },
+        {
+            content: "and the group scores are not on the card",
+            trigger: `${card}`,
             run() {
-                const tier = document.querySelector(`${card} .o_lead_score_tier`);
-                const grade = document.querySelector(`${card} .o_lead_score_grade_badge`);
-                const tag = document.querySelector(`${card} .o_field_many2many_tags .o_tag`);
+                if (this.anchor.textContent.includes("Engagement")) {
+                    throw new Error("The card shows the group scores");
+                }
+                const tier = this.anchor.querySelector(".o_lead_score_tier");
+                const grade = this.anchor.querySelector(".o_lead_score_grade_badge");
+                const tag = this.anchor.querySelector(".o_field_many2many_tags .o_tag");
                 const gap = grade.getBoundingClientRect().left - tier.getBoundingClientRect().right;
                 if (gap > 24) {
                     throw new Error(`The grade stands ${gap}px away from the tier`);

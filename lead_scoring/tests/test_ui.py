@@ -258,13 +258,14 @@ class TestRuleLayoutUi(HttpCase):
         countries = self.env["res.country"].search(
             [("code", "in", ["BE", "FR", "NL", "LU", "US"])]
         )
-        self.env["lead.score.rule"].create(
+        rule = self.env["lead.score.rule"].create(
             {
                 "name": "Tour rule in our five countries",
                 "value": 10,
                 "domain": f"[('country_id', 'in', {countries.ids})]",
             }
         )
+        rule.last_run_date = "2026-12-07 08:00:00"
         self.start_tour(
             "/odoo/action-lead_scoring.lead_score_rule_action",
             "lead_scoring_rule_layout_tour",

@@ -60,7 +60,7 @@ registry.category("web_tour.tours").add("lead_scoring_pipeline_tour", {
             trigger: ".o_form_view .o_lead_score_badges .o_lead_score_grade_badge",
             run() {
                 const tier = document.querySelector(
-                    ".o_lead_score_badges div[name='partner_lead_score_tier_id']"
+                    ".o_lead_score_badges div[name='partner_lead_score_tier_id'] .badge"
                 );
                 const grade = document.querySelector(".o_lead_score_badges .o_lead_score_grade_badge");
                 const gap = grade.getBoundingClientRect().left - tier.getBoundingClientRect().right;

@@ -16,7 +16,7 @@ registry.category("web_tour.tours").add("lead_scoring_rule_layout_tour", {
             content: "The rules list shows the tour's rule",
             trigger: ".o_list_view .o_data_row td[name='name']:contains('Tour rule in our five countries')",
             run() {
-                for (const name of ["name", "scoring_summary"]) {
+                for (const name of ["name", "scoring_summary", "last_run_date"]) {
                     const cell = this.anchor.closest(".o_data_row").querySelector(`td[name='${name}']`);
                     if (cell.scrollWidth > cell.clientWidth + 1) {
                         throw new Error(`The ${name} column cuts "${cell.textContent.trim()}"`);

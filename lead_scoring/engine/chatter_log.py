@@ -2,7 +2,9 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """The chatter messages of tier and grade moves, written set-based: one
 INSERT of a batch's messages and one of their tracking values, the same
-message Odoo's tracking writes."""
+message Odoo's tracking writes. A move made by a rule run names the rules of
+the run that moved the score, with their points (see _lead_score_run_lines),
+read by one SELECT per batch."""
 
 from odoo import api, models
 from odoo.tools import SQL
@@ -10,27 +12,34 @@ from odoo.tools.mail import generate_tracking_message_id
 
 from ..tools import int_array
 
+# The rules (or other sources) a move's message names at most, the largest
+# moves first: enough to say why, short enough to read in the chatter.
+RUN_LINES_SHOWN = 5
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
 
     @api.model
-    def _log_lead_score_moves(self, moves, new, adjusted=()):
+    def _log_lead_score_moves(self, moves, new, adjusted=(), since=None):
         """Log the tier and grade moves [(contact, old score, old tier, old
         grade)] to ``new`` {contact: (score, tier, grade)} in the contacts'
         chatter: the messages and tracking values that the ORM's tracking
         logs (see _mail_track: the score with a tier move or a person's
         adjustment, of the ``adjusted`` contacts; a grade move alone),
-        written by two INSERTs."""
+        written by two INSERTs. ``since``: the start of the rule run that
+        moved them, whose rules the messages name (_lead_score_run_lines)."""
         context = self.env.context
         if not moves or context.get("tracking_disable") or context.get("mail_notrack"):
             return
+        run_lines = self._lead_score_run_lines([move[0] for move in moves], since)
         author_id, email_from = self._message_compute_author(raise_on_email=False)
         reply_to = self.env["mail.thread"]._notify_get_reply_to(default=email_from)
         field_ids = {
             name: self.env["ir.model.fields"]._get(self._name, name).id
             for name in ("lead_score", "lead_score_tier_id", "lead_score_grade")
         }
+        runs_field = self._lead_score_run_lines_field().id
         tier_ids = {tier for _p, _s, tier, _g in moves} | {
             new[pid][1] for pid, *_old in moves
         }
@@ -60,6 +69,8 @@ class ResPartner(models.Model):
                 values.append(
                     (pid, field_ids["lead_score_grade"], None, None, old_grade, grade)
                 )
+            if pid in run_lines and values and values[-1][0] == pid:
+                values.append((pid, runs_field, None, None, None, run_lines[pid]))
         if not values:
             return
         contacts = sorted({value[0] for value in values})
@@ -113,3 +124,54 @@ class ResPartner(models.Model):
             )
         )
         self.browse(contacts).invalidate_recordset(["message_ids"])
+
+    @api.model
+    def _lead_score_run_lines_field(self):
+        """The field under which a move's message lists the run's rules: the
+        ledger's, which only Lead Scoring users may read, so that the
+        chatter shows the rules to them alone (as the score and tier)."""
+        return self.env["ir.model.fields"]._get(self._name, "lead_score_operation_ids")
+
+    @api.model
+    def _lead_score_run_lines(self, partner_ids, since):
+        """{contact: what the rule run started at ``since`` gave them}, in one
+        SELECT: their lines dated from the run on (every line of a run has
+        its date), summed per rule (or source), the largest moves first, at
+        most RUN_LINES_SHOWN, as a JSON list of [title in every language,
+        source, points, lines, is a set]; the chatter shows the titles in
+        the reader's language (see mail.tracking.value). Nothing outside a
+        run (``since`` empty or -infinity)."""
+        if not partner_ids or not since or str(since) == "-infinity":
+            return {}
+        self.env["lead.score.operation"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT partner_id,
+                       json_agg(json_build_array(name, source, points, lines, is_set)
+                                ORDER BY rank)::text
+                  FROM (
+                    SELECT o.partner_id, o.rule_name AS name, o.source,
+                           SUM(o.signed_value) AS points, COUNT(*) AS lines,
+                           bool_or(o.operation = 'set') AS is_set,
+                           row_number() OVER (
+                               PARTITION BY o.partner_id
+                               ORDER BY abs(SUM(o.signed_value)) DESC, MIN(o.id)
+                           ) AS rank
+                      FROM lead_score_operation o
+                     WHERE o.partner_id = ANY(%(ids)s)
+                       -- A run's lines have its date, taken to the second
+                       -- just after its start.
+                       AND o.date >= date_trunc('second', %(since)s::timestamp)
+                       AND NOT o.expired
+                     GROUP BY o.partner_id, o.rule_id, o.rule_name, o.source
+                  ) s
+                 WHERE rank <= %(shown)s
+                 GROUP BY partner_id
+                """,
+                ids=int_array(partner_ids),
+                since=since,
+                shown=RUN_LINES_SHOWN,
+            )
+        )
+        return dict(self.env.cr.fetchall())

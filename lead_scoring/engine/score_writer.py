@@ -8,7 +8,12 @@ through the ORM (:meth:`_lead_score_watched`)."""
 from odoo import api, models
 from odoo.tools import SQL
 
-from ..models.res_partner import LEDGER_FIELDS, MANUAL_SCORE_KEY, changed_by_someone
+from ..models.res_partner import (
+    LEDGER_FIELDS,
+    MANUAL_SCORE_KEY,
+    RUN_LINES_KEY,
+    changed_by_someone,
+)
 from ..tools import int_array
 
 
@@ -76,10 +81,14 @@ class ResPartner(models.Model):
             # The messages first: the contacts' rows stay locked from their
             # UPDATE to the commit, and someone saving one meanwhile is
             # rolled back and retried by Odoo after a pause.
-            self._log_lead_score_moves(moves, new, adjusted)
+            self._log_lead_score_moves(moves, new, adjusted, since=engine_since)
             self._write_lead_scores(new, marked)
             return
         moved = [move[0] for move in moves]
+        # Their tracking (at the commit, see _mail_track) names the run's rules.
+        run_lines = self._lead_score_run_lines(moved, engine_since)
+        if run_lines:
+            self.env.cr.precommit.data.setdefault(RUN_LINES_KEY, {}).update(run_lines)
         quiet = [pid for pid in new if pid not in set(moved)]
         date_field = self._fields["lead_score_date"]
         now = self.env.cr.now()

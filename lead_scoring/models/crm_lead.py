@@ -168,3 +168,13 @@ class CrmLead(models.Model):
                 and not partner.lead_score_objection
                 and partner.lead_score_value_ids.filtered("group_id.active")
             )
+
+    @api.model
+    def _get_view(self, view_id=None, view_type="form", **options):
+        arch, view = super()._get_view(view_id, view_type, **options)
+        if view_type == "search":
+            # A preset per score group's tier ("Fit ≥ 35: Ideal").
+            arch = self.env["lead.score.tier"]._add_search_presets(
+                arch, "partner_lead_score_100", "partner_id."
+            )
+        return arch, view

@@ -300,6 +300,8 @@ class LeadScoreGroup(models.Model):
         self._check_shared_configuration()
         for vals in vals_list:
             self._check_engine_vals(vals)
+        # The search views' presets (see lead.score.tier._add_search_presets).
+        self.env.registry.clear_cache("templates")
         return super().create(vals_list)
 
     def write(self, vals):
@@ -315,6 +317,8 @@ class LeadScoreGroup(models.Model):
         ):
             raise UserError(_("The default score group cannot change."))
         result = super().write(vals)
+        if {"name", "active", "sequence"} & set(vals):
+            self.env.registry.clear_cache("templates")
         if {"active", "use_cap", "score_min", "score_max", "rollup"} & set(vals):
             self.env["lead.score.recompute"]._recompute_all()
         return result
@@ -329,6 +333,7 @@ class LeadScoreGroup(models.Model):
         fit, engagement = self._grade_groups()
         graded = (fit | engagement) & self
         result = super().unlink()
+        self.env.registry.clear_cache("templates")
         if graded:
             self.env["lead.score.recompute"]._recompute_all()
         return result

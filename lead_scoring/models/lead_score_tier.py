@@ -6,6 +6,8 @@ bands; the total score is ranked by the bands of the group chosen as the
 total, else by those of the default group. Like score groups, tiers are
 shared by every company (see lead.score.group)."""
 
+from lxml.builder import E
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
@@ -123,6 +125,8 @@ class LeadScoreTier(models.Model):
         self.env["lead.score.group"]._check_shared_configuration()
         tiers = super().create(vals_list)
         self.env["lead.score.recompute"]._recompute_all()
+        # The search views' presets (see _add_search_presets).
+        self.env.registry.clear_cache("templates")
         return tiers
 
     def write(self, vals):
@@ -130,13 +134,85 @@ class LeadScoreTier(models.Model):
         result = super().write(vals)
         if {"min_score", "active", "group_id"} & set(vals):
             self.env["lead.score.recompute"]._recompute_all()
+        if {"min_score", "active", "group_id", "name"} & set(vals):
+            self.env.registry.clear_cache("templates")
         return result
 
     def unlink(self):
         self.env["lead.score.group"]._check_shared_configuration()
         result = super().unlink()
         self.env["lead.score.recompute"]._recompute_all()
+        self.env.registry.clear_cache("templates")
         return result
+
+    @api.model
+    def _search_presets(self, partner_path=""):
+        """One filter per tier of each score group above zero: the
+        contacts at least in that tier ("Fit ≥ 35: Ideal"), as (name, label,
+        domain); ``partner_path`` leads from the searched record to its
+        contact."""
+        total = self.env["lead.score.group"]._tier_group()
+        tiers = self.sudo().search(
+            [("group_id.active", "=", True)], order="min_score desc, id"
+        )
+        # The total's tiers rank the total score, under its own label.
+        total_label = (
+            self.env["res.partner"]._fields["lead_score"]._description_string(self.env)
+        )
+        presets = []
+        for group in tiers.group_id.sorted(lambda g: (g.sequence, g.id)):
+            group_tiers = tiers.filtered(lambda t, group=group: t.group_id == group)
+            for tier in group_tiers:
+                if tier.min_score <= 0:
+                    # Every contact (but those below zero): nothing to filter.
+                    continue
+                if group == total:
+                    # The total score is ranked by this group's tiers.
+                    domain = [(f"{partner_path}lead_score", ">=", tier.min_score)]
+                else:
+                    domain = [
+                        (
+                            f"{partner_path}lead_score_value_ids",
+                            "any",
+                            [
+                                ("group_id", "=", group.id),
+                                ("score", ">=", tier.min_score),
+                            ],
+                        )
+                    ]
+                presets.append(
+                    (
+                        f"lead_score_tier_{tier.id}",
+                        f"{total_label if group == total else group.name}"
+                        f" ≥ {tier.min_score}: {tier.name}",
+                        domain,
+                    )
+                )
+        return presets
+
+    @api.model
+    def _add_search_presets(self, arch, anchor, partner_path=""):
+        """Put the tiers' presets (_search_presets) before the filter named
+        ``anchor`` of a search view's ``arch``, for Lead Scoring users: the
+        groups and tiers are the user's, which no view can list in advance.
+        The views are cached: a change of tiers or groups empties the cache."""
+        node = arch.find(f".//filter[@name='{anchor}']")
+        presets = self._search_presets(partner_path)
+        if node is None or not presets:
+            return arch
+        parent, index = node.getparent(), node.getparent().index(node)
+        nodes = [
+            E.filter(
+                name=name,
+                string=label,
+                domain=repr(domain),
+                groups="lead_scoring.group_lead_scoring_user",
+            )
+            for name, label, domain in presets
+        ]
+        for offset, new in enumerate([*nodes, E.separator()]):
+            parent.insert(index + offset, new)
+        return arch
 
     @api.model
     def _reassign_partners(self, partner_ids):

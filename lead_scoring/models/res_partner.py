@@ -24,6 +24,10 @@ def changed_by_someone(table=None):
 
 # The contacts whose score a person changed by hand in this transaction.
 MANUAL_SCORE_KEY = "lead_scoring.manual_score"
+# The precommit data under which a run written through the ORM (an automation
+# rule watches contacts) leaves its contacts' run lines for _mail_track (see
+# _lead_score_run_lines).
+RUN_LINES_KEY = "lead_scoring.run_lines"
 # What moves a contact's score to another company's, or out of its company's.
 COMPANY_FIELDS = {"parent_id", "is_company", "active", "lead_score_objection"}
 # Kept from the ledger by the engine, never written by a person or an API
@@ -389,7 +393,20 @@ class ResPartner(models.Model):
                 for name, info in tracked_fields.items()
                 if name != "lead_score"
             }
-        return super()._mail_track(tracked_fields, initial_values)
+        changes, tracking_values = super()._mail_track(tracked_fields, initial_values)
+        # A move by a rule run names the run's rules (see _lead_score_run_lines),
+        # as the engine's own messages do.
+        run_lines = self.env.cr.precommit.data.get(RUN_LINES_KEY, {})
+        if changes and self.id in run_lines:
+            tracking_values.append(
+                Command.create(
+                    {
+                        "field_id": self._lead_score_run_lines_field().id,
+                        "new_value_char": run_lines.pop(self.id),
+                    }
+                )
+            )
+        return changes, tracking_values
 
     def _lead_score_log(self, body, score_before, old_lines=(), new_lines=()):
         """Log a change of the ledger in the chatter: the text says what
@@ -483,3 +500,13 @@ class ResPartner(models.Model):
             context={"default_partner_id": self.id},
         )
         return action
+
+    @api.model
+    def _get_view(self, view_id=None, view_type="form", **options):
+        arch, view = super()._get_view(view_id, view_type, **options)
+        if view_type == "search":
+            # A preset per score group's tier ("Fit ≥ 35: Ideal").
+            arch = self.env["lead.score.tier"]._add_search_presets(
+                arch, "lead_score_positive", ""
+            )
+        return arch, view

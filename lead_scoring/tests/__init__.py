@@ -12,3 +12,4 @@ from . import test_grade
 from . import test_security_ledger
 from . import test_words
 from . import test_run_job
+from . import test_chatter_runs

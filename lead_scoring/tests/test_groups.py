@@ -256,10 +256,14 @@ class TestGroups(GroupsCase):
         self.fit.active = False
         self.assertEqual(tags(leads), [[], [], []])
 
-    def test_pipeline_shows_the_group_scores(self):
+    def test_the_opportunity_shows_the_group_scores_the_card_its_tier(self):
         views = self.env["crm.lead"].get_views([(False, "kanban"), (False, "form")])
-        for view in views["views"].values():
-            self.assertIn('name="partner_lead_score_value_ids"', view["arch"])
+        form, kanban = views["views"]["form"]["arch"], views["views"]["kanban"]["arch"]
+        self.assertIn('name="partner_lead_score_value_ids"', form)
+        # A pipeline card keeps the tier and grade, apart from the lead's
+        # tags (see test_ui's pipeline tour); the group scores are on the form.
+        self.assertNotIn('name="partner_lead_score_value_ids"', kanban)
+        self.assertIn('name="partner_lead_score_tier_id"', kanban)
 
     def test_manual_adjustment_names_its_group(self):
         wizard = (

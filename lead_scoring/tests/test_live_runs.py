@@ -468,7 +468,7 @@ class TestLiveRuns(BaseCase):
         original = partner_class._log_lead_score_moves
         logged, held = [], []
 
-        def log_moves(partners, moves, new, adjusted=()):
+        def log_moves(partners, moves, new, adjusted=(), **kwargs):
             contacts = [move[0] for move in moves]
             logged.extend(contacts)
             with self.env_cursor() as other:
@@ -479,7 +479,7 @@ class TestLiveRuns(BaseCase):
                 )
                 free = {row[0] for row in other.cr.fetchall()}
             held.extend(set(contacts) - free)
-            return original(partners, moves, new, adjusted)
+            return original(partners, moves, new, adjusted, **kwargs)
 
         with self.env_cursor() as env:
             rules = env["lead.score.rule"].search([])

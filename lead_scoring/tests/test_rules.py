@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -831,9 +832,10 @@ class TestRules(LeadScoringCase):
         logged = (moved | stayed).message_ids - messages
         self.assertEqual(logged.mapped("model"), ["res.partner"])
         self.assertEqual(logged.res_id, moved.id)
+        # With the rules of the run that moved it (see test_chatter_runs).
         self.assertEqual(
             sorted(logged.tracking_value_ids.mapped("field_id.name")),
-            ["lead_score", "lead_score_tier_id"],
+            ["lead_score", "lead_score_operation_ids", "lead_score_tier_id"],
         )
 
     def test_a_run_logs_tier_moves_in_sql_as_odoo_s_tracking_does(self):
@@ -852,6 +854,18 @@ class TestRules(LeadScoringCase):
             self.assertEqual(contact.lead_score_tier_id, warm)
             return contact.message_ids - before
 
+        def as_json(text, contact_id):
+            # The run's rules (see res.partner._lead_score_run_lines), each
+            # contact's rule named after it.
+            if not text.startswith("[["):
+                return text
+            return json.dumps(
+                [
+                    ["its rule" if name == {"en_US": str(contact_id)} else name, *rest]
+                    for name, *rest in json.loads(text)
+                ]
+            )
+
         def shown(message):
             return (
                 message.model,
@@ -864,7 +878,10 @@ class TestRules(LeadScoringCase):
                 message.is_internal,
                 sorted(
                     (t.field_id.name, t.old_value_integer, t.new_value_integer)
-                    + (t.old_value_char or "", t.new_value_char or "")
+                    + (
+                        t.old_value_char or "",
+                        as_json(t.new_value_char or "", message.res_id),
+                    )
                     for t in message.tracking_value_ids
                 ),
             )
@@ -880,6 +897,13 @@ class TestRules(LeadScoringCase):
             shown(in_sql)[-1],
             [
                 ("lead_score", 0, 10, "", ""),
+                (
+                    "lead_score_operation_ids",
+                    0,
+                    0,
+                    "",
+                    json.dumps([["its rule", "rule", 10, 1, False]]),
+                ),
                 ("lead_score_tier_id", 0, warm.id, "", "Warm"),
             ],
         )

@@ -103,7 +103,7 @@ class TestUi(HttpCase):
             ("linear", 5, 14),
         )
 
-    def test_pipeline_cards_show_the_group_scores(self):
+    def test_pipeline_cards_show_the_tier_and_grade_apart_from_tags(self):
         Group = self.env["lead.score.group"]
         fit = Group.create({"name": "Fit"})
         engagement = Group.create({"name": "Engagement"})
@@ -115,14 +115,28 @@ class TestUi(HttpCase):
             self.env["lead.score.operation"].create(
                 {"partner_id": partner.id, "value": points, "group_id": group.id}
             )
+        # The tier of the contact's total score, whatever the demo's tiers.
+        total = partner.lead_score
+        self.env["lead.score.tier"].create(
+            {
+                "name": "Tour tier",
+                "min_score": total,
+                "group_id": self.env["lead.score.group"]._tier_group().id,
+                "color": 10,
+            }
+        )
+        self.assertEqual(total, 52)
         lead = self.env["crm.lead"].create(
             {
                 "name": "Pipeline Tour Deal",
                 "type": "opportunity",
                 "partner_id": partner.id,
                 "user_id": self.env.ref("base.user_admin").id,
+                "tag_ids": [(0, 0, {"name": "Tour tag", "color": 3})],
             }
         )
+        self.assertEqual(lead.partner_lead_score_tier_id.name, "Tour tier")
+        self.assertTrue(lead.partner_lead_score_grade)
         self.start_tour(
             "/odoo/action-crm.crm_lead_action_pipeline?view_type=kanban",
             "lead_scoring_pipeline_tour",
@@ -214,4 +228,48 @@ class TestRunNowUi(HttpCase):
             )
         self.start_tour(
             f"/odoo/contacts/{partner.id}", "lead_scoring_over_time_tour", login="admin"
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestChatterUi(HttpCase):
+    def test_the_chatter_names_the_rules_that_moved_the_tier(self):
+        Rule = self.env["lead.score.rule"]
+        Rule.with_context(active_test=False).search([]).write({"active": False})
+        partner = self.env["res.partner"].create({"name": "Chatter Tour Contact"})
+        domain = f"[('id', '=', {partner.id})]"
+        for name, value in (("Tour pricing page", 300), ("Tour demo booked", 20)):
+            Rule.create({"name": name, "value": value, "domain": domain})
+        self.env["lead.score.run"]._run_rules(Rule.search([]))
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        self.assertTrue(partner.lead_score_tier_id)
+        self.start_tour(
+            f"/odoo/contacts/{partner.id}",
+            "lead_scoring_chatter_run_tour",
+            login="admin",
+        )
+
+
+@tagged("post_install", "-at_install")
+class TestRuleLayoutUi(HttpCase):
+    # The width the README's screenshots are taken at.
+    browser_size = "1440x900"
+
+    def test_rule_list_and_condition_layout(self):
+        countries = self.env["res.country"].search(
+            [("code", "in", ["BE", "FR", "NL", "LU", "US"])]
+        )
+        rule = self.env["lead.score.rule"].create(
+            {
+                "name": "Tour rule in our five countries",
+                "value": 10,
+                "domain": f"[('country_id', 'in', {countries.ids})]",
+            }
+        )
+        rule.last_run_date = "2026-12-07 08:00:00"
+        self.start_tour(
+            "/odoo/action-lead_scoring.lead_score_rule_action",
+            "lead_scoring_rule_layout_tour",
+            login="admin",
         )

@@ -11,6 +11,7 @@ from lxml import etree
 
 from odoo import fields
 from odoo.tests import new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .test_grade import grade_groups
 from .test_groups import GroupsCase
@@ -364,3 +365,45 @@ class TestWords(GroupsCase):
         self.hot.unlink()
         french = tracking.with_context(lang="fr_FR")._tracking_value_format()
         self.assertEqual(french[0]["newValue"]["value"], "Hot")
+
+    # A preset per group's tier in the filters ---------------------------
+
+    def test_the_filters_offer_a_preset_per_group_tier(self):
+        strong, weak = self.env["res.partner"].create(
+            [{"name": "Strong fit"}, {"name": "Weak fit"}]
+        )
+        for partner, points in ((strong, 40), (weak, 25)):
+            self.add(partner, "add", points, group_id=self.fit.id)
+        arch = self.arch("res.partner", "search")
+        fit_35 = arch.xpath("//filter[@string='Fit ≥ 35: Ideal']")
+        self.assertEqual(len(fit_35), 1)
+        domain = [
+            *safe_eval(fit_35[0].get("domain")),
+            ("id", "in", (strong | weak).ids),
+        ]
+        self.assertEqual(self.env["res.partner"].search(domain), strong)
+        # The total's tiers rank the total score; a tier from zero filters nothing.
+        hot = arch.xpath("//filter[@string='Lead Score ≥ 50: Hot']")
+        self.assertEqual(safe_eval(hot[0].get("domain")), [("lead_score", ">=", 50)])
+        self.assertFalse(arch.xpath("//filter[contains(@string, ': Cold')]"))
+        # The views follow the tiers.
+        self.ideal.name = "Perfect fit"
+        arch = self.arch("res.partner", "search")
+        self.assertTrue(arch.xpath("//filter[@string='Fit ≥ 35: Perfect fit']"))
+        for view in (
+            "crm.view_crm_case_opportunities_filter",
+            "crm.view_crm_case_leads_filter",
+        ):
+            with self.subTest(view=view):
+                arch = self.arch("crm.lead", "search", view=view)
+                fit_35 = arch.xpath("//filter[@string='Fit ≥ 35: Perfect fit']")
+                self.assertEqual(len(fit_35), 1)
+                self.assertIn(
+                    "partner_id.lead_score_value_ids", fit_35[0].get("domain")
+                )
+        # Not for a salesperson outside Lead Scoring.
+        seller = new_test_user(
+            self.env, "ls_words_seller", groups="sales_team.group_sale_salesman"
+        )
+        arch = self.arch("res.partner", "search", user=seller)
+        self.assertFalse(arch.xpath("//filter[contains(@string, '≥ 35')]"))

@@ -26,10 +26,12 @@ class LeadScoreLedger(models.AbstractModel):
       INSERT, each with its balance (the contact's previous balance plus its
       points); the keys of the lines (an idempotency key, a rule key, a
       repeating rule's period) leave out what is recorded already, so that
-      any re-run of a caller records nothing twice.
+      any re-run of a caller records nothing twice. With ``touch``, the
+      contacts' group score rows are written in the same transaction.
     - :meth:`_replay_ledger` folds a contact's lines again where a balance is
-      missing (a line dated before the contact's newest one);
-      :meth:`_unbalanced` finds those contacts.
+      missing (a line dated before the contact's newest one, or recorded
+      while an earlier one awaited its replay); :meth:`_unbalanced` finds
+      those contacts.
     - :meth:`_refresh_scores` replays the ledgers of a list of contacts and
       stores their scores, batch by batch; :meth:`_refresh_recorded` and
       :meth:`_record_and_refresh` do it for what _record_lines recorded.

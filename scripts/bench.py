@@ -890,7 +890,7 @@ def main():
             )
         )
         with timed("heavy_replay", figures):
-            Operation._refresh_scores([heavy.id], flush=True)
+            env["lead.score.ledger"]._refresh_scores([heavy.id], flush=True)
         heavy = Partner.browse(heavy.id)
         assert heavy.lead_score == 10_000
         env.invalidate_all()

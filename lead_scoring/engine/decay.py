@@ -152,8 +152,8 @@ class LeadScoreDecay(models.AbstractModel):
         key = f"{DECAY_KEY_PREFIX}{fields.Date.to_string(today)}"
         self.env["res.partner"].flush_model(["active", "lead_score_objection"])
         groups.flush_recordset()
-        operations = self.env["lead.score.operation"]._engine()
-        recorded = operations._record_lines(
+        ledger = self.env["lead.score.operation"]._engine().env["lead.score.ledger"]
+        recorded = ledger._record_lines(
             SQL(
                 """
                 SELECT v.partner_id, v.group_id,

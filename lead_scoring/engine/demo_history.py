@@ -138,7 +138,7 @@ class LeadScorePointSuggestion(models.AbstractModel):
             )
             for xmlid in PLANTED
         }
-        operations = self.env["lead.score.operation"]._engine()
+        ledger = self.env["lead.score.operation"]._engine().env["lead.score.ledger"]
         recorded = []
         for xmlid, rule in rules.items():
             scored = [
@@ -146,7 +146,7 @@ class LeadScorePointSuggestion(models.AbstractModel):
                 for partner, (hit, _i, _w, created) in zip(partners, draws, strict=True)
                 if xmlid in hit
             ]
-            recorded += operations._record_lines(
+            recorded += ledger._record_lines(
                 SQL(
                     "SELECT * FROM unnest(%s::int[], %s::timestamp[])"
                     " AS src(partner_id, date)",
@@ -161,4 +161,4 @@ class LeadScorePointSuggestion(models.AbstractModel):
                 group_id=rule.group_id.id,
                 rule_key="once",
             )
-        operations._refresh_recorded(recorded)
+        ledger._refresh_recorded(recorded)

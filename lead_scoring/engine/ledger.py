@@ -1,10 +1,7 @@
 # Copyright 2026 Lead Scoring contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""The ledger writer: every line written from SQL (the rule runs, decay, the
-addons' jobs) goes through :meth:`_record_lines`, which writes each line's
-balance as it inserts it; :meth:`_replay_ledger` folds a contact's lines
-again when a balance is missing; :meth:`_refresh_scores` stores the scores
-of the contacts concerned, batch by batch."""
+"""The ledger writer (see docs/engine.md for the words): the service
+``lead.score.ledger``."""
 
 import logging
 
@@ -21,8 +18,30 @@ _logger = logging.getLogger(__name__)
 REFRESH_BATCH = 20_000
 
 
-class LeadScoreOperation(models.Model):
-    _inherit = "lead.score.operation"
+class LeadScoreLedger(models.AbstractModel):
+    """The one writer of ledger lines from SQL (the rule runs, decay, the
+    addons' jobs) and the refresh of the scores they change.
+
+    - :meth:`_record_lines` records the lines that an SQL SELECT gives, in one
+      INSERT, each with its balance (the contact's previous balance plus its
+      points); the keys of the lines (an idempotency key, a rule key, a
+      repeating rule's period) leave out what is recorded already, so that
+      any re-run of a caller records nothing twice. With ``touch``, the
+      contacts' group score rows are written in the same transaction.
+    - :meth:`_replay_ledger` folds a contact's lines again where a balance is
+      missing (a line dated before the contact's newest one, or recorded
+      while an earlier one awaited its replay); :meth:`_unbalanced` finds
+      those contacts.
+    - :meth:`_refresh_scores` replays the ledgers of a list of contacts and
+      stores their scores, batch by batch; :meth:`_refresh_recorded` and
+      :meth:`_record_and_refresh` do it for what _record_lines recorded.
+
+    The caller's environment is kept: the engine's code passes
+    ``lead.score.operation._engine()``'s. Nothing here commits.
+    """
+
+    _name = "lead.score.ledger"
+    _description = "Lead scoring: the ledger writer"
 
     # ------------------------------------------------------------------
     # The fold
@@ -33,7 +52,8 @@ class LeadScoreOperation(models.Model):
         line's balance; set operations start a new segment of the fold."""
         if not partner_ids:
             return
-        self.flush_model()
+        operations = self.env["lead.score.operation"]
+        operations.flush_model()
         # Contacts are replayed one transaction at a time: a concurrent
         # transaction waits here, then (read committed) sees this one's lines.
         self.env.cr.execute(
@@ -73,7 +93,7 @@ class LeadScoreOperation(models.Model):
                 max=MAX_BALANCE,
             )
         )
-        self.invalidate_model(["balance"])
+        operations.invalidate_model(["balance"])
 
     @api.model
     def _record_lines(
@@ -187,7 +207,7 @@ class LeadScoreOperation(models.Model):
         # A contact's lines follow each other in this order, in the window
         # sums as in the ids that the replay orders them by.
         order = SQL("partner_id, res_id, idempotency_key, rule_key")
-        self.flush_model()
+        self.env["lead.score.operation"].flush_model()
         self.env["lead.score.rule"].flush_model(["name"])
         return self.env.execute_query(
             SQL(
@@ -292,7 +312,7 @@ class LeadScoreOperation(models.Model):
         """Refresh the scores of the contacts that _record_lines scored,
         replaying only those whose lines have no balance; returns them."""
         changed = {partner_id for partner_id, _unknown in recorded}
-        self.invalidate_model()
+        self.env["lead.score.operation"].invalidate_model()
         self._refresh_scores(
             changed,
             flush=True,
@@ -311,7 +331,7 @@ class LeadScoreOperation(models.Model):
         """Those of these contacts with a line whose balance is still to be
         replayed (a partial index holds them); every other line's balance
         counts the lines before it (see _record_lines)."""
-        self.flush_model(["balance"])
+        self.env["lead.score.operation"].flush_model(["balance"])
         self.env.cr.execute(
             SQL(
                 "SELECT DISTINCT partner_id FROM lead_score_operation"
@@ -326,7 +346,7 @@ class LeadScoreOperation(models.Model):
         """Up to ``limit`` contacts with a line dated ``date`` (every line of
         a rule run has the run's date), the first ones after contact
         ``after`` in id order."""
-        self.flush_model(["date", "partner_id"])
+        self.env["lead.score.operation"].flush_model(["date", "partner_id"])
         self.env.cr.execute(
             SQL(
                 """SELECT DISTINCT partner_id FROM lead_score_operation

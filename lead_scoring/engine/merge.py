@@ -48,7 +48,7 @@ class LeadScoreOperation(models.Model):
         moved = len(self.env.cr.fetchall())
         self.invalidate_model()
         score_before = dst_partner.sudo().lead_score
-        self._refresh_scores(dst_partner.ids)
+        self.env["lead.score.ledger"]._refresh_scores(dst_partner.ids)
         if moved:
             dst_partner.sudo()._lead_score_log(
                 _(

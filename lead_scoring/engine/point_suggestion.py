@@ -521,7 +521,8 @@ class LeadScorePointSuggestion(models.AbstractModel):
             old=old_points,
             new=new_points,
         )
-        recorded = operations._record_lines(
+        ledger = operations.env["lead.score.ledger"]
+        recorded = ledger._record_lines(
             SQL(
                 """
                 SELECT o.partner_id, o.group_id,
@@ -547,4 +548,4 @@ class LeadScorePointSuggestion(models.AbstractModel):
             idempotency_key=key,
             note=note,
         )
-        return operations._refresh_recorded(recorded)
+        return ledger._refresh_recorded(recorded)

@@ -212,9 +212,10 @@ class LeadScoreRetention(models.AbstractModel):
                 note=_("Carried forward: the score made by %s older operations."),
             )
         )
-        operations = self.env["lead.score.operation"]
-        operations.invalidate_model()
+        self.env["lead.score.operation"].invalidate_model()
         # Score history lines kept before a carried-forward set count no more:
         # their balances are replayed (the scores do not change).
-        operations._replay_ledger([partner_id for partner_id, _count in rows])
+        self.env["lead.score.ledger"]._replay_ledger(
+            [partner_id for partner_id, _count in rows]
+        )
         return rows

@@ -282,9 +282,10 @@ class LeadScoreRun(models.AbstractModel):
                     changed |= self._run_chunk(rule, until, queries, touch=False)
                 # The contacts' group scores written with their lines, once
                 # per contact however many of these rules scored it: as
-                # _record_lines's touch, a concurrent writer of the same
-                # scores is then retried (see lead.score.value._touch), and
-                # the run's refresh need not write them again.
+                # lead.score.ledger._record_lines's touch, a concurrent
+                # writer of the same scores is then retried (see
+                # lead.score.value._touch), and the run's refresh need not
+                # write them again.
                 self.env["lead.score.value"]._refresh(sorted(changed))
             return changed
 
@@ -307,7 +308,7 @@ class LeadScoreRun(models.AbstractModel):
         """Record the lines of the next id range of ``rule``'s source
         records (up to ``until`` when given); returns the contacts that got
         one. ``queries`` keeps the rule's query for its next chunks;
-        ``touch``: see lead.score.operation._record_lines."""
+        ``touch``: see lead.score.ledger._record_lines."""
         rule.ensure_one()
         started = time.monotonic()
         now = rule.pass_date

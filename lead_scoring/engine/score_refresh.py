@@ -63,13 +63,13 @@ class LeadScoreRefresh(models.AbstractModel):
         Each contact is refreshed once per run, however many rules scored
         it. Returns whether the refresh is over."""
         run_date = self._refresh_pending(rules)
-        operations = self.env["lead.score.operation"].sudo()
+        ledger = self.env["lead.score.ledger"].sudo()
         engine = self.env["lead.score.engine"]
         size = self._refresh_chunk()
         while run_date:
             round_start = time.monotonic()
             cursor = max(rules.mapped("refresh_cursor"))
-            batch = operations._contacts_dated(run_date, cursor, size)
+            batch = ledger._contacts_dated(run_date, cursor, size)
             if not batch:
                 break
 
@@ -101,13 +101,13 @@ class LeadScoreRefresh(models.AbstractModel):
         balance is missing), holding their rows no longer than the statement
         takes to wait (LOCK_TIMEOUT); ``rules``: those of the run, if any
         (see _engine_since); ``values_current``: see
-        lead.score.operation._refresh_scores."""
-        operations = self.env["lead.score.operation"].sudo()
+        lead.score.ledger._refresh_scores."""
+        ledger = self.env["lead.score.ledger"].sudo()
         with self.env["lead.score.engine"]._waiting_briefly():
-            operations._refresh_scores(
+            ledger._refresh_scores(
                 partner_ids,
                 flush=True,
-                replay=operations._unbalanced(partner_ids),
+                replay=ledger._unbalanced(partner_ids),
                 engine_since=self._engine_since(rules),
                 values_current=values_current,
             )
@@ -146,7 +146,7 @@ class LeadScoreRefresh(models.AbstractModel):
         self.env["res.partner"].flush_model(["lead_score", "lead_score_objection"])
         with self.env["lead.score.engine"]._local_setting(
             "jit", "off"
-        ):  # see _refresh_scores
+        ):  # see lead.score.ledger._refresh_scores
             return self._scores_behind_query(condition)
 
     @api.model

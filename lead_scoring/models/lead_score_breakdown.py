@@ -4,7 +4,7 @@
 rule.
 
 A group's score is the sum of the lines since the last *set* that has not expired
-(the set included, see lead.score.operation._replay_ledger). Those lines are
+(the set included, see lead.score.ledger._replay_ledger). Those lines are
 the parts that count; earlier lines were replaced by that set, and expired
 ones count for nothing: both are shown apart, with no points, as are all the
 lines of a contact who objects to scoring (whose score is 0). Should the

@@ -5,22 +5,22 @@
 A contact's score is its ledger folded in date order: *set* makes the balance
 that value, *add* and *remove* move it, expired operations count for nothing.
 Lines written from SQL (the rule engine, the addons' jobs) go through
-:meth:`_record_lines`, which writes each line's balance as it inserts it.
-Every path that changes the ledger (create, unlink, expiry, the rule engine)
-ends in :meth:`_refresh_scores`, which replays the ledger of the contacts
+``lead.score.ledger._record_lines``, which writes each line's balance as it
+inserts it. Every path that changes the ledger (create, unlink, expiry, the
+rule engine) ends in ``lead.score.ledger._refresh_scores``, which replays the ledger of the contacts
 concerned in SQL (the rule engine, only those with a line whose balance is
 missing: see lead.score.value._touch) and lets the ORM recompute their stored
 score, so that automation rules, tracking and related fields see the change.
 
 A contact who objects to scoring (``res.partner.lead_score_objection``) gets
-no line: :meth:`_record_lines` leaves them out, :meth:`create` refuses a
+no line: ``lead.score.ledger._record_lines`` leaves them out, :meth:`create` refuses a
 person's or an API's line and leaves out the engine's. Their ledger is kept
 (it counts again should they withdraw the objection) but their score is 0;
 a manager may erase it (:meth:`_erase_ledgers`).
 
-The writer of lines from SQL lives in ``lead_scoring/engine/ledger.py``;
-decay and retention are services of their own there (``lead.score.decay``,
-``lead.score.retention``).
+The writer of lines from SQL is the service ``lead.score.ledger``
+(``lead_scoring/engine/ledger.py``); decay and retention are services of
+their own there (``lead.score.decay``, ``lead.score.retention``).
 """
 
 import logging
@@ -86,8 +86,9 @@ RESERVED_KEY_PREFIXES = (
     "mailing-trace:",
     "automation.record.step:",
 )
-# The columns of a line that _record_lines takes from its caller, with their
-# SQL types (the contact, its company and the balance are its own).
+# The columns of a line that lead.score.ledger._record_lines takes from its
+# caller, with their SQL types (the contact, its company and the balance are
+# its own).
 LINE_COLUMNS = {
     "date": "timestamp",
     "operation": "varchar",
@@ -199,13 +200,15 @@ class LeadScoreOperation(models.Model):
             "CREATE INDEX IF NOT EXISTS lead_score_operation_group_fold_idx"
             " ON lead_score_operation (partner_id, group_id, date, id)"
         )
-        # By date, then contact: a run's contacts in order (_contacts_dated).
+        # By date, then contact: a run's contacts in order
+        # (lead.score.ledger._contacts_dated).
         cr.execute("DROP INDEX IF EXISTS lead_score_operation__date_index")
         cr.execute(
             "CREATE INDEX IF NOT EXISTS lead_score_operation_date_partner_idx"
             " ON lead_score_operation (date, partner_id)"
         )
-        # The few lines whose balance awaits a replay (see _unbalanced).
+        # The few lines whose balance awaits a replay (see
+        # lead.score.ledger._unbalanced).
         cr.execute(
             "CREATE INDEX IF NOT EXISTS lead_score_operation_unbalanced_idx"
             " ON lead_score_operation (partner_id) WHERE balance IS NULL"
@@ -406,7 +409,9 @@ class LeadScoreOperation(models.Model):
         # engine's are, so that a large selection stays within a worker's
         # time limit.
         partners = created.partner_id
-        created._refresh_scores(partners.ids, flush=len(partners) >= BULK_CONTACTS)
+        self.env["lead.score.ledger"]._refresh_scores(
+            partners.ids, flush=len(partners) >= BULK_CONTACTS
+        )
         # Answer in the caller's order, retried calls getting the first record.
         created_iter = iter(created)
         return self.browse(
@@ -510,7 +515,7 @@ class LeadScoreOperation(models.Model):
         }
         rules = self.rule_id
         result = super().unlink()
-        self._refresh_scores(partners.ids)
+        self.env["lead.score.ledger"]._refresh_scores(partners.ids)
         for partner in partners:
             partner._lead_score_log(
                 _("Score operations deleted by %s.", self.env.user.name),
@@ -557,7 +562,7 @@ class LeadScoreOperation(models.Model):
         )
         rows = self.env.cr.fetchall()
         self.invalidate_model()
-        self._refresh_scores(partners.ids)
+        self.env["lead.score.ledger"]._refresh_scores(partners.ids)
         for partner in partners:
             partner._lead_score_log(
                 _(
@@ -590,5 +595,5 @@ class LeadScoreOperation(models.Model):
         )
         partner_ids = {row[0] for row in self.env.cr.fetchall()}
         self.invalidate_model(["expired"])
-        self._refresh_scores(partner_ids, flush=True)
+        self.env["lead.score.ledger"]._refresh_scores(partner_ids, flush=True)
         return partner_ids

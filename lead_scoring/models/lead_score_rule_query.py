@@ -38,7 +38,7 @@ class LeadScoreRule(models.Model):
         in ``id_range`` (low, high]; returns (contact, needs a replay) for
         each operation recorded. ``query`` is this pass's _build_query, when
         the caller keeps it from one chunk to the next; ``touch``: see
-        lead.score.operation._record_lines."""
+        lead.score.ledger._record_lines."""
         self.ensure_one()
         if query is None:
             query = self._build_query(self._incremental_filter(now))
@@ -76,6 +76,7 @@ class LeadScoreRule(models.Model):
         return (
             self.env["lead.score.operation"]
             ._engine()
+            .env["lead.score.ledger"]
             ._record_lines(
                 query,
                 SQL(" AND ").join(conditions) if conditions else None,

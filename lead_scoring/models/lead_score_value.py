@@ -172,13 +172,13 @@ class LeadScoreValue(models.Model):
         """Write the rows of these (contact, group) pairs, creating those
         missing (score unknown until refreshed), without changing them.
 
-        Called where lines are recorded (_record_lines): any writer of the
-        same contact's score whose transaction overlaps this one then fails
-        with a serialization error (Odoo's transactions are REPEATABLE READ)
-        and is tried again, seeing these lines. So each line's balance,
+        Called where lines are recorded (lead.score.ledger._record_lines):
+        any writer of the same contact's score whose transaction overlaps
+        this one then fails with a serialization error (Odoo's transactions
+        are REPEATABLE READ) and is tried again, seeing these lines. So each line's balance,
         written as it is recorded, counts every line before it, and a
         contact's ledger needs a replay only where a balance is missing
-        (see lead.score.operation._unbalanced)."""
+        (see lead.score.ledger._unbalanced)."""
         pairs = sorted(set(pairs))
         if not pairs:
             return
@@ -235,7 +235,8 @@ class LeadScoreValue(models.Model):
             self.env[model].flush_model()
         self.flush_model()
         # Most batches have none: then nothing to do (and no plan to make
-        # for a statement that PostgreSQL may misjudge, see _refresh_scores).
+        # for a statement that PostgreSQL may misjudge, see
+        # lead.score.ledger._refresh_scores).
         self.env.cr.execute(
             SQL(
                 """

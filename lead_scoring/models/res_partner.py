@@ -215,7 +215,7 @@ class ResPartner(models.Model):
     @api.depends("lead_score_operation_ids", "lead_score_objection")
     def _compute_lead_score(self):
         # The ledger's replay has stored each line's balance already
-        # (see lead.score.operation._refresh_scores). A form or a wizard
+        # (see lead.score.ledger._refresh_scores). A form or a wizard
         # computes the score of a new record standing for a saved contact:
         # that contact's ledger is its origin's.
         saved = self._origin.filtered("id")

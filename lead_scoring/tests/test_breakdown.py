@@ -134,7 +134,7 @@ class TestBreakdown(LeadScoringCase):
                  FROM generate_series(1, 2001) i""",
             [self.partner.id],
         )
-        self.Operation._refresh_scores([self.partner.id], flush=True)
+        self.env["lead.score.ledger"]._refresh_scores([self.partner.id], flush=True)
         self.assertEqual(self.partner.lead_score, 2_000_000_000)
         capped = self.parts(self.partner).filtered(lambda p: p.state == "capped")
         self.assertEqual(capped.points, -1_000_000)

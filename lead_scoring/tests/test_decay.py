@@ -105,7 +105,9 @@ class TestDecay(DecayCase):
         # Each day's loss is rounded: 37 ends at 19 (18.5 exactly).
         expected = {100: 50, 37: 19, 999: 500}
         scores = {partner: partner.lead_score for partner in partners}
-        self.Operation._refresh_scores([partner.id for partner in partners])
+        self.env["lead.score.ledger"]._refresh_scores(
+            [partner.id for partner in partners]
+        )
         for partner, value in zip(partners, (100, 37, 999), strict=True):
             partner.invalidate_recordset()
             self.assertEqual(partner.lead_score, scores[partner])
@@ -198,7 +200,7 @@ class TestLinearDecay(DecayCase):
         self.run_decay(42)  # three periods missed, one line
         self.assertEqual(ada.lead_score, 70)
         self.assertEqual(self.decay_lines(ada).mapped("value"), [15, 5, 5, 5])
-        self.Operation._refresh_scores([ada.id])
+        self.env["lead.score.ledger"]._refresh_scores([ada.id])
         ada.invalidate_recordset()
         self.assertEqual(ada.lead_score, 70)
         self.assertEqual(

@@ -346,7 +346,7 @@ class TestGroups(GroupsCase):
             [("Engagement", 5), ("Engagement", 10), ("Fit", 7), ("Fit", 12)],
         )
         self.assertEqual(self.partner.lead_score, 136)
-        self.Operation._refresh_scores([self.partner.id])
+        self.env["lead.score.ledger"]._refresh_scores([self.partner.id])
         self.partner.invalidate_recordset()
         self.assertEqual(self.partner.lead_score, 136)
 
@@ -412,7 +412,7 @@ class TestGroups(GroupsCase):
             sorted((op.group_id.name, op.source, op.value) for op in carried),
             [("Engagement", "carried", 32), ("Fit", "carried", 15)],
         )
-        self.Operation._refresh_scores(self.partner.ids)
+        self.env["lead.score.ledger"]._refresh_scores(self.partner.ids)
         self.assertEqual(self.group_scores(self.partner), before)
         self.assertEqual(self.partner.lead_score, 47)
 

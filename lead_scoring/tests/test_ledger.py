@@ -183,7 +183,7 @@ class TestLedger(LeadScoringCase):
             ]
         )
         self.assertEqual(self.partner.lead_score, 10_000)
-        self.Operation._replay_ledger(self.partner.ids)
+        self.env["lead.score.ledger"]._replay_ledger(self.partner.ids)
         self.assertEqual(
             max(self.partner.lead_score_operation_ids.mapped("balance")), 10_000
         )

@@ -219,8 +219,8 @@ class TestLiveRuns(BaseCase):
         """Killed after its lines, during the refresh of its contacts' scores
         (batches of 50): the next call goes on after the last batch
         committed, and each contact's score is written once."""
-        operation_class = self.registry["lead.score.operation"]
-        original = operation_class._refresh_scores
+        ledger_class = self.registry["lead.score.ledger"]
+        original = ledger_class._refresh_scores
         refreshed, killed = [], []
 
         def refresh_scores(operations, partner_ids, **kwargs):
@@ -230,7 +230,7 @@ class TestLiveRuns(BaseCase):
             refreshed.extend(partner_ids)
             return original(operations, partner_ids, **kwargs)
 
-        with patch.object(operation_class, "_refresh_scores", refresh_scores):
+        with patch.object(ledger_class, "_refresh_scores", refresh_scores):
             with self.env_cursor() as env:
                 rules = env["lead.score.rule"].search([])
                 with self.assertRaises(KeyboardInterrupt):
@@ -366,8 +366,8 @@ class TestLiveRuns(BaseCase):
         """The refresh's snapshot is older than someone's saved edit of one of
         its contacts: PostgreSQL refuses the score update, the batch is tried
         again, and the run goes on."""
-        operation_class = self.registry["lead.score.operation"]
-        original = operation_class._refresh_scores
+        ledger_class = self.registry["lead.score.ledger"]
+        original = ledger_class._refresh_scores
         edited = []
 
         def refresh_scores(operations, partner_ids, **kwargs):
@@ -381,7 +381,7 @@ class TestLiveRuns(BaseCase):
         with self.env_cursor() as env:
             rules = env["lead.score.rule"].search([])
             with (
-                patch.object(operation_class, "_refresh_scores", refresh_scores),
+                patch.object(ledger_class, "_refresh_scores", refresh_scores),
                 patch.object(control, "_logger") as logger,
             ):
                 env["lead.score.run"]._run_rules(rules, commit=True)

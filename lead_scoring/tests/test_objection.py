@@ -19,12 +19,16 @@ class TestObjection(LeadScoringCase):
         cls.objector = cls.env["res.partner"].create({"name": "Do Not Score"})
 
     def record_like_a_form(self, partners):
-        return self.Operation._engine()._record_and_refresh(
-            SQL(
-                "SELECT unnest(%s::int[]) AS partner_id", partners.ids
-            ),  # as a form or a mailing job selects its contacts
-            value=10,
-            source="website",
+        return (
+            self.Operation._engine()
+            .env["lead.score.ledger"]
+            ._record_and_refresh(
+                SQL(
+                    "SELECT unnest(%s::int[]) AS partner_id", partners.ids
+                ),  # as a form or a mailing job selects its contacts
+                value=10,
+                source="website",
+            )
         )
 
     def test_kept_history_counts_for_nothing_until_withdrawn(self):
@@ -137,7 +141,7 @@ class TestObjectionOverTheApi(ApiCase):
         )
         self.assertRefused(
             self.manager,
-            "lead.score.operation",
+            "lead.score.ledger",
             "_record_and_refresh",
             f"SELECT {self.partner.id} AS partner_id",
             value=5,

@@ -79,7 +79,7 @@ def plant_opportunities(env, rules, count, seed=7, country=None, extra=None):
             [created for _h, _l, _w, created in draws],
         ],
     )
-    operations = env["lead.score.operation"]._engine()
+    ledger = env["lead.score.operation"]._engine().env["lead.score.ledger"]
     recorded = []
     for name, rule in rules.items():
         scored = [
@@ -91,7 +91,7 @@ def plant_opportunities(env, rules, count, seed=7, country=None, extra=None):
         ]
         if not scored:
             continue
-        recorded += operations._record_lines(
+        recorded += ledger._record_lines(
             SQL(
                 "SELECT * FROM unnest(%s::int[], %s::timestamp[]) AS src(partner_id, date)",
                 [pid for pid, _d in scored],
@@ -105,7 +105,7 @@ def plant_opportunities(env, rules, count, seed=7, country=None, extra=None):
             group_id=rule.group_id.id,
             rule_key="once",
         )
-    operations._refresh_recorded(recorded)
+    env["lead.score.ledger"]._refresh_recorded(recorded)
     if country:
         env.cr.execute(
             "UPDATE res_partner SET country_id = %s WHERE id = ANY(%s)",
@@ -185,7 +185,9 @@ class TestPlantedTruth(SuggestionCase):
         # scored the won contacts it had not scored yet; a look-ahead would
         # make it the strongest rule of all.
         won_ids = [pid for pid, _logit, won, _c in planted if won]
-        self.env["lead.score.operation"]._engine()._record_lines(
+        self.env["lead.score.operation"]._engine().env[
+            "lead.score.ledger"
+        ]._record_lines(
             SQL("SELECT unnest(%s::int[]) AS partner_id", won_ids),
             operation="add",
             value=20,
@@ -261,7 +263,7 @@ class TestPlantedTruth(SuggestionCase):
             .with_context(active_test=False)
             .search([("name", "=", "Planted deal")], order="create_date", limit=5)
         )
-        self.Operation._engine()._record_lines(
+        self.Operation._engine().env["lead.score.ledger"]._record_lines(
             SQL("SELECT unnest(%s::int[]) AS partner_id", leads.partner_id.ids),
             date=fields.Datetime.now() - timedelta(days=400),
             value=10,
@@ -341,7 +343,7 @@ class TestApplySuggestion(SuggestionCase):
         )
         self.assertEqual(part.points, new)
         # A replay equals the score.
-        self.Operation._refresh_scores(partner.ids)
+        self.env["lead.score.ledger"]._refresh_scores(partner.ids)
         partner.invalidate_recordset()
         self.assertEqual(partner.lead_score, before + new - 30)
         # A retry of the same apply adds nothing.

@@ -9,14 +9,14 @@ from .common import LeadScoringCase
 
 @tagged("post_install", "-at_install")
 class TestRecordLines(LeadScoringCase):
-    """lead.score.operation._record_lines: the one way the engine and the
+    """lead.score.ledger._record_lines: the one way the engine and the
     addons' jobs write ledger lines from SQL."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.grace = cls.env["res.partner"].create({"name": "Grace Hopper"})
-        cls.Engine = cls.Operation._engine()
+        cls.Engine = cls.Operation._engine().env["lead.score.ledger"]
 
     def values(self, *rows):
         """A SELECT of (partner_id, res_id, operation, value, key) rows."""
@@ -64,9 +64,9 @@ class TestRecordLines(LeadScoringCase):
         )
         self.assertEqual(self.balances(self.grace), [("add", 3, 3)])
         # The same balances as a full replay of the ledger.
-        self.Operation._replay_ledger([ada, grace])
+        self.env["lead.score.ledger"]._replay_ledger([ada, grace])
         self.assertEqual(self.balances(self.partner), written)
-        self.Operation._refresh_recorded(recorded)
+        self.env["lead.score.ledger"]._refresh_recorded(recorded)
         self.assertEqual((self.partner.lead_score, self.grace.lead_score), (37, 3))
         line = self.partner.lead_score_operation_ids[0]
         self.assertEqual((line.source, line.signed_value), ("api", -20))
@@ -117,7 +117,7 @@ class TestRecordLines(LeadScoringCase):
             "SELECT balance FROM lead_score_operation WHERE idempotency_key = 'k1'"
         )
         self.assertEqual(self.env.cr.fetchall(), [(None,)])
-        self.Operation._refresh_recorded(recorded)
+        self.env["lead.score.ledger"]._refresh_recorded(recorded)
         self.assertEqual(
             self.balances(self.partner), [("add", 5, 5), ("set", 100, 100)]
         )

@@ -49,7 +49,7 @@ class TestRetention(LeadScoringCase):
             " WHERE rule_id = %s",
             [self.once.id],
         )
-        self.Operation._replay_ledger([self.partner.id, self.grace.id])
+        self.env["lead.score.ledger"]._replay_ledger([self.partner.id, self.grace.id])
         self.add(self.partner, "add", 40, days_ago=80)
         self.add(
             self.partner, "add", 7, days_ago=70, expiry_date=now - timedelta(days=60)
@@ -108,7 +108,7 @@ class TestRetention(LeadScoringCase):
         self.env["lead.score.run"]._run_rules(self.once)
         self.assertEqual(self.partner.lead_score, before[self.partner][0])
         # A replay gives the same score, and the settings tell what was done.
-        self.Operation._refresh_scores(partners.ids)
+        self.env["lead.score.ledger"]._refresh_scores(partners.ids)
         self.assertEqual(self.partner.lead_score, 25)
         self.assertEqual(self.grace.lead_score, 25)
         # Demo contacts' lines fold too: the counts are the whole database's.

@@ -44,13 +44,15 @@ class TestRules(LeadScoringCase):
     def run_rules_counting_refreshes(self):
         """Run the rules; the contacts whose scores were written, once per write."""
         refreshed = []
-        original = type(self.Operation)._refresh_scores
+        original = type(self.env["lead.score.ledger"])._refresh_scores
 
         def refresh_scores(operations, partner_ids, **kwargs):
             refreshed.extend(partner_ids)
             return original(operations, partner_ids, **kwargs)
 
-        with patch.object(type(self.Operation), "_refresh_scores", refresh_scores):
+        with patch.object(
+            type(self.env["lead.score.ledger"]), "_refresh_scores", refresh_scores
+        ):
             self.run_rules()
         return refreshed
 
@@ -353,7 +355,7 @@ class TestRules(LeadScoringCase):
         now = fields.Datetime.now()
         rule._apply(now)  # a run that crashed before updating scores
         self.assertEqual(self.run_rules(), set())
-        self.Operation._refresh_scores(self.french.ids)
+        self.env["lead.score.ledger"]._refresh_scores(self.french.ids)
         self.assertEqual(set(self.french.mapped("lead_score")), {10})
         self.assertEqual(len(self.Operation.search([("rule_id", "=", rule.id)])), 3)
 
@@ -638,7 +640,7 @@ class TestRules(LeadScoringCase):
         self.run_rules()
         written = self.balances(partner)
         self.assertEqual(partner.lead_score, 40 + 5 - 2 + 33)
-        self.Operation._replay_ledger(partner.ids)
+        self.env["lead.score.ledger"]._replay_ledger(partner.ids)
         self.assertEqual(self.balances(partner), written)
 
     def test_a_line_dated_after_the_run_makes_the_run_replay(self):
@@ -798,13 +800,13 @@ class TestRules(LeadScoringCase):
         edited.write({"comment": "edited by a person"})
         self.as_if_written_later(edited)
         # A rule of that run gives both a line, then their scores are written.
-        operations = self.Operation._engine()
-        operations._record_lines(
+        ledger = self.Operation._engine().env["lead.score.ledger"]
+        ledger._record_lines(
             SQL("SELECT unnest(%s::int[]) AS partner_id", (edited | untouched).ids),
             value=3,
             source="rule",
         )
-        operations._refresh_scores(
+        ledger._refresh_scores(
             (edited | untouched).ids, flush=True, engine_since=run_started
         )
         self.assertEqual((edited.lead_score, untouched.lead_score), (13, 13))

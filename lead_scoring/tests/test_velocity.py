@@ -47,7 +47,7 @@ class TestVelocity(LeadScoringCase):
                 [self.partner.id, self.other.id],
             ],
         )
-        self.env["lead.score.operation"]._refresh_scores(
+        self.env["lead.score.ledger"]._refresh_scores(
             [self.partner.id, self.other.id], flush=True
         )
         # The refresh holds the contacts' rows: the velocity job writes it.

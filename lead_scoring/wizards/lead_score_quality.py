@@ -226,8 +226,9 @@ class LeadScoreQuality(models.TransientModel):
         """[(team id, expected revenue, won, score)] of the opportunities that
         the user may read, each with its contact's score when it was created:
         the ledger up to that date, from its last set line, each line counting
-        if it had not expired by then (as _replay_ledger folds it), per score
-        group (capped), added up as the total score is today."""
+        if it had not expired by then (as lead.score.ledger._replay_ledger
+        folds it), per score group (capped), added up as the total score is
+        today."""
         leads = self.env["crm.lead"].with_context(active_test=False)
         query = leads._search(self._opportunity_domain())
         self.env["lead.score.operation"].flush_model()

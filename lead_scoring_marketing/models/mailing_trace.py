@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """Score the engagement recorded by mailing traces, in one set-based job.
 
-Every 5 minutes, the ledger's ``_record_lines`` (one ``INSERT ... SELECT``)
+Every 5 minutes, the ledger's ``_record_lines`` (lead.score.ledger) (one ``INSERT ... SELECT``)
 records an operation for each mailing, contact and kind of engagement (opened,
 clicked, replied, bounced, unsubscribed) not scored yet: the idempotency key
 ``mailing-trace:mailing-<mailing id>:<kind>`` and the ledger's unique index on
@@ -336,6 +336,7 @@ class MailingTrace(models.Model):
         changed = (
             self.env["lead.score.operation"]
             ._engine()
+            .env["lead.score.ledger"]
             ._record_and_refresh(
                 engagements,
                 source="mailing",

@@ -338,14 +338,14 @@ class TestMailingEngagement(EngagementCase):
         trace = self.trace(self.partner)
         with self.clock(start + timedelta(minutes=10)):
             trace.set_opened()
-        Operation = type(self.env["lead.score.operation"])
+        Ledger = type(self.env["lead.score.ledger"])
         crash = RuntimeError("worker killed after the insert")
         lastcall = start
         for minutes in range(15, 125, 5):
             with self.subTest(failing_run=minutes):
                 with (
                     self.assertRaises(RuntimeError),
-                    patch.object(Operation, "_refresh_scores", side_effect=crash),
+                    patch.object(Ledger, "_refresh_scores", side_effect=crash),
                     self.env.cr.savepoint(),
                 ):
                     self.scheduler_run(start + timedelta(minutes=minutes), lastcall)

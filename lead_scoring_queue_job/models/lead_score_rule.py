@@ -18,7 +18,7 @@ class LeadScoreRule(models.Model):
     @api.model
     def _job_refresh_scores(self, partner_ids, engine_since="-infinity"):
         with self.env["lead.score.engine"]._waiting_briefly():
-            self.env["lead.score.operation"].sudo()._refresh_scores(
+            self.env["lead.score.ledger"].sudo()._refresh_scores(
                 partner_ids, flush=True, engine_since=engine_since
             )
         return True

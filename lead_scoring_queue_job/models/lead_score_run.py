@@ -77,13 +77,11 @@ class LeadScoreRun(models.AbstractModel):
         meets someone saving a contact is retried alone, by queue_job."""
         refresh = self.env["lead.score.refresh"]
         run_date = refresh._refresh_pending(rules)
-        operations = self.env["lead.score.operation"].sudo()
+        ledger = self.env["lead.score.ledger"].sudo()
         # Not "cursor": Odoo's _() takes a local of that name for the database's.
         last_id = 0
         size = refresh._refresh_chunk(replay=True)
-        while run_date and (
-            batch := operations._contacts_dated(run_date, last_id, size)
-        ):
+        while run_date and (batch := ledger._contacts_dated(run_date, last_id, size)):
             rules.with_delay(
                 channel=CHANNEL, description=_("Lead scoring: scores")
             )._job_refresh_scores(batch, refresh._engine_since(rules))

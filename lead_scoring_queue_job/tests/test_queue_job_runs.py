@@ -121,7 +121,7 @@ class TestQueueJobRuns(LeadScoringCase):
             "DELETE FROM lead_score_operation WHERE rule_id = ANY(%s)", [self.rules.ids]
         )
         self.rules.write({"last_full_run_date": False})
-        self.Operation._refresh_scores(self.contacts.ids)
+        self.env["lead.score.ledger"]._refresh_scores(self.contacts.ids)
         self.env["lead.score.run"]._run_rules(self.rules)
         self.assertEqual(queued, {c.id: c.lead_score for c in self.contacts})
 

@@ -687,8 +687,12 @@ def main():
         editor = Editor(registry, first, last)
         editor.start()
         if args.runner == "inline":
+            first_stats = {}
             with timed("first_run", figures):
-                changed = rule_records._run_rules(commit=True)
+                changed = rule_records._run_rules(commit=True, stats=first_stats)
+            # The velocity written once the run is over, within its time.
+            figures["first_velocity"] = first_stats.get("velocity_seconds", 0)
+            figures["first_velocity_contacts"] = first_stats.get("velocity", 0)
         else:
             with Server(args, cr) as server:
                 time.sleep(15)  # its workers load the registry
@@ -707,13 +711,22 @@ def main():
         check_no_rule_failed(env)
 
         # The editor's saves during the first run are the next run's changes.
+        second_stats, idle_stats = {}, {}
         with timed("second_run", figures):
-            figures["second_changed"] = len(Rule.search([])._run_rules(commit=True))
+            figures["second_changed"] = len(
+                Rule.search([])._run_rules(commit=True, stats=second_stats)
+            )
         cr.commit()
         check_no_rule_failed(env)
         # What every run of the job costs when nobody changed anything.
         with timed("idle_run", figures):
-            figures["idle_changed"] = len(Rule.search([])._run_rules(commit=True))
+            figures["idle_changed"] = len(
+                Rule.search([])._run_rules(commit=True, stats=idle_stats)
+            )
+        figures["next_velocity"] = [
+            (run.get("velocity_seconds", 0), run.get("velocity", 0))
+            for run in (second_stats, idle_stats)
+        ]
         cr.commit()
 
         # The daily full sweep, with nothing new to score.
@@ -927,6 +940,18 @@ def main():
         f" {figures['first_changed']:,} contacts, {first_rate:,.0f} operations/s,"
         f" {figures['first_moves']:,} tier moves logged"
     )
+    if "first_velocity" in figures:
+        print(
+            f"  of which velocity       {figures['first_velocity']:8.2f} s"
+            f"  {figures['first_velocity_contacts']:,} contacts' velocity written"
+            " once the run is over (one call's budget at most)"
+        )
+    if "next_velocity" in figures:
+        (second_s, second_n), (idle_s, idle_n) = figures["next_velocity"]
+        print(
+            f"  velocity, next runs     {second_s:8.2f} s  {second_n:,} contacts after the"
+            f" editor's run, {idle_s:.2f} s {idle_n:,} contacts after the idle one"
+        )
     if "server" in figures:
         calls, jobs, killed, worker_mb = figures["server"]
         print(

@@ -198,8 +198,11 @@ class LeadScoreRule(models.Model):
                     return None
         if not rules._refresh_run(commit, deadline, stats):
             return None
+        run_date = rules._refresh_pending()
         rules._end_run()
         self.env["lead.score.engine"]._commit(commit)
+        # Once the run is over: the velocity of the contacts it scored.
+        self.env["lead.score.velocity"]._after_run(run_date, commit, deadline, stats)
         return changed
 
     def _past(self, deadline, round_start):

@@ -17,16 +17,18 @@ velocity is no change a contact rule should look at). Three writers:
 - the ORM, for a line recorded through it (a person's adjustment, a form, an
   API call): :meth:`ResPartner._compute_lead_score_change`;
 - the end of each rule run (:meth:`LeadScoreVelocity._after_run`): the
-  contacts with a line dated since the last such pass, up to the run's date,
-  in committed batches within what is left of the call's budget; what does
+  contacts with a line dated since the last such pass, up to the run's date
+  (the run's lines, and those the other jobs recorded meanwhile), in
+  committed batches within what is left of the call's budget; what does
   not fit is done at the end of the next run, so that a first run over a
   million contacts does not wait for it. Not within the run's refresh
   batches, which hold their contacts' rows until they commit;
 - the daily job (:meth:`LeadScoreVelocity._cron_velocity`): every contact
   with a velocity or a line within the longest window. It makes a velocity
-  drop as the lines age out of the windows, which no new line announces, and
-  repairs whatever the other two missed (a failed pass, the queue_job
-  runner's runs, lines committed with a date the run's pass had gone past).
+  drop as lines age out of the windows (or expire), which no new line
+  announces, and repairs whatever the other two missed: a pass that keeps
+  failing, the runs of the queue_job runner, and lines committed with a date
+  that the pass had gone past.
 """
 
 import logging

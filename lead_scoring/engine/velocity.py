@@ -51,6 +51,7 @@ VELOCITY_PASS_PARAM = "lead_scoring.velocity_pass"
 AFTER_RUN_PARAM = "lead_scoring.velocity_after_run"
 VELOCITY_BATCH = 5_000
 WINDOWS = (7, 30)
+VELOCITY_FIELDS = ["lead_score_change_7d", "lead_score_change_30d"]
 VELOCITY_JOB = "lead_scoring.ir_cron_lead_score_velocity"
 
 
@@ -122,6 +123,16 @@ class LeadScoreVelocity(models.AbstractModel):
         if not rows:
             return 0
         ids, c7s, c30s = zip(*rows, strict=True)
+        partners = self.env["res.partner"].browse(ids)
+        if partners._automation_watches("res.partner", VELOCITY_FIELDS):
+            # An automation rule reacts to a velocity ("heating up"): it must
+            # see it change, computed by the ORM (as the scores are, see
+            # res.partner._lead_score_watched).
+            for fname in VELOCITY_FIELDS:
+                self.env.add_to_compute(partners._fields[fname], partners)
+            with self.env["lead.score.engine"]._waiting_briefly():
+                partners.flush_recordset(VELOCITY_FIELDS)
+            return len(ids)
         with self.env["lead.score.engine"]._waiting_briefly():
             cr.execute(
                 SQL(
@@ -135,9 +146,7 @@ class LeadScoreVelocity(models.AbstractModel):
                     int_array(c30s),
                 )
             )
-        self.env["res.partner"].browse(ids).invalidate_recordset(
-            ["lead_score_change_7d", "lead_score_change_30d"]
-        )
+        partners.invalidate_recordset(VELOCITY_FIELDS)
         return len(ids)
 
     # ------------------------------------------------------------------

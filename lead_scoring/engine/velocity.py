@@ -144,7 +144,9 @@ class LeadScoreVelocity(models.AbstractModel):
                     int_array(ids),
                     int_array(c7s),
                     int_array(c30s),
-                )
+                ),
+                # Meeting someone's save is no error: the batch is tried again.
+                log_exceptions=False,
             )
         partners.invalidate_recordset(VELOCITY_FIELDS)
         return len(ids)

@@ -277,8 +277,14 @@ class TestRealtime(BaseCase):
         ):
             self.tag(first)
             self.run_triggered_job()
-        # The run is done and its scores are stored all the same.
+        # The run is done and its scores are stored all the same; the job
+        # did not fail.
         self.assertEqual(self.scores()[first], POINTS)
+        with self.env_cursor() as env:
+            env.cr.execute(
+                "SELECT failure_count FROM ir_cron WHERE id = %s", [self.cron_id]
+            )
+            self.assertEqual(env.cr.fetchone()[0], 0)
         self.assertEqual(self.velocities()[first], (0, 0))
         # The daily job repairs it.
         with self.env_cursor() as env:

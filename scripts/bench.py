@@ -687,8 +687,17 @@ def main():
         editor = Editor(registry, first, last)
         editor.start()
         if args.runner == "inline":
+            first_stats = {}
             with timed("first_run", figures):
-                changed = env["lead.score.run"]._run_rules(rule_records, commit=True)
+                changed = env["lead.score.run"]._run_rules(
+                    rule_records, commit=True, stats=first_stats
+                )
+            # The velocity written once the run is over (its scores committed),
+            # within what is left of its time: apart from the run, as the
+            # cron runner's first run is timed until no rule is running.
+            figures["first_velocity"] = first_stats.get("velocity_seconds", 0)
+            figures["first_velocity_contacts"] = first_stats.get("velocity", 0)
+            figures["first_run"] -= figures["first_velocity"]
         else:
             with Server(args, cr) as server:
                 time.sleep(15)  # its workers load the registry
@@ -707,17 +716,26 @@ def main():
         check_no_rule_failed(env)
 
         # The editor's saves during the first run are the next run's changes.
+        second_stats, idle_stats = {}, {}
         with timed("second_run", figures):
             figures["second_changed"] = len(
-                env["lead.score.run"]._run_rules(Rule.search([]), commit=True)
+                env["lead.score.run"]._run_rules(
+                    Rule.search([]), commit=True, stats=second_stats
+                )
             )
         cr.commit()
         check_no_rule_failed(env)
         # What every run of the job costs when nobody changed anything.
         with timed("idle_run", figures):
             figures["idle_changed"] = len(
-                env["lead.score.run"]._run_rules(Rule.search([]), commit=True)
+                env["lead.score.run"]._run_rules(
+                    Rule.search([]), commit=True, stats=idle_stats
+                )
             )
+        figures["next_velocity"] = [
+            (run.get("velocity_seconds", 0), run.get("velocity", 0))
+            for run in (second_stats, idle_stats)
+        ]
         cr.commit()
 
         # The daily full sweep, with nothing new to score.
@@ -933,6 +951,18 @@ def main():
         f" {figures['first_changed']:,} contacts, {first_rate:,.0f} operations/s,"
         f" {figures['first_moves']:,} tier moves logged"
     )
+    if "first_velocity" in figures:
+        print(
+            f"  then velocity           {figures['first_velocity']:8.2f} s"
+            f"  {figures['first_velocity_contacts']:,} contacts' velocity written"
+            " once the run is over (one call's budget at most)"
+        )
+    if "next_velocity" in figures:
+        (second_s, second_n), (idle_s, idle_n) = figures["next_velocity"]
+        print(
+            f"  velocity, next runs     {second_s:8.2f} s  {second_n:,} contacts after the"
+            f" editor's run, {idle_s:.2f} s {idle_n:,} contacts after the idle one"
+        )
     if "server" in figures:
         calls, jobs, killed, worker_mb = figures["server"]
         print(

@@ -16,7 +16,7 @@ from odoo.tools import mute_logger
 
 from odoo.addons.base.models.ir_cron import ir_cron
 
-from ..engine import control, recompute
+from ..engine import control, recompute, velocity
 from .common import patch_engine
 
 CONTACTS = 120
@@ -180,6 +180,31 @@ class TestLiveRuns(BaseCase):
                 [("cron_id", "=", self.cron_id)], order="id desc", limit=3
             )
             self.assertTrue(any(p.done and p.remaining for p in progress))
+
+    def velocities(self):
+        """{(change over 7 days, over 30 days): contacts}"""
+        with self.env_cursor() as env:
+            env.cr.execute(
+                "SELECT lead_score_change_7d, lead_score_change_30d, count(*)"
+                " FROM res_partner WHERE id = ANY(%s) GROUP BY 1, 2",
+                [self.partner_ids],
+            )
+            return {(c7, c30): count for c7, c30, count in env.cr.fetchall()}
+
+    def test_velocity_follows_a_run_over_many_calls(self):
+        """The end of a run writes the velocity that its call has time for,
+        and the end of each next run goes on: no daily job needed."""
+        with self.env_cursor() as env:
+            env["ir.config_parameter"].set_param("lead_scoring.call_seconds", "0.01")
+        with patch.object(velocity, "VELOCITY_BATCH", 50):
+            for _pickup in range(40):
+                self.run_cron_once()
+                if not self.state()["running"] and self.velocities() == {
+                    (POINTS, POINTS): CONTACTS
+                }:
+                    break
+        self.assertEqual(self.state()["scores"], {POINTS: CONTACTS})
+        self.assertEqual(self.velocities(), {(POINTS, POINTS): CONTACTS})
 
     def test_a_change_committed_after_a_run_is_seen_by_the_next(self):
         """Someone's transaction starts before a run and commits after it:

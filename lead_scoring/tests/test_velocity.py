@@ -1,11 +1,17 @@
 """Velocity: a contact's score change over the last 7 and 30 days, from the
 ledger lines of those days, kept with the scores and as the windows slide."""
 
+import importlib.util
+import time
 from datetime import timedelta
+from pathlib import Path
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
+from ..engine import velocity
 from .common import LeadScoringCase
 
 
@@ -16,9 +22,31 @@ class TestVelocity(LeadScoringCase):
         super().setUpClass()
         cls.other = cls.env["res.partner"].create({"name": "Grace Hopper"})
 
+    def setUp(self):
+        super().setUp()
+        # The passes after the runs start from this test's runs.
+        self.env["lead.score.engine"]._save_position(velocity.AFTER_RUN_PARAM, False)
+
     def velocity(self, partner):
         partner.invalidate_recordset()
         return partner.lead_score_change_7d, partner.lead_score_change_30d
+
+    def record_as_the_engine(self, partners, value, date):
+        """Lines recorded in SQL as a run records them, dated ``date``, and
+        the contacts' scores refreshed: no velocity written."""
+        self.env.cr.execute(
+            """INSERT INTO lead_score_operation
+                      (partner_id, date, operation, value, signed_value, source, group_id)
+               SELECT p, %s, 'add', %s, %s, 'api', %s FROM unnest(%s::int[]) p""",
+            [
+                date,
+                value,
+                value,
+                self.env["lead.score.group"].search([], limit=1).id,
+                partners.ids,
+            ],
+        )
+        self.env["lead.score.operation"]._refresh_scores(partners.ids, flush=True)
 
     def test_changes_over_7_and_30_days(self):
         self.add(self.partner, "add", 50, days_ago=60)
@@ -52,7 +80,7 @@ class TestVelocity(LeadScoringCase):
         )
         # The refresh holds the contacts' rows: the velocity job writes it.
         self.assertEqual(self.velocity(self.partner), (0, 0))
-        self.env["res.partner"]._update_lead_score_velocity()
+        self.env["lead.score.velocity"]._daily_pass()
         self.assertEqual(self.velocity(self.partner), (35, 35))
         self.assertEqual(self.velocity(self.other), (35, 35))
         self.assertEqual(
@@ -67,18 +95,16 @@ class TestVelocity(LeadScoringCase):
         self.add(self.partner, "add", 30, days_ago=5)
         self.assertEqual(self.velocity(self.partner), (30, 30))
         later = fields.Datetime.now() + timedelta(days=4)
-        self.env["res.partner"]._update_lead_score_velocity(now=later)
+        self.env["lead.score.velocity"]._daily_pass(now=later)
         self.assertEqual(self.velocity(self.partner), (0, 30))
-        self.env["res.partner"]._update_lead_score_velocity(
-            now=later + timedelta(days=30)
-        )
+        self.env["lead.score.velocity"]._daily_pass(now=later + timedelta(days=30))
         self.assertEqual(self.velocity(self.partner), (0, 0))
 
     def test_an_objecting_contact_has_none(self):
         self.add(self.partner, "add", 30, days_ago=1)
         self.partner.lead_score_objection = True
         self.assertEqual(self.velocity(self.partner), (0, 0))
-        self.env["res.partner"]._update_lead_score_velocity()
+        self.env["lead.score.velocity"]._daily_pass()
         self.assertEqual(self.velocity(self.partner), (0, 0))
 
     def test_explained_by_the_lines_behind_it(self):
@@ -98,4 +124,119 @@ class TestVelocity(LeadScoringCase):
         self.assertIn(
             lead,
             self.env["crm.lead"].search([("partner_lead_score_change_7d", ">=", 30)]),
+        )
+
+    # ------------------------------------------------------------------
+    # Contacts scored by the rules
+    # ------------------------------------------------------------------
+    def scored_by_a_rule(self):
+        """The contact: 10 points 40 days ago, 5 points 10 days ago (through
+        the ORM), and a rule that gives it 25 points."""
+        self.add(self.partner, "add", 10, days_ago=40)
+        self.add(self.partner, "add", 5, days_ago=10)
+        self.assertEqual(self.velocity(self.partner), (0, 5))
+        self.rule(value=25, domain=f"[('id', '=', {self.partner.id})]")
+
+    def test_a_rule_run_writes_the_velocity_of_the_contacts_it_scored(self):
+        self.scored_by_a_rule()
+        self.add(self.other, "add", 8, days_ago=3)
+        self.assertEqual(self.run_rules(), {self.partner.id})
+        self.assertEqual(self.partner.lead_score, 40)
+        # Without the daily job.
+        self.assertEqual(self.velocity(self.partner), (25, 30))
+        self.assertEqual(self.velocity(self.other), (8, 8))
+        self.assertIn(
+            self.partner,
+            self.env["res.partner"].search([("lead_score_change_7d", ">=", 20)]),
+            "the Heating up filter finds it",
+        )
+
+    def test_the_scheduled_job_s_run_writes_it_too(self):
+        self.scored_by_a_rule()
+        self.Rule._cron_apply_rules()
+        self.assertEqual(self.partner.lead_score, 40)
+        self.assertEqual(self.velocity(self.partner), (25, 30))
+
+    def test_what_the_call_has_no_time_for_is_done_after_the_next_run(self):
+        self.add(self.partner, "add", 10, days_ago=40)
+        # Ahead of every line that other tests committed.
+        run_date = fields.Datetime.now() + timedelta(hours=1)
+        self.record_as_the_engine(self.partner | self.other, 35, run_date)
+        Velocity = self.env["lead.score.velocity"]
+        with patch.object(velocity, "VELOCITY_BATCH", 1):
+            # The call's budget is spent: one batch, nothing forgotten.
+            self.assertEqual(
+                Velocity._after_run(run_date, deadline=time.monotonic()), 1
+            )
+            self.assertEqual(self.velocity(self.partner), (35, 35))
+            self.assertEqual(self.velocity(self.other), (0, 0))
+            next_run = run_date + timedelta(minutes=5)
+            self.record_as_the_engine(self.other, 5, next_run)
+            self.assertEqual(Velocity._after_run(next_run), 1)
+        self.assertEqual(self.velocity(self.other), (40, 40))
+        # Nothing left.
+        self.assertEqual(Velocity._after_run(next_run), 0)
+
+    def fail_the_pass(self):
+        def fail(service, partner_ids, now=None):
+            raise RuntimeError("the velocity pass breaks")
+
+        return patch.object(velocity.LeadScoreVelocity, "_store_velocity", fail)
+
+    def test_a_failing_pass_fails_no_run_and_the_next_run_does_it(self):
+        self.scored_by_a_rule()
+        with self.fail_the_pass(), mute_logger(velocity.__name__):
+            self.assertEqual(self.run_rules(), {self.partner.id})
+        self.assertEqual(self.partner.lead_score, 40)
+        self.assertEqual(self.velocity(self.partner), (0, 5))
+        self.assertEqual(self.run_rules(), set())
+        self.assertEqual(self.velocity(self.partner), (25, 30))
+
+    def test_a_failing_pass_is_repaired_by_the_daily_job(self):
+        self.scored_by_a_rule()
+        with self.fail_the_pass(), mute_logger(velocity.__name__):
+            self.run_rules()
+        self.assertEqual(self.velocity(self.partner), (0, 5))
+        self.env["lead.score.velocity"]._daily_pass()
+        self.assertEqual(self.velocity(self.partner), (25, 30))
+
+
+@tagged("post_install", "-at_install")
+class TestVelocityUpgrade(LeadScoringCase):
+    def test_upgrade_moves_the_job_to_the_velocity_service(self):
+        path = (
+            Path(__file__).parent.parent / "migrations/18.0.1.5.0/post-velocity-job.py"
+        )
+        spec = importlib.util.spec_from_file_location("ls_velocity_job", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        cron = self.env.ref("lead_scoring.ir_cron_lead_score_velocity")
+        # As the previous version left it (its record is noupdate).
+        cron.write(
+            {
+                "model_id": self.env["ir.model"]._get_id("res.partner"),
+                "code": "model._cron_lead_score_velocity()",
+            }
+        )
+        migration.migrate(self.env.cr, "18.0.1.4.0")
+        self.env.invalidate_all()
+        self.assertEqual(cron.model_id.model, "lead.score.velocity")
+        self.assertEqual(cron.code, "model._cron_velocity()")
+        # Lines the engine recorded in SQL: the job writes their velocity.
+        self.env.cr.execute(
+            """INSERT INTO lead_score_operation
+                      (partner_id, date, operation, value, signed_value, source,
+                       group_id, balance)
+               VALUES (%s, now() AT TIME ZONE 'UTC' - interval '2 days', 'add', 30, 30,
+                       'api', %s, 30)""",
+            [self.partner.id, self.env["lead.score.group"].search([], limit=1).id],
+        )
+        self.env["lead.score.engine"]._save_position(
+            velocity.VELOCITY_PASS_PARAM, False
+        )
+        cron.method_direct_trigger()
+        self.partner.invalidate_recordset()
+        self.assertEqual(
+            (self.partner.lead_score_change_7d, self.partner.lead_score_change_30d),
+            (30, 30),
         )

@@ -4,6 +4,8 @@ from unittest.mock import patch
 
 from odoo.tests import new_test_user, tagged
 
+from odoo.addons.lead_scoring.engine import velocity
+
 from .common import MarketingCase
 
 
@@ -232,6 +234,44 @@ class TestActOnScore(MarketingCase):
         self.assertEqual(self.members.mapped("lead_score_grade"), ["A1", "A1"])
         self.assertEqual(self.outsider.lead_score_grade, "A2")
         self.assertEqual(self.members.mapped("ref"), ["Grade A1"] * 2)
+        self.assertFalse(self.outsider.ref)
+
+    def test_automation_rule_on_heating_up_fires_after_a_run(self):
+        # The passes after the runs start from this test's run.
+        self.env["lead.score.engine"]._save_position(velocity.AFTER_RUN_PARAM, False)
+        action = self.env["ir.actions.server"].create(
+            {
+                "name": "Note heating up",
+                "model_id": self.model_partner.id,
+                "state": "object_write",
+                "update_path": "ref",
+                "value": "Heating up",
+            }
+        )
+        self.env["base.automation"].create(
+            {
+                "name": "Heating up",
+                "model_id": self.model_partner.id,
+                "trigger": "on_create_or_write",
+                "trigger_field_ids": [
+                    (
+                        6,
+                        0,
+                        self.env.ref(
+                            "lead_scoring.field_res_partner__lead_score_change_7d"
+                        ).ids,
+                    )
+                ],
+                "filter_domain": "[('lead_score_change_7d', '>=', 30)]",
+                "action_server_ids": [(6, 0, action.ids)],
+            }
+        )
+        self.rule(self.members, 30)
+        self.rule(self.outsider, 10)
+        self.scheduled_run()
+        self.assertEqual(self.members.mapped("lead_score_change_7d"), [30, 30])
+        self.assertEqual(self.outsider.lead_score_change_7d, 10)
+        self.assertEqual(self.members.mapped("ref"), ["Heating up"] * 2)
         self.assertFalse(self.outsider.ref)
 
     def test_hot_notification_fires_once_per_crossing(self):

@@ -88,14 +88,6 @@ class ResPartner(models.Model):
             partner.lead_score_change_7d = c7
             partner.lead_score_change_30d = c30
 
-    def _store_lead_scores(self, engine_since=None):
-        # Not within the engine's batches, which hold their contacts' rows
-        # until they commit: the velocity job writes it, set-based.
-        fnames = ["lead_score_change_7d", "lead_score_change_30d"]
-        for fname in fnames:
-            self.env.remove_to_compute(self._fields[fname], self)
-        return super()._store_lead_scores(engine_since)
-
     @api.model
     def _velocity_query(self, partner_ids, now):
         """SQL: (contact, change over 7 days, change over 30 days) of these
@@ -242,6 +234,19 @@ class ResPartner(models.Model):
         action["context"] = {}
         action["name"] = _("Score change of %s", self.display_name)
         return action
+
+
+class LeadScoreWriter(models.AbstractModel):
+    _inherit = "lead.score.writer"
+
+    @api.model
+    def _store_lead_scores(self, partners, engine_since=None):
+        # Not within the engine's batches, which hold their contacts' rows
+        # until they commit: the velocity job writes it, set-based.
+        fnames = ["lead_score_change_7d", "lead_score_change_30d"]
+        for fname in fnames:
+            self.env.remove_to_compute(partners._fields[fname], partners)
+        return super()._store_lead_scores(partners, engine_since)
 
 
 class CrmLead(models.Model):

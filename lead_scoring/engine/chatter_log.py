@@ -20,7 +20,8 @@ class LeadScoreChatter(models.AbstractModel):
     values, the same message Odoo's tracking writes.
 
     - :meth:`_log_lead_score_moves` logs a batch's moves, given as contact
-      ids with their old and new values.
+      ids with their old and new values; :meth:`_move_values` are their
+      tracking values.
     - A move made by a rule run names the rules of the run that moved the
       score, with their points: :meth:`_lead_score_run_lines` reads them by
       one SELECT per batch, :meth:`_lead_score_run_lines_field` is the field
@@ -56,38 +57,7 @@ class LeadScoreChatter(models.AbstractModel):
             name: self.env["ir.model.fields"]._get(partner_model._name, name).id
             for name in ("lead_score", "lead_score_tier_id", "lead_score_grade")
         }
-        runs_field = self._lead_score_run_lines_field().id
-        tier_ids = {tier for _p, _s, tier, _g in moves} | {
-            new[pid][1] for pid, *_old in moves
-        }
-        tier_names = {
-            tier.id: tier.display_name
-            for tier in self.env["lead.score.tier"].sudo().browse(tier_ids - {None})
-        }
-        values = []  # (contact, field, old int, new int, old char, new char)
-        for pid, old_score, old_tier, old_grade in moves:
-            score, tier, grade = new[pid]
-            if old_score != score and (old_tier != tier or pid in adjusted):
-                values.append(
-                    (pid, field_ids["lead_score"], old_score, score, None, None)
-                )
-            if old_tier != tier:
-                values.append(
-                    (
-                        pid,
-                        field_ids["lead_score_tier_id"],
-                        old_tier or 0,
-                        tier or 0,
-                        tier_names.get(old_tier, ""),
-                        tier_names.get(tier, ""),
-                    )
-                )
-            if old_grade != grade:
-                values.append(
-                    (pid, field_ids["lead_score_grade"], None, None, old_grade, grade)
-                )
-            if pid in run_lines and values and values[-1][0] == pid:
-                values.append((pid, runs_field, None, None, None, run_lines[pid]))
+        values = self._move_values(moves, new, adjusted, run_lines, field_ids)
         if not values:
             return
         contacts = sorted({value[0] for value in values})
@@ -141,6 +111,45 @@ class LeadScoreChatter(models.AbstractModel):
             )
         )
         partner_model.browse(contacts).invalidate_recordset(["message_ids"])
+
+    @api.model
+    def _move_values(self, moves, new, adjusted, run_lines, field_ids):
+        """The tracking values of these moves (see _log_lead_score_moves):
+        [(contact, field, old int, new int, old char, new char)], a contact's
+        together, its run's rules last."""
+        tier_ids = {tier for _p, _s, tier, _g in moves} | {
+            new[pid][1] for pid, *_old in moves
+        }
+        tier_names = {
+            tier.id: tier.display_name
+            for tier in self.env["lead.score.tier"].sudo().browse(tier_ids - {None})
+        }
+        runs_field = self._lead_score_run_lines_field().id
+        values = []  # (contact, field, old int, new int, old char, new char)
+        for pid, old_score, old_tier, old_grade in moves:
+            score, tier, grade = new[pid]
+            if old_score != score and (old_tier != tier or pid in adjusted):
+                values.append(
+                    (pid, field_ids["lead_score"], old_score, score, None, None)
+                )
+            if old_tier != tier:
+                values.append(
+                    (
+                        pid,
+                        field_ids["lead_score_tier_id"],
+                        old_tier or 0,
+                        tier or 0,
+                        tier_names.get(old_tier, ""),
+                        tier_names.get(tier, ""),
+                    )
+                )
+            if old_grade != grade:
+                values.append(
+                    (pid, field_ids["lead_score_grade"], None, None, old_grade, grade)
+                )
+            if pid in run_lines and values and values[-1][0] == pid:
+                values.append((pid, runs_field, None, None, None, run_lines[pid]))
+        return values
 
     @api.model
     def _lead_score_run_lines_field(self):

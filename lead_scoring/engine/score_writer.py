@@ -23,7 +23,8 @@ class LeadScoreWriter(models.AbstractModel):
 
     - :meth:`_store_lead_scores` stores the score, tier and grade of a
       recordset of contacts as their ledgers stand, and has their moves
-      logged (lead.score.chatter); :meth:`_write_lead_scores` is its UPDATE.
+      logged (lead.score.chatter); :meth:`_write_lead_scores` is its UPDATE,
+      :meth:`_store_through_orm` its way when an automation rule watches.
     - :meth:`_store_lead_score_companies` and
       :meth:`_recompute_lead_score_grades` write the company score and the
       grade of a list of contact ids.
@@ -103,6 +104,14 @@ class LeadScoreWriter(models.AbstractModel):
             )
             self._write_lead_scores(new, marked)
             return
+        self._store_through_orm(partners, moves, new, marked, engine_since)
+
+    @api.model
+    def _store_through_orm(self, partners, moves, new, marked, engine_since):
+        """Have the ORM write ``new`` {contact: (score, tier, grade)} of these
+        contacts, for an automation rule to see them change: those that
+        ``moves`` lists tracked, the others quietly; ``marked``, with
+        ``engine_since``: see _store_lead_scores."""
         moved = [move[0] for move in moves]
         # Their tracking (at the commit, see _mail_track) names the run's rules.
         run_lines = self.env["lead.score.chatter"]._lead_score_run_lines(

@@ -1,10 +1,7 @@
 # Copyright 2026 Lead Scoring contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""The chatter messages of tier and grade moves, written set-based: one
-INSERT of a batch's messages and one of their tracking values, the same
-message Odoo's tracking writes. A move made by a rule run names the rules of
-the run that moved the score, with their points (see _lead_score_run_lines),
-read by one SELECT per batch."""
+"""The chatter messages of tier and grade moves: the service
+``lead.score.chatter``."""
 
 from odoo import api, models
 from odoo.tools import SQL
@@ -17,8 +14,26 @@ from ..tools import int_array
 RUN_LINES_SHOWN = 5
 
 
-class ResPartner(models.Model):
-    _inherit = "res.partner"
+class LeadScoreChatter(models.AbstractModel):
+    """The chatter messages of contacts' tier and grade moves, written
+    set-based: one INSERT of a batch's messages and one of their tracking
+    values, the same message Odoo's tracking writes.
+
+    - :meth:`_log_lead_score_moves` logs a batch's moves, given as contact
+      ids with their old and new values; :meth:`_move_values` are their
+      tracking values.
+    - A move made by a rule run names the rules of the run that moved the
+      score, with their points: :meth:`_lead_score_run_lines` reads them by
+      one SELECT per batch, :meth:`_lead_score_run_lines_field` is the field
+      under which the message lists them (res.partner's tracking names them
+      too, when the ORM writes the scores).
+
+    The caller's environment (and its tracking context) is kept. Nothing
+    here commits.
+    """
+
+    _name = "lead.score.chatter"
+    _description = "Lead scoring: the chatter log of tier and grade moves"
 
     @api.model
     def _log_lead_score_moves(self, moves, new, adjusted=(), since=None):
@@ -32,45 +47,17 @@ class ResPartner(models.Model):
         context = self.env.context
         if not moves or context.get("tracking_disable") or context.get("mail_notrack"):
             return
+        partner_model = self.env["res.partner"]
         run_lines = self._lead_score_run_lines([move[0] for move in moves], since)
-        author_id, email_from = self._message_compute_author(raise_on_email=False)
+        author_id, email_from = partner_model._message_compute_author(
+            raise_on_email=False
+        )
         reply_to = self.env["mail.thread"]._notify_get_reply_to(default=email_from)
         field_ids = {
-            name: self.env["ir.model.fields"]._get(self._name, name).id
+            name: self.env["ir.model.fields"]._get(partner_model._name, name).id
             for name in ("lead_score", "lead_score_tier_id", "lead_score_grade")
         }
-        runs_field = self._lead_score_run_lines_field().id
-        tier_ids = {tier for _p, _s, tier, _g in moves} | {
-            new[pid][1] for pid, *_old in moves
-        }
-        tier_names = {
-            tier.id: tier.display_name
-            for tier in self.env["lead.score.tier"].sudo().browse(tier_ids - {None})
-        }
-        values = []  # (contact, field, old int, new int, old char, new char)
-        for pid, old_score, old_tier, old_grade in moves:
-            score, tier, grade = new[pid]
-            if old_score != score and (old_tier != tier or pid in adjusted):
-                values.append(
-                    (pid, field_ids["lead_score"], old_score, score, None, None)
-                )
-            if old_tier != tier:
-                values.append(
-                    (
-                        pid,
-                        field_ids["lead_score_tier_id"],
-                        old_tier or 0,
-                        tier or 0,
-                        tier_names.get(old_tier, ""),
-                        tier_names.get(tier, ""),
-                    )
-                )
-            if old_grade != grade:
-                values.append(
-                    (pid, field_ids["lead_score_grade"], None, None, old_grade, grade)
-                )
-            if pid in run_lines and values and values[-1][0] == pid:
-                values.append((pid, runs_field, None, None, None, run_lines[pid]))
+        values = self._move_values(moves, new, adjusted, run_lines, field_ids)
         if not values:
             return
         contacts = sorted({value[0] for value in values})
@@ -104,7 +91,7 @@ class ResPartner(models.Model):
                        AS v(res_id, field_id, old_int, new_int, old_char, new_char)
                   JOIN message ON message.res_id = v.res_id
                 """,
-                model=self._name,
+                model=partner_model._name,
                 note=self.env["ir.model.data"]._xmlid_to_res_id("mail.mt_note"),
                 author=author_id,
                 email_from=email_from,
@@ -123,14 +110,55 @@ class ResPartner(models.Model):
                 new_chars=list(columns[5]),
             )
         )
-        self.browse(contacts).invalidate_recordset(["message_ids"])
+        partner_model.browse(contacts).invalidate_recordset(["message_ids"])
+
+    @api.model
+    def _move_values(self, moves, new, adjusted, run_lines, field_ids):
+        """The tracking values of these moves (see _log_lead_score_moves):
+        [(contact, field, old int, new int, old char, new char)], a contact's
+        together, its run's rules last."""
+        tier_ids = {tier for _p, _s, tier, _g in moves} | {
+            new[pid][1] for pid, *_old in moves
+        }
+        tier_names = {
+            tier.id: tier.display_name
+            for tier in self.env["lead.score.tier"].sudo().browse(tier_ids - {None})
+        }
+        runs_field = self._lead_score_run_lines_field().id
+        values = []  # (contact, field, old int, new int, old char, new char)
+        for pid, old_score, old_tier, old_grade in moves:
+            score, tier, grade = new[pid]
+            if old_score != score and (old_tier != tier or pid in adjusted):
+                values.append(
+                    (pid, field_ids["lead_score"], old_score, score, None, None)
+                )
+            if old_tier != tier:
+                values.append(
+                    (
+                        pid,
+                        field_ids["lead_score_tier_id"],
+                        old_tier or 0,
+                        tier or 0,
+                        tier_names.get(old_tier, ""),
+                        tier_names.get(tier, ""),
+                    )
+                )
+            if old_grade != grade:
+                values.append(
+                    (pid, field_ids["lead_score_grade"], None, None, old_grade, grade)
+                )
+            if pid in run_lines and values and values[-1][0] == pid:
+                values.append((pid, runs_field, None, None, None, run_lines[pid]))
+        return values
 
     @api.model
     def _lead_score_run_lines_field(self):
         """The field under which a move's message lists the run's rules: the
         ledger's, which only Lead Scoring users may read, so that the
         chatter shows the rules to them alone (as the score and tier)."""
-        return self.env["ir.model.fields"]._get(self._name, "lead_score_operation_ids")
+        return self.env["ir.model.fields"]._get(
+            "res.partner", "lead_score_operation_ids"
+        )
 
     @api.model
     def _lead_score_run_lines(self, partner_ids, since):

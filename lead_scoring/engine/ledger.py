@@ -375,7 +375,7 @@ class LeadScoreLedger(models.AbstractModel):
         lines were written with their balance (see _record_lines).
         With ``flush``, each batch is written at once and the cache emptied, so
         that memory stays flat in the number of contacts; the rule
-        engine gives ``engine_since`` (see res.partner._store_lead_scores),
+        engine gives ``engine_since`` (see lead.score.writer._store_lead_scores),
         and ``values_current`` when the group scores of the contacts it
         does not replay were written with their lines (see
         lead.score.run._run_round).
@@ -393,18 +393,19 @@ class LeadScoreLedger(models.AbstractModel):
 
     def _refresh_batch(self, batch, flush, replay, engine_since, values_current):
         partner_model = self.env["res.partner"]
+        writer = self.env["lead.score.writer"]
         replayed = batch if replay is None else [pid for pid in batch if pid in replay]
         self._replay_ledger(replayed)
         # Each group's score, which the total score adds up, and the
         # company scores of their companies.
         self.env["lead.score.value"]._refresh(replayed if values_current else batch)
         if flush:
-            partner_model.browse(batch)._store_lead_scores(engine_since)
-            partner_model._store_lead_score_companies(batch)
+            writer._store_lead_scores(partner_model.browse(batch), engine_since)
+            writer._store_lead_score_companies(batch)
             self.env.flush_all()
             self.env.invalidate_all()
         else:
             # As if the ORM had changed their ledger: the score, the tier
             # and what depends on them (leads' copies ...) are recomputed.
             partner_model.browse(batch).modified(["lead_score_operation_ids"])
-            partner_model._store_lead_score_companies(batch)
+            writer._store_lead_score_companies(batch)

@@ -1,15 +1,25 @@
 # Copyright 2026 Lead Scoring contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-"""Contacts merged by Odoo's merge wizard: every line moves to the surviving
-contact, a key that two of them hold counts once, and the surviving
-contact's ledger is replayed."""
+"""The ledgers of contacts merged by Odoo's merge wizard: the service
+``lead.score.merge``."""
 
 from odoo import _, api, models
 from odoo.tools import SQL
 
 
-class LeadScoreOperation(models.Model):
-    _inherit = "lead.score.operation"
+class LeadScoreMerge(models.AbstractModel):
+    """The ledgers of contacts merged by Odoo's merge wizard.
+
+    :meth:`_merge_ledgers` moves every line of the merged contacts (a
+    res.partner recordset) to the surviving contact; a key that two of them
+    hold counts once (:meth:`_expire_merged_duplicates`), and the surviving
+    contact's ledger is replayed and its scores refreshed.
+
+    The caller's environment is kept. Nothing here commits.
+    """
+
+    _name = "lead.score.merge"
+    _description = "Lead scoring: the ledgers of merged contacts"
 
     @api.model
     def _merge_ledgers(self, src_partners, dst_partner):
@@ -18,7 +28,8 @@ class LeadScoreOperation(models.Model):
         A rule earned by several of them stays in the history but counts once:
         the duplicates no longer count (as if expired) and lose their rule key.
         """
-        self.flush_model()
+        operations = self.env["lead.score.operation"]
+        operations.flush_model()
         sources = list(src_partners.ids)
         self._expire_merged_duplicates(
             sources,
@@ -46,7 +57,7 @@ class LeadScoreOperation(models.Model):
             )
         )
         moved = len(self.env.cr.fetchall())
-        self.invalidate_model()
+        operations.invalidate_model()
         score_before = dst_partner.sudo().lead_score
         self.env["lead.score.ledger"]._refresh_scores(dst_partner.ids)
         if moved:

@@ -161,7 +161,7 @@ class LeadScoreRecompute(models.AbstractModel):
             self.env["res.partner"].invalidate_model(["lead_score"])
             partners.modified(["lead_score"])
             self.env["crm.lead"]._copy_partner_fields(["partner_lead_score"])
-            self.env["res.partner"]._store_lead_score_companies(partner_ids)
+            self.env["lead.score.writer"]._store_lead_score_companies(partner_ids)
             self.env["lead.score.tier"]._reassign_partners(partner_ids)
         self._set_recompute_after(partner_ids[-1] if partner_ids else None)
         # Written in SQL across models, and what is computed from the groups'

@@ -129,14 +129,14 @@ class LeadScoreRefresh(models.AbstractModel):
     def _refresh_chunk(self, replay=False):
         """How many contacts a refresh transaction stores (see REFRESH_CHUNK);
         ``replay``: it replays their ledgers."""
-        if self.env["res.partner"]._lead_score_watched():
+        if self.env["lead.score.writer"]._lead_score_watched():
             return REFRESH_CHUNK_ORM
         return REFRESH_CHUNK_REPLAY if replay else REFRESH_CHUNK
 
     @api.model
     def _engine_since(self, rules):
-        """When the run of ``rules`` started (see res.partner's
-        _store_lead_scores); the epoch outside a run (decay ...)."""
+        """When the run of ``rules`` started (see
+        lead.score.writer._store_lead_scores); the epoch outside a run (decay ...)."""
         return min(filter(None, rules.mapped("pass_start")), default="-infinity")
 
     @api.model

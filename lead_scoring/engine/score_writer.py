@@ -1,9 +1,7 @@
 # Copyright 2026 Lead Scoring contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """The writer of contacts' scores, tiers, grades and company scores, and of
-their leads' copies: one UPDATE per batch, as the ORM would write them, unless
-an automation rule would react to one of them, which then sees it change
-through the ORM (:meth:`_lead_score_watched`)."""
+their leads' copies: the service ``lead.score.writer``."""
 
 from odoo import api, models
 from odoo.tools import SQL
@@ -17,10 +15,30 @@ from ..models.res_partner import (
 from ..tools import int_array
 
 
-class ResPartner(models.Model):
-    _inherit = "res.partner"
+class LeadScoreWriter(models.AbstractModel):
+    """The writer of contacts' scores, tiers, grades and company scores, and
+    of their leads' copies: one UPDATE per batch, as the ORM would write
+    them, unless an automation rule would react to one of them, which then
+    sees it change through the ORM (:meth:`_lead_score_watched`).
 
-    def _store_lead_scores(self, engine_since=None):
+    - :meth:`_store_lead_scores` stores the score, tier and grade of a
+      recordset of contacts as their ledgers stand, and has their moves
+      logged (lead.score.chatter); :meth:`_write_lead_scores` is its UPDATE,
+      :meth:`_store_through_orm` its way when an automation rule watches.
+    - :meth:`_store_lead_score_companies` and
+      :meth:`_recompute_lead_score_grades` write the company score and the
+      grade of a list of contact ids.
+    - :meth:`_lead_score_watched` and :meth:`_automation_watches` say whether
+      an automation rule would react to those writes.
+
+    The caller's environment is kept. Nothing here commits.
+    """
+
+    _name = "lead.score.writer"
+    _description = "Lead scoring: the score writer"
+
+    @api.model
+    def _store_lead_scores(self, partners, engine_since=None):
         """Write these contacts' scores, tiers and grades as their ledgers
         stand (replayed already), skipping those unchanged, in one UPDATE;
         a tier or grade move is logged in the chatter as the ORM's tracking
@@ -39,7 +57,7 @@ class ResPartner(models.Model):
         # Written here, not by the ORM's recompute (and its tracking), when a
         # line was created through the ORM (see lead.score.operation.create).
         for fname in fnames:
-            self.env.remove_to_compute(self._fields[fname], self)
+            self.env.remove_to_compute(partners._fields[fname], partners)
         self.env["res.partner"].flush_model(fnames)
         self.env.cr.execute(
             SQL(
@@ -50,17 +68,17 @@ class ResPartner(models.Model):
                      FROM res_partner p WHERE p.id = ANY(%(ids)s)""",
                 since=engine_since,
                 changed=changed_by_someone("p"),
-                ids=int_array(self.ids),
+                ids=int_array(partners.ids),
             )
         )
         rows = self.env.cr.fetchall()
-        balances = self.env["lead.score.value"]._totals(self.ids)
+        balances = self.env["lead.score.value"]._totals(partners.ids)
         scores = {
             pid: 0 if objects else balances.get(pid) or 0
             for pid, _score, _tier, _grade, objects, _markable in rows
         }
         tiers = self.env["lead.score.tier"].sudo()._tier_for_scores(scores.values())
-        grades = self.env["lead.score.value"]._grades(self.ids)
+        grades = self.env["lead.score.value"]._grades(partners.ids)
         # A person's adjustment logs the score (see _mail_track).
         adjusted = self.env.cr.precommit.data.get(MANUAL_SCORE_KEY, set())
         new, moves, marked = {}, [], set()
@@ -81,25 +99,37 @@ class ResPartner(models.Model):
             # The messages first: the contacts' rows stay locked from their
             # UPDATE to the commit, and someone saving one meanwhile is
             # rolled back and retried by Odoo after a pause.
-            self._log_lead_score_moves(moves, new, adjusted, since=engine_since)
+            self.env["lead.score.chatter"]._log_lead_score_moves(
+                moves, new, adjusted, since=engine_since
+            )
             self._write_lead_scores(new, marked)
             return
+        self._store_through_orm(partners, moves, new, marked, engine_since)
+
+    @api.model
+    def _store_through_orm(self, partners, moves, new, marked, engine_since):
+        """Have the ORM write ``new`` {contact: (score, tier, grade)} of these
+        contacts, for an automation rule to see them change: those that
+        ``moves`` lists tracked, the others quietly; ``marked``, with
+        ``engine_since``: see _store_lead_scores."""
         moved = [move[0] for move in moves]
         # Their tracking (at the commit, see _mail_track) names the run's rules.
-        run_lines = self._lead_score_run_lines(moved, engine_since)
+        run_lines = self.env["lead.score.chatter"]._lead_score_run_lines(
+            moved, engine_since
+        )
         if run_lines:
             self.env.cr.precommit.data.setdefault(RUN_LINES_KEY, {}).update(run_lines)
         quiet = [pid for pid in new if pid not in set(moved)]
-        date_field = self._fields["lead_score_date"]
+        date_field = partners._fields["lead_score_date"]
         now = self.env.cr.now()
         for ids, context in ((moved, {}), (quiet, {"tracking_disable": True})):
-            partners = self.browse(ids).with_context(**context)
+            contacts = partners.browse(ids).with_context(**context)
             # Written by the same UPDATE as the score (with its write_date):
             # a second UPDATE of the row would cost as much again.
-            mark = self.browse([pid for pid in ids if pid in marked])
+            mark = partners.browse([pid for pid in ids if pid in marked])
             self.env.cache.update(mark, date_field, [now] * len(mark), dirty=True)
-            partners.modified(["lead_score_operation_ids"])
-            partners.flush_model()
+            contacts.modified(["lead_score_operation_ids"])
+            contacts.flush_model()
 
     @api.model
     def _write_lead_scores(self, new, marked):
@@ -108,7 +138,7 @@ class ResPartner(models.Model):
         recomputed by the ORM. ``marked``: see _store_lead_scores."""
         if not new:
             return
-        partners = self.browse(list(new))
+        partners = self.env["res.partner"].browse(list(new))
         scores, tiers, grades = zip(*new.values(), strict=True)
         self.env.execute_query(
             SQL(
@@ -146,7 +176,8 @@ class ResPartner(models.Model):
         rows (see lead.score.value._refresh_company_scores): one UPDATE of
         the rows that change, as _write_lead_scores does (a row that only
         the engine wrote stays so), and one of their leads' copies."""
-        self.flush_model(
+        partner_model = self.env["res.partner"]
+        partner_model.flush_model(
             [
                 "commercial_partner_id",
                 "is_company",
@@ -195,7 +226,7 @@ class ResPartner(models.Model):
         changed = [row[0] for row in self.env.cr.fetchall()]
         if not changed:
             return
-        companies = self.browse(changed)
+        companies = partner_model.browse(changed)
         companies.invalidate_recordset(
             ["lead_score_company", "lead_score_date", "write_date", "write_uid"]
         )
@@ -207,7 +238,8 @@ class ResPartner(models.Model):
         """These contacts' grade after the grade's settings or a grade
         group's tiers changed: one UPDATE, as for the tiers (see
         lead.score.tier._reassign_partners), and one of the leads' copies."""
-        self.flush_model(["lead_score_grade", "lead_score_objection"])
+        partner_model = self.env["res.partner"]
+        partner_model.flush_model(["lead_score_grade", "lead_score_objection"])
         partners = SQL(
             "(SELECT * FROM res_partner WHERE id = ANY(%s)) p", int_array(partner_ids)
         )
@@ -234,10 +266,10 @@ class ResPartner(models.Model):
                     query,
                 )
             )
-        graded = self.browse(row[0] for row in self.env.cr.fetchall())
+        graded = partner_model.browse(row[0] for row in self.env.cr.fetchall())
         if not graded:
             return
-        self.invalidate_model(["lead_score_grade"])
+        partner_model.invalidate_model(["lead_score_grade"])
         graded.modified(["lead_score_grade"])
         self.env["crm.lead"]._copy_partner_fields(["partner_lead_score_grade"])
 
@@ -247,7 +279,7 @@ class ResPartner(models.Model):
         scores. The ORM must then write the scores, for the rule to see them
         change; others leave the engine's writes set-based."""
         return self._automation_watches(
-            self._name, [*LEDGER_FIELDS, "write_date", "write_uid"]
+            "res.partner", [*LEDGER_FIELDS, "write_date", "write_uid"]
         )
 
     @api.model

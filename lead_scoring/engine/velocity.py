@@ -124,10 +124,11 @@ class LeadScoreVelocity(models.AbstractModel):
             return 0
         ids, c7s, c30s = zip(*rows, strict=True)
         partners = self.env["res.partner"].browse(ids)
-        if partners._automation_watches("res.partner", VELOCITY_FIELDS):
+        writer = self.env["lead.score.writer"]
+        if writer._automation_watches("res.partner", VELOCITY_FIELDS):
             # An automation rule reacts to a velocity ("heating up"): it must
             # see it change, computed by the ORM (as the scores are, see
-            # res.partner._lead_score_watched).
+            # lead.score.writer._lead_score_watched).
             for fname in VELOCITY_FIELDS:
                 self.env.add_to_compute(partners._fields[fname], partners)
             with self.env["lead.score.engine"]._waiting_briefly():
@@ -403,14 +404,6 @@ class ResPartner(models.Model):
             partner.lead_score_change_7d = c7
             partner.lead_score_change_30d = c30
 
-    def _store_lead_scores(self, engine_since=None):
-        # Not within the engine's batches, which hold their contacts' rows
-        # until they commit: the velocity service writes it after the run.
-        fnames = ["lead_score_change_7d", "lead_score_change_30d"]
-        for fname in fnames:
-            self.env.remove_to_compute(self._fields[fname], self)
-        return super()._store_lead_scores(engine_since)
-
     def action_view_lead_score_change(self):
         """The score history lines of the last 30 days: the velocity's
         lines."""
@@ -423,6 +416,19 @@ class ResPartner(models.Model):
         action["context"] = {}
         action["name"] = _("Score change of %s", self.display_name)
         return action
+
+
+class LeadScoreWriter(models.AbstractModel):
+    _inherit = "lead.score.writer"
+
+    @api.model
+    def _store_lead_scores(self, partners, engine_since=None):
+        # Not within the engine's batches, which hold their contacts' rows
+        # until they commit: the velocity service writes it after the run.
+        fnames = ["lead_score_change_7d", "lead_score_change_30d"]
+        for fname in fnames:
+            self.env.remove_to_compute(partners._fields[fname], partners)
+        return super()._store_lead_scores(partners, engine_since)
 
 
 class CrmLead(models.Model):

@@ -12,7 +12,7 @@ class MergePartnerAutomatic(models.TransientModel):
     def _update_foreign_keys(self, src_partners, dst_partner):
         # Odoo deletes the rows whose move clashes with a unique key: move the
         # score history first, so that no operation is lost.
-        self.env["lead.score.operation"]._merge_ledgers(src_partners, dst_partner)
+        self.env["lead.score.merge"]._merge_ledgers(src_partners, dst_partner)
         return super()._update_foreign_keys(src_partners, dst_partner)
 
     @api.model

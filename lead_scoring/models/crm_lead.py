@@ -127,7 +127,9 @@ class CrmLead(models.Model):
                 }
             )
         )
-        if not leads or self.env["res.partner"]._automation_watches(self._name, fnames):
+        if not leads or self.env["lead.score.writer"]._automation_watches(
+            self._name, fnames
+        ):
             return
         for field in copies:
             self.env.remove_to_compute(field, leads)

@@ -272,4 +272,4 @@ class LeadScoreTier(models.Model):
         moved.modified(["lead_score_tier_id"])
         self.env["crm.lead"]._copy_partner_fields(["partner_lead_score_tier_id"])
         # The grade ranks contacts by their group tiers.
-        self.env["res.partner"]._recompute_lead_score_grades(partner_ids)
+        self.env["lead.score.writer"]._recompute_lead_score_grades(partner_ids)

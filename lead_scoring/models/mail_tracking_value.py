@@ -7,7 +7,7 @@ from odoo import _, models
 # The tier fields whose changes the chatter shows.
 TIER_FIELDS = {("res.partner", "lead_score_tier_id")}
 # The field under which a move's message lists the rules of the run that
-# moved the score (see res.partner._lead_score_run_lines).
+# moved the score (see lead.score.chatter._lead_score_run_lines).
 RUN_LINES_FIELD = ("res.partner", "lead_score_operation_ids")
 # The type the chatter shows without the old value and its arrow
 # (static/src/xml/chatter_run_lines.xml).
@@ -60,7 +60,7 @@ class MailTrackingValue(models.Model):
 
     def _lead_score_run_lines(self, model):
         """These values that list a run's rules (see
-        res.partner._lead_score_run_lines), with their parsed lines."""
+        lead.score.chatter._lead_score_run_lines), with their parsed lines."""
         runs = {}
         for value in self:
             if (model, value.field_id.name) != RUN_LINES_FIELD:

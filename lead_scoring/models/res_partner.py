@@ -26,7 +26,7 @@ def changed_by_someone(table=None):
 MANUAL_SCORE_KEY = "lead_scoring.manual_score"
 # The precommit data under which a run written through the ORM (an automation
 # rule watches contacts) leaves its contacts' run lines for _mail_track (see
-# _lead_score_run_lines).
+# lead.score.chatter._lead_score_run_lines).
 RUN_LINES_KEY = "lead_scoring.run_lines"
 # What moves a contact's score to another company's, or out of its company's.
 COMPANY_FIELDS = {"parent_id", "is_company", "active", "lead_score_objection"}
@@ -128,7 +128,7 @@ class ResPartner(models.Model):
     lead_score_objection_date = fields.Datetime(
         string="Objected on", readonly=True, groups=SCORE_GROUP
     )
-    # Written in SQL with the group scores (see _store_lead_score_companies).
+    # Written in SQL with the group scores (see lead.score.writer._store_lead_score_companies).
     lead_score_company = fields.Integer(
         string="Company's score",
         index=True,
@@ -323,7 +323,9 @@ class ResPartner(models.Model):
         partners = super().create(vals_list)
         # A new contact of a company shows the company's score.
         if partners.filtered("parent_id"):
-            self._store_lead_score_companies(partners.filtered("parent_id").ids)
+            self.env["lead.score.writer"]._store_lead_score_companies(
+                partners.filtered("parent_id").ids
+            )
         return partners
 
     def write(self, vals):
@@ -348,7 +350,7 @@ class ResPartner(models.Model):
             # their companies' (old and new) roll up their contacts again.
             partner_ids = (self | before).ids
             self.env["lead.score.value"]._refresh(partner_ids)
-            self._store_lead_score_companies(partner_ids)
+            self.env["lead.score.writer"]._store_lead_score_companies(partner_ids)
         # Who withdrew it stays in the chatter, whatever the call's context.
         for partner in withdrawn:
             partner._lead_score_log(
@@ -371,7 +373,7 @@ class ResPartner(models.Model):
         result = super().unlink()
         if companies:
             self.env["lead.score.value"]._refresh_company_scores(companies)
-            self._store_lead_score_companies(companies)
+            self.env["lead.score.writer"]._store_lead_score_companies(companies)
         return result
 
     def _mail_track(self, tracked_fields, initial_values):
@@ -394,14 +396,16 @@ class ResPartner(models.Model):
                 if name != "lead_score"
             }
         changes, tracking_values = super()._mail_track(tracked_fields, initial_values)
-        # A move by a rule run names the run's rules (see _lead_score_run_lines),
+        # A move by a rule run names the run's rules (see lead.score.chatter._lead_score_run_lines),
         # as the engine's own messages do.
         run_lines = self.env.cr.precommit.data.get(RUN_LINES_KEY, {})
         if changes and self.id in run_lines:
             tracking_values.append(
                 Command.create(
                     {
-                        "field_id": self._lead_score_run_lines_field().id,
+                        "field_id": self.env["lead.score.chatter"]
+                        ._lead_score_run_lines_field()
+                        .id,
                         "new_value_char": run_lines.pop(self.id),
                     }
                 )

@@ -23,9 +23,9 @@ class TestChatterRuns(LeadScoringCase):
     def run_logged(self, watched=False):
         """One run, tracking on, its messages logged; the new messages."""
         before = self.contacts.message_ids
-        Partner = type(self.env["res.partner"])
+        Writer = type(self.env["lead.score.writer"])
         env = self.env(context={"lang": "en_US"})  # tracking on, as the job
-        with patch.object(Partner, "_lead_score_watched", return_value=watched):
+        with patch.object(Writer, "_lead_score_watched", return_value=watched):
             env["lead.score.run"]._run_rules(env["lead.score.rule"].search([]))
             env.flush_all()
             self.env.cr.precommit.run()

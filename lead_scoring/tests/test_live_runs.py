@@ -489,11 +489,11 @@ class TestLiveRuns(BaseCase):
         with self.env_cursor() as env:
             tier = env["lead.score.tier"].create({"name": "Live", "min_score": POINTS})
         self.addCleanup(self.delete_tier, tier.id)
-        partner_class = self.registry["res.partner"]
-        original = partner_class._log_lead_score_moves
+        chatter_class = self.registry["lead.score.chatter"]
+        original = chatter_class._log_lead_score_moves
         logged, held = [], []
 
-        def log_moves(partners, moves, new, adjusted=(), **kwargs):
+        def log_moves(chatter, moves, new, adjusted=(), **kwargs):
             contacts = [move[0] for move in moves]
             logged.extend(contacts)
             with self.env_cursor() as other:
@@ -504,11 +504,11 @@ class TestLiveRuns(BaseCase):
                 )
                 free = {row[0] for row in other.cr.fetchall()}
             held.extend(set(contacts) - free)
-            return original(partners, moves, new, adjusted, **kwargs)
+            return original(chatter, moves, new, adjusted, **kwargs)
 
         with self.env_cursor() as env:
             rules = env["lead.score.rule"].search([])
-            with patch.object(partner_class, "_log_lead_score_moves", log_moves):
+            with patch.object(chatter_class, "_log_lead_score_moves", log_moves):
                 env["lead.score.run"]._run_rules(rules, commit=True)
         self.assertEqual(sorted(logged), sorted(self.partner_ids))
         self.assertEqual(held, [])

@@ -568,17 +568,17 @@ class TestRules(LeadScoringCase):
             ]
         )
         self.rule()
-        Partner = type(self.env["res.partner"])
-        write_scores = Partner._write_lead_scores
+        Writer = type(self.env["lead.score.writer"])
+        write_scores = Writer._write_lead_scores
         left_to_the_orm = []
 
-        def write_and_look(partners, new, marked):
-            write_scores(partners, new, marked)
+        def write_and_look(writer, new, marked):
+            write_scores(writer, new, marked)
             for name in ("partner_lead_score", "partner_lead_score_tier_id"):
                 field = self.env["crm.lead"]._fields[name]
                 left_to_the_orm.extend(self.env.records_to_compute(field).ids)
 
-        with patch.object(Partner, "_write_lead_scores", write_and_look):
+        with patch.object(Writer, "_write_lead_scores", write_and_look):
             self.run_rules()
         self.assertEqual(left_to_the_orm, [])
         self.env.cr.execute(
@@ -594,12 +594,12 @@ class TestRules(LeadScoringCase):
             {"name": "Deal", "partner_id": self.french[0].id}
         )
         self.rule()
-        Partner = type(self.env["res.partner"])
+        Writer = type(self.env["lead.score.writer"])
         with patch.object(
-            Partner,
+            Writer,
             "_write_lead_scores",
             autospec=True,
-            side_effect=(Partner._write_lead_scores),
+            side_effect=(Writer._write_lead_scores),
         ) as quiet:
             self.run_rules()
         self.assertEqual(set(quiet.call_args.args[1]), set(self.french.ids))
@@ -842,14 +842,14 @@ class TestRules(LeadScoringCase):
 
     def test_a_run_logs_tier_moves_in_sql_as_odoo_s_tracking_does(self):
         warm = self.Tier.create({"name": "Warm", "min_score": 5})
-        Partner = type(self.env["res.partner"])
+        Writer = type(self.env["lead.score.writer"])
         Message = type(self.env["mail.message"])
         env = self.env(context={})  # tracking on
 
         def logged_by_a_run(contact, watched):
             self.rule(name=f"{contact.id}", domain=f"[('id', '=', {contact.id})]")
             before = contact.message_ids
-            with patch.object(Partner, "_lead_score_watched", return_value=watched):
+            with patch.object(Writer, "_lead_score_watched", return_value=watched):
                 env["lead.score.run"]._run_rules(env["lead.score.rule"].search([]))
                 env.flush_all()
                 self.env.cr.precommit.run()
@@ -857,7 +857,7 @@ class TestRules(LeadScoringCase):
             return contact.message_ids - before
 
         def as_json(text, contact_id):
-            # The run's rules (see res.partner._lead_score_run_lines), each
+            # The run's rules (see lead.score.chatter._lead_score_run_lines), each
             # contact's rule named after it.
             if not text.startswith("[["):
                 return text

@@ -99,12 +99,12 @@ class TestActOnScore(MarketingCase):
                 }
             )
 
-        Partner = type(self.env["res.partner"])
+        Writer = type(self.env["lead.score.writer"])
         with patch.object(
-            Partner,
+            Writer,
             "_write_lead_scores",
             autospec=True,
-            side_effect=Partner._write_lead_scores,
+            side_effect=Writer._write_lead_scores,
         ) as set_based:
             # Neither reacts to a score: the run writes the scores (and
             # tiers) of its contacts in one UPDATE.

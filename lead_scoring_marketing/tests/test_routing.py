@@ -230,7 +230,7 @@ class TestTierWebhook(MarketingCase):
         self.assertEqual(len(sent), 1)
 
     def test_a_rule_run_moving_the_tier_calls_the_webhook_once_per_contact(self):
-        self.assertTrue(self.env["res.partner"]._lead_score_watched())
+        self.assertTrue(self.env["lead.score.writer"]._lead_score_watched())
         self.Rule.create(
             {
                 "name": "Demo requested",

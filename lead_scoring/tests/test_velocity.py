@@ -46,7 +46,7 @@ class TestVelocity(LeadScoringCase):
                 partners.ids,
             ],
         )
-        self.env["lead.score.operation"]._refresh_scores(partners.ids, flush=True)
+        self.env["lead.score.ledger"]._refresh_scores(partners.ids, flush=True)
 
     def test_changes_over_7_and_30_days(self):
         self.add(self.partner, "add", 50, days_ago=60)
@@ -153,7 +153,7 @@ class TestVelocity(LeadScoringCase):
 
     def test_the_scheduled_job_s_run_writes_it_too(self):
         self.scored_by_a_rule()
-        self.Rule._cron_apply_rules()
+        self.env["lead.score.run"]._cron_apply_rules()
         self.assertEqual(self.partner.lead_score, 40)
         self.assertEqual(self.velocity(self.partner), (25, 30))
 

@@ -714,6 +714,20 @@ def main():
         cr.execute("SELECT count(*) FROM mail_message WHERE model = 'res.partner'")
         figures["first_moves"] = cr.fetchone()[0] - messages_before
         check_no_rule_failed(env)
+        # The velocity of the first run's contacts: each run's end writes it
+        # within what is left of its call, so that after a first run it takes
+        # the ends of the next runs to catch up. Timed here apart, to the end,
+        # so that the next runs below carry only their own.
+        with timed("first_velocity_rest", figures):
+            figures["first_velocity_contacts"] = figures.get(
+                "first_velocity_contacts", 0
+            ) + env["lead.score.velocity"]._after_run(
+                fields.Datetime.now(), commit=True, deadline=time.monotonic() + 3600
+            )
+        figures["first_velocity"] = (
+            figures.get("first_velocity", 0) + figures["first_velocity_rest"]
+        )
+        cr.commit()
 
         # The editor's saves during the first run are the next run's changes.
         second_stats, idle_stats = {}, {}
@@ -955,7 +969,7 @@ def main():
         print(
             f"  then velocity           {figures['first_velocity']:8.2f} s"
             f"  {figures['first_velocity_contacts']:,} contacts' velocity written"
-            " once the run is over (one call's budget at most)"
+            " after the run's scores (the ends of the next runs, timed together)"
         )
     if "next_velocity" in figures:
         (second_s, second_n), (idle_s, idle_n) = figures["next_velocity"]

@@ -188,66 +188,12 @@ class LeadScoreRule(models.Model):
         now, its score in the rule's group before and after; nothing is
         written."""
         self.ensure_one()
-        incremental = None
-        if self.condition_type == "event" and self.preview_since:
-            # Had the rule existed since then: the records made since.
-            since = self.preview_since
-
-            def incremental(table):
-                return SQL("%s >= %s", SQL.identifier(table, "create_date"), since)
-
         # Models and fields are read as superuser (their metadata is admin
         # only, see _check_condition); the query has the user's rights.
-        select = self.sudo()._build_query(incremental, user=self.env.user)
+        select = self.sudo()._build_query(
+            self._preview_incremental(), user=self.env.user
+        )
         rule_id = self._origin.id
-        if not rule_id:
-            recorded = SQL("FALSE")
-        elif self.condition_type == "event":
-            recorded = SQL("o.rule_key = src.res_id::text")
-        elif self.repeat == "every":
-            recorded = SQL(
-                "o.date > %s",
-                fields.Datetime.now() - timedelta(days=self.repeat_days or 1),
-            )
-        else:
-            recorded = SQL("o.rule_key = 'once'")
-        conditions = []
-        if self.company_id:
-            conditions.append(
-                SQL("(p.company_id IS NULL OR p.company_id = %s)", self.company_id.id)
-            )
-        if self.condition_type == "event":
-            # The records' contacts, among those the user may read (a rule on
-            # contacts reads them through the user's rights already).
-            readable = (
-                self.env["res.partner"].with_context(active_test=False)._search([])
-            )
-            conditions.append(SQL("p.id IN %s", readable.subselect()))
-        company = SQL(" AND ").join(conditions) if conditions else SQL("TRUE")
-        lines = SQL("COUNT(*)")
-        if self.condition_type == "event" and self.limit_count:
-            # Within the rule's limit per contact, less what it scored already.
-            since = (
-                fields.Datetime.now() - timedelta(days=self.limit_days)
-                if self.limit_days
-                else None
-            )
-            lines = SQL(
-                """LEAST(COUNT(*), GREATEST(0, %s - (
-                       SELECT count(*) FROM lead_score_operation o
-                        WHERE o.rule_id = %s AND o.partner_id = p.id
-                          AND (%s::timestamp IS NULL OR o.date > %s))))""",
-                self.limit_count,
-                rule_id or 0,
-                since,
-                since,
-            )
-        value = self.value or 0
-        new_score = {
-            "set": SQL("%s", value),
-            "add": SQL("counted.old_score + counted.lines * %s", value),
-            "remove": SQL("counted.old_score - counted.lines * %s", value),
-        }[self.operation or "add"]
         # OFFSET 0: each contact's score is read once, not once per use.
         return SQL(
             """
@@ -268,14 +214,90 @@ class LeadScoreRule(models.Model):
                      WHERE scored.lines > 0
                     OFFSET 0) counted
             """,
-            new_score=new_score,
-            lines=lines,
+            new_score=self._preview_new_score(),
+            lines=self._preview_lines(rule_id),
             group_id=self.group_id.id or None,
             select=select,
-            company=company,
+            company=self._preview_scope(),
             rule_id=rule_id or 0,
-            recorded=recorded,
+            recorded=self._preview_recorded(rule_id),
         )
+
+    def _preview_incremental(self):
+        """The source records a preview looks at: for an event rule previewed
+        since a date, those made since (had the rule existed since then), as
+        _build_query's incremental filter; else all of them (None)."""
+        if not (self.condition_type == "event" and self.preview_since):
+            return None
+        since = self.preview_since
+
+        def incremental(table):
+            return SQL("%s >= %s", SQL.identifier(table, "create_date"), since)
+
+        return incremental
+
+    def _preview_recorded(self, rule_id):
+        """SQL on an operation ``o`` of the rule: it already scored the
+        contact for the source record ``src`` (nothing for a new rule)."""
+        if not rule_id:
+            return SQL("FALSE")
+        if self.condition_type == "event":
+            return SQL("o.rule_key = src.res_id::text")
+        if self.repeat == "every":
+            return SQL(
+                "o.date > %s",
+                fields.Datetime.now() - timedelta(days=self.repeat_days or 1),
+            )
+        return SQL("o.rule_key = 'once'")
+
+    def _preview_scope(self):
+        """SQL on a contact ``p``: the rule may score it (its company) and,
+        for an event rule, the user may read it."""
+        conditions = []
+        if self.company_id:
+            conditions.append(
+                SQL("(p.company_id IS NULL OR p.company_id = %s)", self.company_id.id)
+            )
+        if self.condition_type == "event":
+            # The records' contacts, among those the user may read (a rule on
+            # contacts reads them through the user's rights already).
+            readable = (
+                self.env["res.partner"].with_context(active_test=False)._search([])
+            )
+            conditions.append(SQL("p.id IN %s", readable.subselect()))
+        return SQL(" AND ").join(conditions) if conditions else SQL("TRUE")
+
+    def _preview_lines(self, rule_id):
+        """SQL: the lines the rule would score for a contact ``p``, out of
+        the source rows grouped on it."""
+        if not (self.condition_type == "event" and self.limit_count):
+            return SQL("COUNT(*)")
+        # Within the rule's limit per contact, less what it scored already.
+        since = (
+            fields.Datetime.now() - timedelta(days=self.limit_days)
+            if self.limit_days
+            else None
+        )
+        return SQL(
+            """LEAST(COUNT(*), GREATEST(0, %s - (
+                       SELECT count(*) FROM lead_score_operation o
+                        WHERE o.rule_id = %s AND o.partner_id = p.id
+                          AND (%s::timestamp IS NULL OR o.date > %s))))""",
+            self.limit_count,
+            rule_id or 0,
+            since,
+            since,
+        )
+
+    def _preview_new_score(self):
+        """SQL: a contact's score once the rule's lines are applied to its
+        ``counted.old_score``."""
+        value = self.value or 0
+        return {
+            "set": SQL("%s", value),
+            "add": SQL("counted.old_score + counted.lines * %s", value),
+            "remove": SQL("counted.old_score - counted.lines * %s", value),
+        }[self.operation or "add"]
 
     def _tier_of(self, score):
         """SQL: the tier of the rule's group that ``score`` reaches."""

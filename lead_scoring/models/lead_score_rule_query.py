@@ -50,23 +50,10 @@ class LeadScoreRule(models.Model):
                 *id_range,
             )
         conditions = []
-        rule_since = None
         if self.condition_type == "event" and self.limit_count:
             query, limit = self._limited_per_contact(query, now)
             conditions.append(limit)
-        if self.condition_type == "event":
-            per_record = {
-                "rule_key": SQL("src.res_id::text"),
-                "res_model": self.model_id.model,
-                "res_id": SQL("src.res_id"),
-            }
-        elif self.repeat == "every":
-            # One key per period: a crash and re-run within the period is harmless.
-            period = int(now.timestamp() // 86400 // self.repeat_days)
-            per_record = {"rule_key": f"every:{period}"}
-            rule_since = now - timedelta(days=self.repeat_days)
-        else:
-            per_record = {"rule_key": "once"}
+        per_record, rule_since = self._operation_keys(now)
         if self.company_id:
             # A company's rule scores that company's contacts and the shared ones.
             conditions.append(
@@ -95,6 +82,24 @@ class LeadScoreRule(models.Model):
                 **per_record,
             )
         )
+
+    def _operation_keys(self, now):
+        """The keys of the rule's lines: the values that name the source
+        record (event rules) or the period (repeating rules) a line scores
+        for; and, for a repeating rule, the start of the period within which
+        a contact scores once (None otherwise)."""
+        if self.condition_type == "event":
+            return {
+                "rule_key": SQL("src.res_id::text"),
+                "res_model": self.model_id.model,
+                "res_id": SQL("src.res_id"),
+            }, None
+        if self.repeat == "every":
+            # One key per period: a crash and re-run within the period is harmless.
+            period = int(now.timestamp() // 86400 // self.repeat_days)
+            since = now - timedelta(days=self.repeat_days)
+            return {"rule_key": f"every:{period}"}, since
+        return {"rule_key": "once"}, None
 
     def _limited_per_contact(self, query, now):
         """An event rule's limit per contact: its records not scored yet,

@@ -1,4 +1,5 @@
 from . import lead_score_form_setting
+from . import lead_score_form_setting_editor
 from . import ir_ui_view
 from . import ir_qweb_fields
 from . import website_track

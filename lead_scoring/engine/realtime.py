@@ -143,6 +143,8 @@ class LeadScoreRealtime(models.AbstractModel):
     - At the commit, :meth:`_realtime_commit` writes the job's trigger row
       (:meth:`_realtime_ask_run`) in a savepoint, and after it a thread of
       the worker wakes the cron workers.
+    - :meth:`_realtime_asked_since` tells a pick-up of the job whether a run
+      was asked for since a moment (the horizon of a run it ends).
 
     Nothing here scores anything and nothing raises: what the fast path
     misses, the 5-minute job scores. It keeps no state but the cache and the

@@ -477,7 +477,7 @@ def commit_cost(registry, setup):
             cr.commit()
             # The caches that set_param cleared, warm again as in a worker.
             env["ir.config_parameter"].get_param("lead_scoring.realtime")
-            env["lead.score.rule"]._realtime_watched()
+            env["lead.score.realtime"]._realtime_watched()
             started = time.perf_counter()
             env["mailing.trace"].browse(trace_id).set_clicked()
             cr.commit()

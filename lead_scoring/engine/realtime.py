@@ -11,6 +11,13 @@ on is scored together by the next one, whatever the number of trigger rows
 (one pick-up consumes them all). Nothing here scores anything: when the fast
 path fails, or its trigger is lost, the 5-minute job finds the same changes.
 
+The service ``lead.score.realtime`` is the fast path; ``base``'s create and
+write call it for every saved record, the addons for what the ORM does not
+see (page views) and for their own jobs (email engagement). The rule model
+only clears its cache when a rule changes, and the extension of
+``lead.score.run`` makes a pick-up that finds the engine busy, or that ends
+a run begun before an event, ask for one more run.
+
 The request pays for a few dictionary look-ups per saved record and, once
 per transaction that saved a watched record, one INSERT at its commit.
 """
@@ -114,8 +121,38 @@ def _wake_loop():
                 _logger.warning("Lead scoring: cron workers not woken", exc_info=True)
 
 
-class LeadScoreRule(models.Model):
-    _inherit = "lead.score.rule"
+class LeadScoreRealtime(models.AbstractModel):
+    """The fast path: a saved record that a rule watches asks for a run of
+    the scheduled job as its transaction commits.
+
+    - :meth:`_realtime_watched` is what the active rules watch: per model,
+      the fields their conditions read there (with what a stored computed
+      field of the same record is computed from); a new record of one of
+      those models always counts. Cached per registry (ormcache); the rule
+      model clears the registry's cache when a rule is created, deleted or
+      its definition changes.
+    - :meth:`_realtime_note` is called by every ORM create and write
+      (``base``) and by the addons for what the ORM does not see (website's
+      page views): a watched change asks for the rules job once per
+      transaction. Its early returns keep the request's cost to a few
+      dictionary look-ups per saved record.
+    - :meth:`_realtime_ask` asks for a run of any scheduled job (the
+      engagement job of lead_scoring_marketing too) as the transaction
+      commits, once per transaction and job, unless the fast path is turned
+      off (REALTIME_PARAM).
+    - At the commit, :meth:`_realtime_commit` writes the job's trigger row
+      (:meth:`_realtime_ask_run`) in a savepoint, and after it a thread of
+      the worker wakes the cron workers.
+    - :meth:`_realtime_asked_since` tells a pick-up of the job whether a run
+      was asked for since a moment (the horizon of a run it ends).
+
+    Nothing here scores anything and nothing raises: what the fast path
+    misses, the 5-minute job scores. It keeps no state but the cache and the
+    transaction's own (``cr.precommit.data``).
+    """
+
+    _name = "lead.score.realtime"
+    _description = "Lead scoring: scoring within seconds"
 
     @api.model
     @tools.ormcache()
@@ -125,8 +162,8 @@ class LeadScoreRule(models.Model):
         models is always an event. Cached per registry, cleared when a rule
         changes."""
         watched = {}
-        rules = self.sudo().with_context(active_test=True).search([])
-        for rule in rules:
+        rules = self.env["lead.score.rule"].sudo().with_context(active_test=True)
+        for rule in rules.search([]):
             model = self.env.get(rule.model_name)
             if model is None:
                 continue
@@ -141,27 +178,6 @@ class LeadScoreRule(models.Model):
             watched.setdefault(rule.model_name, set()).update(names)
         return {model: frozenset(names) for model, names in watched.items()}
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        rules = super().create(vals_list)
-        self.env.registry.clear_cache()
-        return rules
-
-    def write(self, vals):
-        result = super().write(vals)
-        # Not at each write of a run's state: only what a rule watches.
-        if DEFINITION_FIELDS & set(vals):
-            self.env.registry.clear_cache()
-        return result
-
-    def unlink(self):
-        result = super().unlink()
-        self.env.registry.clear_cache()
-        return result
-
-    # ------------------------------------------------------------------
-    # The fast path
-    # ------------------------------------------------------------------
     @api.model
     def _realtime_note(self, model_name, fnames=None):
         """A record of ``model_name`` was created (``fnames`` None) or these
@@ -196,7 +212,7 @@ class LeadScoreRule(models.Model):
                 return
             asked[job] = True
             env = self.env(su=True)
-            cr.precommit.add(lambda: env["lead.score.rule"]._realtime_commit(job))
+            cr.precommit.add(lambda: env["lead.score.realtime"]._realtime_commit(job))
         except Exception:  # noqa: BLE001 - the request must not fail for this
             _logger.warning("Lead scoring: no fast run asked", exc_info=True)
 
@@ -237,8 +253,51 @@ class LeadScoreRule(models.Model):
             dbname = self.env.cr.dbname
             self.env.cr.postcommit.add(lambda: _wake_cron_workers(dbname))
 
+    @api.model
+    def _realtime_asked_since(self, job, since):
+        """Whether a run of the job ``job`` was asked for at or after
+        ``since`` (a trigger row, whoever wrote it)."""
+        cron = self.env.ref(job, raise_if_not_found=False)
+        if not cron:
+            return False
+        self.env.cr.execute(
+            "SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s"
+            " AND call_at >= %s::timestamp LIMIT 1",
+            [cron.id, since],
+        )
+        return bool(self.env.cr.fetchone())
+
+
+class LeadScoreRule(models.Model):
+    """What the fast path needs of the rule: a change of the rules clears
+    the registry's cache, :meth:`LeadScoreRealtime._realtime_watched`'s."""
+
+    _inherit = "lead.score.rule"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        rules = super().create(vals_list)
+        self.env.registry.clear_cache()
+        return rules
+
+    def write(self, vals):
+        result = super().write(vals)
+        # Not at each write of a run's state: only what a rule watches.
+        if DEFINITION_FIELDS & set(vals):
+            self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result
+
 
 class LeadScoreRun(models.AbstractModel):
+    """What a triggered pick-up of the rules job adds to a run: it waits a
+    little for a busy engine, and asks for one more run when it ends a run
+    begun before a change."""
+
     _inherit = "lead.score.run"
 
     @api.model
@@ -284,29 +343,28 @@ class LeadScoreRun(models.AbstractModel):
         if rules.filtered(lambda r: r.pass_date or r.refresh_date):
             # Still running: the job calls itself again.
             return result
-        cron = self.env.ref(RULES_JOB).sudo()
-        self.env.cr.execute(
-            "SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s"
-            " AND call_at >= %s::timestamp LIMIT 1",
-            [cron.id, min(horizons)],
-        )
-        if self.env.cr.fetchone():
-            cron._trigger()
+        if self.env["lead.score.realtime"]._realtime_asked_since(
+            RULES_JOB, min(horizons)
+        ):
+            self.env.ref(RULES_JOB).sudo()._trigger()
         return result
 
 
 class Base(models.AbstractModel):
+    """Every ORM create and write tells the fast path (once the registry is
+    ready)."""
+
     _inherit = "base"
 
     @api.model_create_multi
     def create(self, vals_list):
         records = super().create(vals_list)
-        if records and "lead.score.rule" in self.env.registry and self.pool.ready:
-            self.env["lead.score.rule"]._realtime_note(self._name)
+        if records and "lead.score.realtime" in self.env.registry and self.pool.ready:
+            self.env["lead.score.realtime"]._realtime_note(self._name)
         return records
 
     def write(self, vals):
         result = super().write(vals)
-        if self and "lead.score.rule" in self.env.registry and self.pool.ready:
-            self.env["lead.score.rule"]._realtime_note(self._name, vals)
+        if self and "lead.score.realtime" in self.env.registry and self.pool.ready:
+            self.env["lead.score.realtime"]._realtime_note(self._name, vals)
         return result

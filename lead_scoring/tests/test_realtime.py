@@ -186,6 +186,40 @@ class TestRealtime(BaseCase):
         self.assertEqual(self.triggers(), 0, "the pick-up consumes its trigger")
         self.assert_reconciler_finds_nothing()
 
+    def write_partner(self, vals):
+        """One transaction that writes these values on the first contact,
+        then the number of trigger rows (cleared after)."""
+        with self.env_cursor() as env:
+            env["res.partner"].browse(self.partner_ids[0]).write(vals)
+        count = self.triggers()
+        self.clear_triggers()
+        return count
+
+    def test_a_rule_change_changes_what_is_watched(self):
+        """The map of what rules watch is cached per registry: creating,
+        editing or deleting a rule clears it."""
+        self.assertEqual(self.write_partner({"comment": "Unwatched"}), 0)
+        with self.env_cursor() as env:
+            rule = env["lead.score.rule"].create(
+                {
+                    "name": "Commented realtime",
+                    "value": 1,
+                    "domain": "[('comment', '!=', False)]",
+                }
+            )
+            rule_id = rule.id
+        self.rule_ids.append(rule_id)
+        self.assertEqual(self.write_partner({"comment": "Watched"}), 1)
+        with self.env_cursor() as env:
+            env["lead.score.rule"].browse(rule_id).write(
+                {"domain": "[('function', '!=', False)]"}
+            )
+        self.assertEqual(self.write_partner({"comment": "Unwatched again"}), 0)
+        self.assertEqual(self.write_partner({"function": "Buyer"}), 1)
+        with self.env_cursor() as env:
+            env["lead.score.rule"].browse(rule_id).unlink()
+        self.assertEqual(self.write_partner({"function": "Chief buyer"}), 0)
+
     def test_a_won_deal_is_scored_by_the_triggered_job(self):
         with self.env_cursor() as env:
             env["crm.lead"].browse(self.lead_id).action_set_won()
@@ -218,11 +252,11 @@ class TestRealtime(BaseCase):
     def test_a_failing_fast_path_loses_nothing(self):
         first = self.partner_ids[0]
 
-        def fail(rule, job):
+        def fail(service, job):
             raise RuntimeError("the fast path breaks")
 
         with (
-            patch.object(realtime.LeadScoreRule, "_realtime_ask_run", fail),
+            patch.object(realtime.LeadScoreRealtime, "_realtime_ask_run", fail),
             mute_logger("odoo.addons.lead_scoring.engine.realtime"),
         ):
             # The save goes through all the same.

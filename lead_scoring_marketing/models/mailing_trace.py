@@ -96,7 +96,7 @@ class MailingTrace(models.Model):
         if ENGAGEMENT_FIELDS & set(vals):
             # An open, click, reply or bounce: scored within seconds of its
             # commit by the engagement job (lead_scoring/engine/realtime.py).
-            self.env["lead.score.rule"]._realtime_ask(ENGAGEMENT_JOB)
+            self.env["lead.score.realtime"]._realtime_ask(ENGAGEMENT_JOB)
         return result
 
     @api.model

@@ -29,5 +29,5 @@ class WebsiteVisitor(models.Model):
             self.env["website.track"].invalidate_model(["partner_id"])
             if linked:
                 # A contact's page view: scored within seconds (engine/realtime.py).
-                self.env["lead.score.rule"]._realtime_note("website.track")
+                self.env["lead.score.realtime"]._realtime_note("website.track")
         return result

@@ -1,9 +1,11 @@
+from contextlib import contextmanager
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo import fields
+from odoo import api, fields
+from odoo.modules.registry import Registry
 from odoo.tests import new_test_user
-from odoo.tests.common import TransactionCase
+from odoo.tests.common import BaseCase, TransactionCase, get_db_name
 
 
 def patch_engine(test, **values):
@@ -106,3 +108,34 @@ class LeadScoringCase(TransactionCase):
             [("partner_id", "=", partner.id)], order="date, id"
         )
         return [(op.operation, op.value, op.balance) for op in operations]
+
+
+class LiveCursorCase(BaseCase):
+    """Tests of jobs on a live database: each transaction its own committed
+    cursor, as Odoo's cron runner and requests have; a test cleans up what
+    it committed."""
+
+    def setUp(self):
+        super().setUp()
+        self.registry = Registry(get_db_name())
+
+    @contextmanager
+    def env_cursor(self):
+        """A superuser environment on a new cursor, committed when the block
+        ends without an error, rolled back otherwise."""
+        with self.registry.cursor() as cr:
+            yield api.Environment(cr, api.SUPERUSER_ID, {})
+
+    def clear_triggers(self):
+        with self.env_cursor() as env:
+            env.cr.execute(
+                "DELETE FROM ir_cron_trigger WHERE cron_id = %s", [self.cron_id]
+            )
+
+    def triggers(self):
+        with self.env_cursor() as env:
+            env.cr.execute(
+                "SELECT count(*) FROM ir_cron_trigger WHERE cron_id = %s",
+                [self.cron_id],
+            )
+            return env.cr.fetchone()[0]

@@ -8,26 +8,23 @@ from datetime import datetime
 from unittest.mock import patch
 
 from odoo import api, sql_db
-from odoo.modules.registry import Registry
 from odoo.service.model import retrying
 from odoo.tests import tagged
-from odoo.tests.common import BaseCase, get_db_name
 from odoo.tools import mute_logger
 
 from odoo.addons.base.models.ir_cron import ir_cron
 
 from ..engine import control, recompute, velocity
-from .common import patch_engine
+from .common import LiveCursorCase, patch_engine
 
 CONTACTS = 120
 POINTS = 7
 
 
 @tagged("post_install", "-at_install")
-class TestLiveRuns(BaseCase):
+class TestLiveRuns(LiveCursorCase):
     def setUp(self):
         super().setUp()
-        self.registry = Registry(get_db_name())
         with self.env_cursor() as env:
             self.cron_id = env.ref("lead_scoring.ir_cron_apply_rules").id
             env.cr.execute("SELECT id FROM lead_score_rule WHERE active")
@@ -78,21 +75,6 @@ class TestLiveRuns(BaseCase):
             env["lead.score.rule"].browse(self.active_rule_ids).write({"active": True})
             env["ir.config_parameter"].set_param("lead_scoring.call_seconds", False)
         super().tearDown()
-
-    def env_cursor(self):
-        registry = self.registry
-
-        class EnvCursor:
-            def __enter__(inner):
-                inner.cr = registry.cursor()
-                return api.Environment(inner.cr, api.SUPERUSER_ID, {})
-
-            def __exit__(inner, kind, value, traceback):
-                if kind is None:
-                    inner.cr.commit()
-                inner.cr.close()
-
-        return EnvCursor()
 
     def run_cron_once(self, xmlid=None):
         """One pick-up of the job (the rules', or the one named) by a cron

@@ -4,15 +4,14 @@ the 5-minute job finds nothing left. Real transactions, as in production."""
 
 from unittest.mock import patch
 
-from odoo import api, sql_db
-from odoo.modules.registry import Registry
+from odoo import sql_db
 from odoo.tests import tagged
-from odoo.tests.common import BaseCase, get_db_name
 from odoo.tools import mute_logger
 
 from odoo.addons.base.models.ir_cron import ir_cron
 
 from ..engine import realtime, velocity
+from .common import LiveCursorCase
 
 CONTACTS = 12
 POINTS = 7
@@ -20,10 +19,9 @@ WON = 11
 
 
 @tagged("post_install", "-at_install")
-class TestRealtime(BaseCase):
+class TestRealtime(LiveCursorCase):
     def setUp(self):
         super().setUp()
-        self.registry = Registry(get_db_name())
         with self.env_cursor() as env:
             self.cron_id = env.ref("lead_scoring.ir_cron_apply_rules").id
             env.cr.execute("SELECT id FROM lead_score_rule WHERE active")
@@ -92,35 +90,6 @@ class TestRealtime(BaseCase):
             env["ir.config_parameter"].set_param(realtime.REALTIME_PARAM, False)
         self.clear_triggers()
         super().tearDown()
-
-    def env_cursor(self):
-        registry = self.registry
-
-        class EnvCursor:
-            def __enter__(inner):
-                inner.cr = registry.cursor()
-                return api.Environment(inner.cr, api.SUPERUSER_ID, {})
-
-            def __exit__(inner, kind, value, traceback):
-                if kind is None:
-                    inner.cr.commit()
-                inner.cr.close()
-
-        return EnvCursor()
-
-    def clear_triggers(self):
-        with self.env_cursor() as env:
-            env.cr.execute(
-                "DELETE FROM ir_cron_trigger WHERE cron_id = %s", [self.cron_id]
-            )
-
-    def triggers(self):
-        with self.env_cursor() as env:
-            env.cr.execute(
-                "SELECT count(*) FROM ir_cron_trigger WHERE cron_id = %s",
-                [self.cron_id],
-            )
-            return env.cr.fetchone()[0]
 
     def tag(self, *partner_ids):
         """Tag these contacts, each by its own write, in one transaction."""

@@ -4,12 +4,11 @@
 is triggered once per transaction and Odoo's runner scores it. Real
 transactions, as in production."""
 
-from odoo import api, fields, sql_db
-from odoo.modules.registry import Registry
+from odoo import fields, sql_db
 from odoo.tests import tagged
-from odoo.tests.common import BaseCase, get_db_name
 
 from odoo.addons.base.models.ir_cron import ir_cron
+from odoo.addons.lead_scoring.tests.common import LiveCursorCase
 
 from ..models.mailing_trace import ENGAGEMENT_JOB
 
@@ -17,10 +16,9 @@ CLICK = 3
 
 
 @tagged("post_install", "-at_install")
-class TestRealtimeEngagement(BaseCase):
+class TestRealtimeEngagement(LiveCursorCase):
     def setUp(self):
         super().setUp()
-        self.registry = Registry(get_db_name())
         with self.env_cursor() as env:
             self.cron_id = env.ref(ENGAGEMENT_JOB).id
             params = env["ir.config_parameter"]
@@ -77,35 +75,6 @@ class TestRealtimeEngagement(BaseCase):
                 )
         self.clear_triggers()
         super().tearDown()
-
-    def env_cursor(self):
-        registry = self.registry
-
-        class EnvCursor:
-            def __enter__(inner):
-                inner.cr = registry.cursor()
-                return api.Environment(inner.cr, api.SUPERUSER_ID, {})
-
-            def __exit__(inner, kind, value, traceback):
-                if kind is None:
-                    inner.cr.commit()
-                inner.cr.close()
-
-        return EnvCursor()
-
-    def clear_triggers(self):
-        with self.env_cursor() as env:
-            env.cr.execute(
-                "DELETE FROM ir_cron_trigger WHERE cron_id = %s", [self.cron_id]
-            )
-
-    def triggers(self):
-        with self.env_cursor() as env:
-            env.cr.execute(
-                "SELECT count(*) FROM ir_cron_trigger WHERE cron_id = %s",
-                [self.cron_id],
-            )
-            return env.cr.fetchone()[0]
 
     def test_an_email_click_is_scored_by_the_triggered_job(self):
         with self.env_cursor() as env:

@@ -2,12 +2,13 @@ from unittest.mock import patch
 
 import psycopg2
 
-from odoo import SUPERUSER_ID, api
-from odoo.modules.registry import Registry
 from odoo.tests import tagged
-from odoo.tests.common import BaseCase, get_db_name
 
-from odoo.addons.lead_scoring.tests.common import LeadScoringCase, patch_engine
+from odoo.addons.lead_scoring.tests.common import (
+    LeadScoringCase,
+    LiveCursorCase,
+    patch_engine,
+)
 from odoo.addons.queue_job.job import Job
 
 CHANNEL = "root.lead_scoring"
@@ -127,13 +128,12 @@ class TestQueueJobRuns(LeadScoringCase):
 
 
 @tagged("post_install", "-at_install")
-class TestQueueJobRunsLive(BaseCase):
+class TestQueueJobRunsLive(LiveCursorCase):
     """Jobs as queue_job's workers run them: each in a transaction of its
     own, committed."""
 
     def setUp(self):
         super().setUp()
-        self.registry = Registry(get_db_name())
         # Chunks of 10 contacts, so that a run is a chain of several jobs.
         patch_engine(
             self, FIRST_SPAN=10, MIN_SPAN=10, CHUNK_SECONDS=0, MAX_CHUNKS=10**9
@@ -181,23 +181,6 @@ class TestQueueJobRunsLive(BaseCase):
             env["res.partner"].browse(self.partner_ids).unlink()
             env["res.partner.category"].browse(self.tag_id).unlink()
             env["lead.score.rule"].browse(self.active_rule_ids).write({"active": True})
-
-    def env_cursor(self):
-        """An environment on a cursor of its own, committed when the block
-        ends without an error."""
-        registry = self.registry
-
-        class EnvCursor:
-            def __enter__(inner):
-                inner.cr = registry.cursor()
-                return api.Environment(inner.cr, SUPERUSER_ID, {})
-
-            def __exit__(inner, kind, value, traceback):
-                if kind is None:
-                    inner.cr.commit()
-                inner.cr.close()
-
-        return EnvCursor()
 
     def lines_and_jobs(self, env):
         """The rule's lines and chunk jobs that this transaction sees."""

@@ -3,7 +3,7 @@
 {
     "name": "Lead Scoring",
     "summary": "Score contacts from a ledger of points: manual, rules and a 5-minute job",
-    "version": "18.0.1.5.0",
+    "version": "18.0.1.6.0",
     "category": "Sales/CRM",
     "website": "https://github.com/lead-scoring/odoo-lead-scoring",
     "author": "Lead Scoring contributors",

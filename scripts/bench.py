@@ -687,17 +687,8 @@ def main():
         editor = Editor(registry, first, last)
         editor.start()
         if args.runner == "inline":
-            first_stats = {}
             with timed("first_run", figures):
-                changed = env["lead.score.run"]._run_rules(
-                    rule_records, commit=True, stats=first_stats
-                )
-            # The velocity written once the run is over (its scores committed),
-            # within what is left of its time: apart from the run, as the
-            # cron runner's first run is timed until no rule is running.
-            figures["first_velocity"] = first_stats.get("velocity_seconds", 0)
-            figures["first_velocity_contacts"] = first_stats.get("velocity", 0)
-            figures["first_run"] -= figures["first_velocity"]
+                changed = env["lead.score.run"]._run_rules(rule_records, commit=True)
         else:
             with Server(args, cr) as server:
                 time.sleep(15)  # its workers load the registry
@@ -714,42 +705,25 @@ def main():
         cr.execute("SELECT count(*) FROM mail_message WHERE model = 'res.partner'")
         figures["first_moves"] = cr.fetchone()[0] - messages_before
         check_no_rule_failed(env)
-        # The velocity of the first run's contacts: each run's end writes it
-        # within what is left of its call, so that after a first run it takes
-        # the ends of the next runs to catch up. Timed here apart, to the end,
-        # so that the next runs below carry only their own.
-        with timed("first_velocity_rest", figures):
-            figures["first_velocity_contacts"] = figures.get(
-                "first_velocity_contacts", 0
-            ) + env["lead.score.velocity"]._after_run(
-                fields.Datetime.now(), commit=True, deadline=time.monotonic() + 3600
-            )
-        figures["first_velocity"] = (
-            figures.get("first_velocity", 0) + figures["first_velocity_rest"]
+        # Written with the scores: no pass after the run.
+        cr.execute(
+            "SELECT count(*) FROM res_partner WHERE lead_score_change_7d != 0"
+            " AND lead_score_change_7d = lead_score_change_30d"
         )
-        cr.commit()
+        figures["first_velocity_contacts"] = cr.fetchone()[0]
 
         # The editor's saves during the first run are the next run's changes.
-        second_stats, idle_stats = {}, {}
         with timed("second_run", figures):
             figures["second_changed"] = len(
-                env["lead.score.run"]._run_rules(
-                    Rule.search([]), commit=True, stats=second_stats
-                )
+                env["lead.score.run"]._run_rules(Rule.search([]), commit=True)
             )
         cr.commit()
         check_no_rule_failed(env)
         # What every run of the job costs when nobody changed anything.
         with timed("idle_run", figures):
             figures["idle_changed"] = len(
-                env["lead.score.run"]._run_rules(
-                    Rule.search([]), commit=True, stats=idle_stats
-                )
+                env["lead.score.run"]._run_rules(Rule.search([]), commit=True)
             )
-        figures["next_velocity"] = [
-            (run.get("velocity_seconds", 0), run.get("velocity", 0))
-            for run in (second_stats, idle_stats)
-        ]
         cr.commit()
 
         # The daily full sweep, with nothing new to score.
@@ -965,18 +939,10 @@ def main():
         f" {figures['first_changed']:,} contacts, {first_rate:,.0f} operations/s,"
         f" {figures['first_moves']:,} tier moves logged"
     )
-    if "first_velocity" in figures:
-        print(
-            f"  then velocity           {figures['first_velocity']:8.2f} s"
-            f"  {figures['first_velocity_contacts']:,} contacts' velocity written"
-            " after the run's scores (the ends of the next runs, timed together)"
-        )
-    if "next_velocity" in figures:
-        (second_s, second_n), (idle_s, idle_n) = figures["next_velocity"]
-        print(
-            f"  velocity, next runs     {second_s:8.2f} s  {second_n:,} contacts after the"
-            f" editor's run, {idle_s:.2f} s {idle_n:,} contacts after the idle one"
-        )
+    print(
+        f"  with their velocity     {figures['first_velocity_contacts']:,} contacts'"
+        " 7- and 30-day change written with their scores"
+    )
     if "server" in figures:
         calls, jobs, killed, worker_mb = figures["server"]
         print(

@@ -152,11 +152,8 @@ class LeadScoreRun(models.AbstractModel):
                     return None
         if not refresh._refresh_run(rules, commit, deadline, stats):
             return None
-        run_date = refresh._refresh_pending(rules)
         self._end_run(rules)
         engine._commit(commit)
-        # Once the run is over: the velocity of the contacts it scored.
-        self.env["lead.score.velocity"]._after_run(run_date, commit, deadline, stats)
         return changed
 
     @api.model

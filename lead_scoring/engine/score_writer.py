@@ -13,6 +13,15 @@ from ..models.res_partner import (
     changed_by_someone,
 )
 from ..tools import int_array
+from .velocity import VELOCITY_FIELDS
+
+# What the writer writes on contacts, in one UPDATE.
+WRITTEN_FIELDS = [
+    "lead_score",
+    "lead_score_tier_id",
+    "lead_score_grade",
+    *VELOCITY_FIELDS,
+]
 
 
 class LeadScoreWriter(models.AbstractModel):
@@ -39,10 +48,10 @@ class LeadScoreWriter(models.AbstractModel):
 
     @api.model
     def _store_lead_scores(self, partners, engine_since=None):
-        """Write these contacts' scores, tiers and grades as their ledgers
-        stand (replayed already), skipping those unchanged, in one UPDATE;
-        a tier or grade move is logged in the chatter as the ORM's tracking
-        would (see _mail_track), by one INSERT of the messages.
+        """Write these contacts' scores, tiers, grades and velocities as
+        their ledgers stand (replayed already), skipping those unchanged, in
+        one UPDATE; a tier or grade move is logged in the chatter as the
+        ORM's tracking would (see _mail_track), by one INSERT of the messages.
 
         Through the ORM, each move pays for its recompute, its tracking and
         its message, many times the cost of these statements, while holding
@@ -53,16 +62,39 @@ class LeadScoreWriter(models.AbstractModel):
         take them for contacts someone changed; not those that someone else
         wrote since the run started, whose change no rule has looked at yet.
         """
-        fnames = ["lead_score", "lead_score_tier_id", "lead_score_grade"]
         # Written here, not by the ORM's recompute (and its tracking), when a
         # line was created through the ORM (see lead.score.operation.create).
-        for fname in fnames:
+        for fname in WRITTEN_FIELDS:
             self.env.remove_to_compute(partners._fields[fname], partners)
-        self.env["res.partner"].flush_model(fnames)
+        self.env["res.partner"].flush_model(WRITTEN_FIELDS)
+        adjusted = self.env.cr.precommit.data.get(MANUAL_SCORE_KEY, set())
+        new, velocities, moves, marked = self._lead_score_changes(
+            partners, engine_since, adjusted
+        )
+        if not self._lead_score_watched():
+            # The messages first: the contacts' rows stay locked from their
+            # UPDATE to the commit, and someone saving one meanwhile is
+            # rolled back and retried by Odoo after a pause.
+            self.env["lead.score.chatter"]._log_lead_score_moves(
+                moves, new, adjusted, since=engine_since
+            )
+            self._write_lead_scores(new, marked, velocities)
+            return
+        self._store_through_orm(partners, moves, new, marked, engine_since)
+
+    @api.model
+    def _lead_score_changes(self, partners, engine_since, adjusted):
+        """What _store_lead_scores writes: ``new`` {contact: (score, tier,
+        grade)} and ``velocities`` {contact: (7 days, 30 days)} of the
+        contacts where one of them changed, the tier or grade ``moves`` [(contact,
+        old score, old tier, old grade)] to log (and the score of those that
+        a person adjusted, in ``adjusted``), the rows to mark (see
+        _store_lead_scores)."""
         self.env.cr.execute(
             SQL(
                 """SELECT p.id, p.lead_score, p.lead_score_tier_id,
-                          p.lead_score_grade, p.lead_score_objection IS TRUE,
+                          p.lead_score_grade, p.lead_score_change_7d,
+                          p.lead_score_change_30d, p.lead_score_objection IS TRUE,
                           %(since)s::timestamp IS NOT NULL
                           AND (%(changed)s = 0 OR p.write_date < %(since)s::timestamp)
                      FROM res_partner p WHERE p.id = ANY(%(ids)s)""",
@@ -75,36 +107,30 @@ class LeadScoreWriter(models.AbstractModel):
         balances = self.env["lead.score.value"]._totals(partners.ids)
         scores = {
             pid: 0 if objects else balances.get(pid) or 0
-            for pid, _score, _tier, _grade, objects, _markable in rows
+            for pid, *_values, objects, _markable in rows
         }
         tiers = self.env["lead.score.tier"].sudo()._tier_for_scores(scores.values())
         grades = self.env["lead.score.value"]._grades(partners.ids)
-        # A person's adjustment logs the score (see _mail_track).
-        adjusted = self.env.cr.precommit.data.get(MANUAL_SCORE_KEY, set())
-        new, moves, marked = {}, [], set()
-        for pid, score, tier_id, grade, objects, markable in rows:
+        velocity = self.env["lead.score.velocity"]._velocities(partners.ids)
+        new, velocities, moves, marked = {}, {}, [], set()
+        for pid, score, tier_id, grade, c7, c30, objects, markable in rows:
             new_tier = None if objects else tiers[scores[pid]].id or None
             new_grade = None if objects else grades.get(pid)
-            if scores[pid] == (score or 0) and (new_tier, new_grade) == (
+            if (scores[pid], new_tier, new_grade, *velocity[pid]) == (
+                score or 0,
                 tier_id,
                 grade,
+                c7 or 0,
+                c30 or 0,
             ):
                 continue
             if (new_tier, new_grade) != (tier_id, grade) or pid in adjusted:
                 moves.append((pid, score or 0, tier_id, grade))
             new[pid] = (scores[pid], new_tier, new_grade)
+            velocities[pid] = velocity[pid]
             if markable:
                 marked.add(pid)
-        if not self._lead_score_watched():
-            # The messages first: the contacts' rows stay locked from their
-            # UPDATE to the commit, and someone saving one meanwhile is
-            # rolled back and retried by Odoo after a pause.
-            self.env["lead.score.chatter"]._log_lead_score_moves(
-                moves, new, adjusted, since=engine_since
-            )
-            self._write_lead_scores(new, marked)
-            return
-        self._store_through_orm(partners, moves, new, marked, engine_since)
+        return new, velocities, moves, marked
 
     @api.model
     def _store_through_orm(self, partners, moves, new, marked, engine_since):
@@ -132,26 +158,30 @@ class LeadScoreWriter(models.AbstractModel):
             contacts.flush_model()
 
     @api.model
-    def _write_lead_scores(self, new, marked):
-        """Write {contact: (score, tier, grade)} as the ORM's recompute
-        would, in one UPDATE; what depends on them (leads' copies ...) is then
-        recomputed by the ORM. ``marked``: see _store_lead_scores."""
+    def _write_lead_scores(self, new, marked, velocities=None):
+        """Write {contact: (score, tier, grade)} and ``velocities``
+        {contact: (7 days, 30 days)} as the ORM's recompute would, in one
+        UPDATE; what depends on them (leads' copies ...) is then recomputed
+        by the ORM. ``marked``: see _store_lead_scores."""
         if not new:
             return
         partners = self.env["res.partner"].browse(list(new))
         scores, tiers, grades = zip(*new.values(), strict=True)
+        velocities = velocities or {}
         self.env.execute_query(
             SQL(
                 """UPDATE res_partner p
                       SET lead_score = v.score, lead_score_tier_id = v.tier,
-                          lead_score_grade = v.grade, write_uid = %(uid)s,
-                          write_date = %(now)s,
+                          lead_score_grade = v.grade,
+                          lead_score_change_7d = COALESCE(v.c7, p.lead_score_change_7d),
+                          lead_score_change_30d = COALESCE(v.c30, p.lead_score_change_30d),
+                          write_uid = %(uid)s, write_date = %(now)s,
                           lead_score_date = CASE WHEN v.mark THEN %(now)s
                                                  ELSE p.lead_score_date END
                      FROM unnest(%(ids)s, %(scores)s,
                                  %(tiers)s, %(grades)s::varchar[],
-                                 %(marks)s::bool[])
-                          AS v(id, score, tier, grade, mark)
+                                 %(c7)s, %(c30)s, %(marks)s::bool[])
+                          AS v(id, score, tier, grade, c7, c30, mark)
                     WHERE p.id = v.id""",
                 uid=self.env.uid,
                 now=self.env.cr.now(),
@@ -159,14 +189,15 @@ class LeadScoreWriter(models.AbstractModel):
                 scores=int_array(scores),
                 tiers=int_array(tiers),
                 grades=list(grades),
+                c7=int_array(velocities.get(pid, (None, None))[0] for pid in new),
+                c30=int_array(velocities.get(pid, (None, None))[1] for pid in new),
                 marks=[pid in marked for pid in new],
             )
         )
-        fnames = ["lead_score", "lead_score_tier_id", "lead_score_grade"]
         partners.invalidate_recordset(
-            [*fnames, "lead_score_date", "write_date", "write_uid"]
+            [*WRITTEN_FIELDS, "lead_score_date", "write_date", "write_uid"]
         )
-        partners.modified(fnames)
+        partners.modified(WRITTEN_FIELDS)
         self.env["crm.lead"]._copy_partner_fields()
 
     @api.model

@@ -9,32 +9,27 @@ that have a line within the window: the score now minus the score then, as
 the ledger's balances give it (a *set* counts as the difference it made).
 The ledger lines dated within the window are the ones behind it.
 
-The fields are on the contact (and copied on its leads); the engine's
-service ``lead.score.velocity`` writes them set-based, one SELECT and one
-short UPDATE per batch of contacts, leaving the rows' write date as it is (a
-velocity is no change a contact rule should look at). Three writers:
+The fields are on the contact (and shown on its leads). They are written
+with the scores, never apart from them:
 
-- the ORM, for a line recorded through it (a person's adjustment, a form, an
-  API call): :meth:`ResPartner._compute_lead_score_change`;
-- the end of each rule run (:meth:`LeadScoreVelocity._after_run`): the
-  contacts with a line dated since the last such pass, up to the run's date
-  (the run's lines, and those the other jobs recorded meanwhile), in
-  committed batches within what is left of the call's budget; what does
-  not fit is done at the end of the next run, so that a first run over a
-  million contacts does not wait for it. Not within the run's refresh
-  batches, which hold their contacts' rows until they commit;
-- the daily job (:meth:`LeadScoreVelocity._cron_velocity`): every contact
-  with a velocity or a line within the longest window. It makes a velocity
-  drop as lines age out of the windows (or expire), which no new line
-  announces, and repairs whatever the other two missed: a pass that keeps
-  failing, the runs of the queue_job runner, and lines committed with a date
-  that the pass had gone past.
+- by the score writer (lead.score.writer._store_lead_scores), in the UPDATE
+  that writes the scores, tiers and grades of a batch of contacts, from one
+  set-based SELECT of the batch's velocities (:meth:`_velocities`): every
+  writer of scores (a rule run, the fast path, decay, a queue_job batch)
+  writes the velocity of the contacts it scores, and a contact's row gets
+  one new version for both;
+- by the ORM, for a line recorded through it (a person's adjustment, a form,
+  an API call), or when an automation rule watches a velocity:
+  :meth:`ResPartner._compute_lead_score_change`;
+- by the daily job (:meth:`LeadScoreVelocity._cron_velocity`), for every
+  contact with a velocity or a line within the longest window: a velocity
+  drops as lines age out of the windows (or expire), which no new line
+  announces.
 """
 
 import logging
 import time
-from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.tools import SQL
@@ -42,13 +37,12 @@ from odoo.tools.sql import column_exists, create_column
 
 from ..models.res_partner import SCORE_GROUP
 from ..tools import int_array
+from .snippets import newest_first
 
 _logger = logging.getLogger(__name__)
 
 # The daily pass in progress: the last contact done.
 VELOCITY_PASS_PARAM = "lead_scoring.velocity_pass"
-# The pass after the runs: the last (line date, contact) done.
-AFTER_RUN_PARAM = "lead_scoring.velocity_after_run"
 VELOCITY_BATCH = 5_000
 WINDOWS = (7, 30)
 VELOCITY_FIELDS = ["lead_score_change_7d", "lead_score_change_30d"]
@@ -65,34 +59,75 @@ class LeadScoreVelocity(models.AbstractModel):
     @api.model
     def _velocity_query(self, partner_ids, now):
         """SQL: (contact, change over 7 days, change over 30 days) of these
-        contacts (see the module's docstring); 0 for a contact who objects."""
-        changes = []
-        for days in WINDOWS:
-            since = now - timedelta(days=days)
-            changes.append(
-                SQL(
-                    """CASE WHEN p.lead_score_objection IS TRUE THEN 0 ELSE COALESCE((
-                         SELECT SUM(d.change) FROM (
-                           SELECT DISTINCT ON (o.group_id)
-                                  COALESCE(o.balance, 0) - COALESCE((
-                                    SELECT b.balance FROM lead_score_operation b
-                                     WHERE b.partner_id = p.id AND b.group_id = o.group_id
-                                       AND b.date < %(since)s
-                                     ORDER BY b.date DESC, b.id DESC LIMIT 1), 0) AS change
-                             FROM lead_score_operation o
-                             JOIN lead_score_group g ON g.id = o.group_id AND g.active
-                            WHERE o.partner_id = p.id AND o.date >= %(since)s
-                              AND %(total)s
-                            ORDER BY o.group_id, o.date DESC, o.id DESC) d), 0)::int END""",
-                    since=since,
-                    total=self.env["lead.score.value"]._total_condition(),
-                )
-            )
+        contacts (see the module's docstring); 0 for a contact who objects.
+
+        Set-based: each contact's lines of the longest window are read once
+        (one lookup in the ledger's index on the contact), folded per group
+        into its newest balance and its newest balance before the shortest
+        window; a group that had lines before the longest window adds one
+        backward lookup of the newest of them."""
+        short, long = (now - timedelta(days=days) for days in WINDOWS)
         return SQL(
-            "SELECT p.id, %s, %s FROM res_partner p WHERE p.id = ANY(%s)",
-            *changes,
-            int_array(partner_ids),
+            """
+            WITH per_group AS (
+                SELECT c.id AS partner_id, r.group_id,
+                       (array_agg(r.balance ORDER BY r.date DESC, r.id DESC))[1]
+                           AS latest,
+                       (array_agg(r.balance ORDER BY r.date DESC, r.id DESC)
+                            FILTER (WHERE r.date < %(short)s))[1] AS before_short,
+                       bool_or(r.date >= %(short)s) AS in_short
+                  FROM unnest(%(ids)s) AS c(id)
+                  JOIN LATERAL (
+                       SELECT o.group_id, o.date, o.id, COALESCE(o.balance, 0) AS balance
+                         FROM lead_score_operation o
+                         JOIN lead_score_group g ON g.id = o.group_id AND g.active
+                        WHERE o.partner_id = c.id AND o.date >= %(long)s AND %(total)s
+                  ) r ON TRUE
+                 GROUP BY c.id, r.group_id
+            ), changes AS (
+                SELECT r.partner_id,
+                       SUM(CASE WHEN r.in_short
+                                THEN r.latest - COALESCE(r.before_short, b.balance, 0)
+                                ELSE 0 END) AS short,
+                       SUM(r.latest - COALESCE(b.balance, 0)) AS long
+                  FROM per_group r
+                  -- In the order of the index on (partner_id, group_id, date,
+                  -- id): one backward lookup, whatever the statistics say.
+                  LEFT JOIN LATERAL (
+                       SELECT o.balance FROM lead_score_operation o
+                        WHERE o.partner_id = r.partner_id AND o.group_id = r.group_id
+                          AND o.date < %(long)s
+                        ORDER BY o.partner_id DESC, o.group_id DESC, %(order)s
+                        LIMIT 1
+                  ) b ON TRUE
+                 GROUP BY r.partner_id
+            )
+            SELECT p.id,
+                   CASE WHEN p.lead_score_objection IS TRUE THEN 0
+                        ELSE COALESCE(c.short, 0) END::int,
+                   CASE WHEN p.lead_score_objection IS TRUE THEN 0
+                        ELSE COALESCE(c.long, 0) END::int
+              FROM res_partner p
+              LEFT JOIN changes c ON c.partner_id = p.id
+             WHERE p.id = ANY(%(ids)s)
+            """,
+            ids=int_array(partner_ids),
+            short=short,
+            long=long,
+            total=self.env["lead.score.value"]._total_condition(),
+            order=newest_first(),
         )
+
+    @api.model
+    def _velocities(self, partner_ids, now=None):
+        """{contact: (change over 7 days, change over 30 days)} of these
+        contacts, as their ledgers stand (flushed by the caller)."""
+        if not partner_ids:
+            return {}
+        self.env.cr.execute(
+            self._velocity_query(partner_ids, now or fields.Datetime.now())
+        )
+        return {pid: (c7, c30) for pid, c7, c30 in self.env.cr.fetchall()}
 
     @api.model
     def _store_velocity(self, partner_ids, now=None):
@@ -151,126 +186,6 @@ class LeadScoreVelocity(models.AbstractModel):
             )
         partners.invalidate_recordset(VELOCITY_FIELDS)
         return len(ids)
-
-    # ------------------------------------------------------------------
-    # After a rule run
-    # ------------------------------------------------------------------
-    @api.model
-    def _after_run(self, run_date, commit=False, deadline=None, stats=None):
-        """The end of a rule run: the velocity of the contacts it scored.
-
-        Goes through the ledger's lines by (date, contact), from where the
-        last such pass stopped (the run's own lines when none did) up to
-        ``run_date``, VELOCITY_BATCH contacts per committed transaction, the
-        position saved with each batch. One batch, then as many as fit before
-        ``deadline`` (what is left of the call's budget; with none, one call's
-        budget when it commits), so that a first run over a million contacts
-        does not wait for it: the rest is done at the end of the next runs,
-        or by the daily job.
-        Never fails the run: a failing batch leaves the position where it
-        was, for the next run and the daily job. Returns the contacts whose
-        velocity it wrote."""
-        if not run_date:
-            return 0
-        engine = self.env["lead.score.engine"]
-        started = time.monotonic()
-        if deadline is None and commit:
-            deadline = started + engine._call_budget()
-        written = 0
-        try:
-            with self._guarded(commit):
-                position = self._after_run_position(run_date)
-            engine._commit(commit)
-            with self._guarded(commit):
-                written = self._after_run_batches(position, run_date, commit, deadline)
-        except Exception:  # noqa: BLE001 - the daily job repairs it
-            if commit:
-                self.env.cr.rollback()
-                self.env.invalidate_all()
-            _logger.warning(
-                "Lead scoring: velocity after the run failed, left to the next"
-                " run and the daily job",
-                exc_info=True,
-            )
-        if stats is not None:
-            stats["velocity"] = stats.get("velocity", 0) + written
-            stats["velocity_seconds"] = stats.get("velocity_seconds", 0) + (
-                time.monotonic() - started
-            )
-        return written
-
-    @api.model
-    def _after_run_position(self, run_date):
-        """The last (line date, contact) done by the passes after the runs;
-        saved at once when there is none, before this run's lines."""
-        engine = self.env["lead.score.engine"]
-        saved = engine._saved_position(AFTER_RUN_PARAM)
-        if saved:
-            date, partner_id = saved.split("|")
-            # A line's date may have microseconds (lines written in SQL).
-            date, partner_id = datetime.fromisoformat(date), int(partner_id)
-        else:
-            date, partner_id = run_date, 0
-            engine._save_position(AFTER_RUN_PARAM, f"{date}|0")
-        # Older lines have left the windows: none of them moves a velocity.
-        oldest = fields.Datetime.now() - timedelta(days=max(WINDOWS))
-        if date < oldest:
-            date, partner_id = oldest, 0
-        return date, partner_id
-
-    @contextmanager
-    def _guarded(self, commit):
-        """Work done in the caller's transaction (``commit`` False) is
-        undone alone when it fails; a job's batches commit as they go."""
-        if commit:
-            yield
-        else:
-            with self.env.cr.savepoint():
-                yield
-
-    @api.model
-    def _after_run_batches(self, position, run_date, commit, deadline):
-        engine = self.env["lead.score.engine"]
-        written = 0
-        # One batch at least, then as many as the deadline leaves time for:
-        # a run that takes its whole call still moves the pass on.
-        while True:
-            batch_start = time.monotonic()
-            self.env["lead.score.operation"].flush_model(["date", "partner_id"])
-            # Through the ledger's index on (date, contact).
-            self.env.cr.execute(
-                SQL(
-                    """SELECT DISTINCT date, partner_id FROM lead_score_operation
-                        WHERE (date, partner_id) > (%s::timestamp, %s)
-                          AND date <= %s
-                        ORDER BY date, partner_id LIMIT %s""",
-                    *position,
-                    run_date,
-                    VELOCITY_BATCH,
-                )
-            )
-            pairs = self.env.cr.fetchall()
-            if not pairs:
-                break
-            last = pairs[-1]
-
-            def work(pairs=pairs, last=last):
-                count = self._store_velocity(sorted({pid for _date, pid in pairs}))
-                engine._save_position(AFTER_RUN_PARAM, f"{last[0]}|{last[1]}")
-                return count
-
-            done, count = engine._retry_when_busy(work, commit)
-            if not done:
-                # Saved meanwhile, again and again: left to the next run.
-                break
-            written += count
-            position = last
-            now = time.monotonic()
-            if len(pairs) < VELOCITY_BATCH or (
-                deadline and 2 * now - batch_start > deadline
-            ):
-                break
-        return written
 
     # ------------------------------------------------------------------
     # The daily pass
@@ -385,16 +300,9 @@ class ResPartner(models.Model):
     @api.depends("lead_score_operation_ids", "lead_score_objection")
     def _compute_lead_score_change(self):
         # Lines recorded through the ORM (a person's adjustment, a form ...);
-        # the engine's lines are the velocity service's (lead.score.velocity).
+        # the engine's lines are the score writer's (see lead.score.velocity).
         saved = self._origin.filtered("id")
-        changes = {}
-        if saved:
-            self.env.cr.execute(
-                self.env["lead.score.velocity"]._velocity_query(
-                    saved.ids, fields.Datetime.now()
-                )
-            )
-            changes = {pid: (c7, c30) for pid, c7, c30 in self.env.cr.fetchall()}
+        changes = self.env["lead.score.velocity"]._velocities(saved.ids)
         for partner in self:
             c7, c30 = (
                 (0, 0)
@@ -416,19 +324,6 @@ class ResPartner(models.Model):
         action["context"] = {}
         action["name"] = _("Score change of %s", self.display_name)
         return action
-
-
-class LeadScoreWriter(models.AbstractModel):
-    _inherit = "lead.score.writer"
-
-    @api.model
-    def _store_lead_scores(self, partners, engine_since=None):
-        # Not within the engine's batches, which hold their contacts' rows
-        # until they commit: the velocity service writes it after the run.
-        fnames = ["lead_score_change_7d", "lead_score_change_30d"]
-        for fname in fnames:
-            self.env.remove_to_compute(partners._fields[fname], partners)
-        return super()._store_lead_scores(partners, engine_since)
 
 
 class CrmLead(models.Model):

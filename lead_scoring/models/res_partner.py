@@ -39,6 +39,8 @@ LEDGER_FIELDS = {
     "lead_score_company",
     "lead_score_date",
     "lead_score_objection_date",
+    "lead_score_change_7d",
+    "lead_score_change_30d",
 }
 # In the context: leave those fields out instead (a merge copies them).
 DROP_LEDGER_FIELDS = "lead_scoring_drop_ledger_fields"

@@ -66,7 +66,8 @@ class TestExternalApi(HttpCase):
         self.assertFalse(self.partner.lead_score_operation_ids)
 
     def test_a_score_cannot_be_written_by_hand_over_the_api(self):
-        """The stored score, tier, grade and company score follow the ledger:
+        """The stored score, tier, grade, company score and velocity follow
+        the ledger:
         a Lead Scoring user who may edit contacts cannot set them, on a
         contact or on a new one (the score would have no history)."""
         self.api_user.groups_id += self.env.ref("base.group_partner_manager")
@@ -89,6 +90,8 @@ class TestExternalApi(HttpCase):
             ("lead_score_company", 999),
             ("lead_score_grade", "A1"),
             ("lead_score_date", "2000-01-01 00:00:00"),
+            ("lead_score_change_7d", 999),
+            ("lead_score_change_30d", 999),
         ]:
             with self.subTest(field=field):
                 with self.assertRaises(xmlrpc.client.Fault) as error:

@@ -10,7 +10,7 @@ from odoo.tools import mute_logger
 
 from odoo.addons.base.models.ir_cron import ir_cron
 
-from ..engine import realtime, velocity
+from ..engine import realtime
 from .common import LiveCursorCase
 
 CONTACTS = 12
@@ -250,21 +250,6 @@ class TestRealtime(LiveCursorCase):
             )
             return {pid: (c7, c30) for pid, c7, c30 in env.cr.fetchall()}
 
-    def run_velocity_job(self):
-        """The daily velocity job, picked up by a cron worker."""
-        db = self.registry.db_name
-        with self.env_cursor() as env:
-            cron_id = env.ref("lead_scoring.ir_cron_lead_score_velocity").id
-            env.cr.execute(
-                "UPDATE ir_cron SET nextcall = now() AT TIME ZONE 'UTC' - interval '1 minute'"
-                " WHERE id = %s",
-                [cron_id],
-            )
-        with sql_db.db_connect(db).cursor() as cron_cr:
-            job = ir_cron._acquire_one_job(cron_cr, cron_id)
-            self.assertTrue(job, "the velocity job could not be acquired")
-            self.registry["ir.cron"]._process_job(sql_db.db_connect(db), cron_cr, job)
-
     def test_a_burst_has_its_velocity_without_the_daily_job(self):
         targets = self.partner_ids[:-1]
         for partner_id in targets:
@@ -273,34 +258,6 @@ class TestRealtime(LiveCursorCase):
         velocities = self.velocities()
         self.assertEqual({velocities[pid] for pid in targets}, {(POINTS, POINTS)})
         self.assertEqual(velocities[self.objector_id], (0, 0))
-
-    def test_a_failing_velocity_pass_loses_nothing(self):
-        first = self.partner_ids[0]
-
-        def fail(service, partner_ids, now=None):
-            raise RuntimeError("the velocity pass breaks")
-
-        with (
-            patch.object(velocity.LeadScoreVelocity, "_store_velocity", fail),
-            mute_logger(velocity.__name__),
-        ):
-            self.tag(first)
-            self.run_triggered_job()
-        # The run is done and its scores are stored all the same; the job
-        # did not fail.
-        self.assertEqual(self.scores()[first], POINTS)
-        with self.env_cursor() as env:
-            env.cr.execute(
-                "SELECT failure_count FROM ir_cron WHERE id = %s", [self.cron_id]
-            )
-            self.assertEqual(env.cr.fetchone()[0], 0)
-        self.assertEqual(self.velocities()[first], (0, 0))
-        # The daily job repairs it.
-        with self.env_cursor() as env:
-            env["lead.score.engine"]._save_position(velocity.VELOCITY_PASS_PARAM, False)
-        self.run_velocity_job()
-        self.assertEqual(self.velocities()[first], (POINTS, POINTS))
-        self.assert_reconciler_finds_nothing()
 
     def test_turned_off_asks_for_nothing(self):
         with self.env_cursor() as env:

@@ -572,8 +572,8 @@ class TestRules(LeadScoringCase):
         write_scores = Writer._write_lead_scores
         left_to_the_orm = []
 
-        def write_and_look(writer, new, marked):
-            write_scores(writer, new, marked)
+        def write_and_look(writer, *args):
+            write_scores(writer, *args)
             for name in ("partner_lead_score", "partner_lead_score_tier_id"):
                 field = self.env["crm.lead"]._fields[name]
                 left_to_the_orm.extend(self.env.records_to_compute(field).ids)

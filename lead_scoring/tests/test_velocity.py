@@ -2,14 +2,12 @@
 ledger lines of those days, kept with the scores and as the windows slide."""
 
 import importlib.util
-import time
 from datetime import timedelta
 from pathlib import Path
 from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
-from odoo.tools import mute_logger
 
 from ..engine import velocity
 from .common import LeadScoringCase
@@ -22,31 +20,9 @@ class TestVelocity(LeadScoringCase):
         super().setUpClass()
         cls.other = cls.env["res.partner"].create({"name": "Grace Hopper"})
 
-    def setUp(self):
-        super().setUp()
-        # The passes after the runs start from this test's runs.
-        self.env["lead.score.engine"]._save_position(velocity.AFTER_RUN_PARAM, False)
-
     def velocity(self, partner):
         partner.invalidate_recordset()
         return partner.lead_score_change_7d, partner.lead_score_change_30d
-
-    def record_as_the_engine(self, partners, value, date):
-        """Lines recorded in SQL as a run records them, dated ``date``, and
-        the contacts' scores refreshed: no velocity written."""
-        self.env.cr.execute(
-            """INSERT INTO lead_score_operation
-                      (partner_id, date, operation, value, signed_value, source, group_id)
-               SELECT p, %s, 'add', %s, %s, 'api', %s FROM unnest(%s::int[]) p""",
-            [
-                date,
-                value,
-                value,
-                self.env["lead.score.group"].search([], limit=1).id,
-                partners.ids,
-            ],
-        )
-        self.env["lead.score.ledger"]._refresh_scores(partners.ids, flush=True)
 
     def test_changes_over_7_and_30_days(self):
         self.add(self.partner, "add", 50, days_ago=60)
@@ -61,10 +37,11 @@ class TestVelocity(LeadScoringCase):
         self.add(self.partner, "set", 100, days_ago=2)
         self.assertEqual(self.velocity(self.partner), (60, 100))
 
-    def test_the_job_writes_the_engine_s_lines_set_based(self):
+    def test_the_engine_s_refresh_writes_it_with_the_scores(self):
         self.add(self.partner, "add", 10, days_ago=40)
         self.add(self.other, "add", 5, days_ago=40)
-        # Lines recorded as the engine does, then its refresh batch.
+        # Lines recorded as the engine does, then its refresh batch (a run,
+        # the fast path, decay, a queue_job batch).
         self.env.cr.execute(
             """INSERT INTO lead_score_operation
                       (partner_id, date, operation, value, signed_value, source, group_id)
@@ -75,12 +52,18 @@ class TestVelocity(LeadScoringCase):
                 [self.partner.id, self.other.id],
             ],
         )
-        self.env["lead.score.ledger"]._refresh_scores(
-            [self.partner.id, self.other.id], flush=True
-        )
-        # The refresh holds the contacts' rows: the velocity job writes it.
-        self.assertEqual(self.velocity(self.partner), (0, 0))
-        self.env["lead.score.velocity"]._daily_pass()
+        Writer = type(self.env["lead.score.writer"])
+        with patch.object(
+            Writer,
+            "_write_lead_scores",
+            autospec=True,
+            side_effect=Writer._write_lead_scores,
+        ) as update:
+            self.env["lead.score.ledger"]._refresh_scores(
+                [self.partner.id, self.other.id], flush=True
+            )
+        self.assertEqual(update.call_count, 1, "one UPDATE for scores and velocity")
+        self.assertEqual(self.partner.lead_score, 45)
         self.assertEqual(self.velocity(self.partner), (35, 35))
         self.assertEqual(self.velocity(self.other), (35, 35))
         self.assertEqual(
@@ -89,6 +72,13 @@ class TestVelocity(LeadScoringCase):
             ),
             self.partner,
             "the Heating up filter finds it",
+        )
+        # Nothing left for the daily job to write.
+        self.assertEqual(
+            self.env["lead.score.velocity"]._store_velocity(
+                [self.partner.id, self.other.id]
+            ),
+            0,
         )
 
     def test_the_daily_job_slides_the_windows(self):
@@ -157,48 +147,26 @@ class TestVelocity(LeadScoringCase):
         self.assertEqual(self.partner.lead_score, 40)
         self.assertEqual(self.velocity(self.partner), (25, 30))
 
-    def test_what_the_call_has_no_time_for_is_done_after_the_next_run(self):
-        self.add(self.partner, "add", 10, days_ago=40)
-        # Ahead of every line that other tests committed.
-        run_date = fields.Datetime.now() + timedelta(hours=1)
-        self.record_as_the_engine(self.partner | self.other, 35, run_date)
-        Velocity = self.env["lead.score.velocity"]
-        with patch.object(velocity, "VELOCITY_BATCH", 1):
-            # The call's budget is spent: one batch, nothing forgotten.
-            self.assertEqual(
-                Velocity._after_run(run_date, deadline=time.monotonic()), 1
-            )
-            self.assertEqual(self.velocity(self.partner), (35, 35))
-            self.assertEqual(self.velocity(self.other), (0, 0))
-            next_run = run_date + timedelta(minutes=5)
-            self.record_as_the_engine(self.other, 5, next_run)
-            self.assertEqual(Velocity._after_run(next_run), 1)
-        self.assertEqual(self.velocity(self.other), (40, 40))
-        # Nothing left.
-        self.assertEqual(Velocity._after_run(next_run), 0)
+    def test_a_run_writes_a_velocity_that_moves_under_the_cap(self):
+        """A capped group keeps every point in its balance: a run that adds
+        points to a contact at the cap moves its velocity, not its score."""
+        group = self.env["lead.score.group"].search([], limit=1)
+        group.write({"use_cap": True, "score_max": 50})
+        self.add(self.partner, "add", 60, days_ago=40)
+        self.assertEqual(self.partner.lead_score, 50)
+        self.rule(value=25, domain=f"[('id', '=', {self.partner.id})]")
+        self.run_rules()
+        self.assertEqual(self.partner.lead_score, 50)
+        self.assertEqual(self.velocity(self.partner), (25, 25))
 
-    def fail_the_pass(self):
-        def fail(service, partner_ids, now=None):
-            raise RuntimeError("the velocity pass breaks")
-
-        return patch.object(velocity.LeadScoreVelocity, "_store_velocity", fail)
-
-    def test_a_failing_pass_fails_no_run_and_the_next_run_does_it(self):
-        self.scored_by_a_rule()
-        with self.fail_the_pass(), mute_logger(velocity.__name__):
-            self.assertEqual(self.run_rules(), {self.partner.id})
-        self.assertEqual(self.partner.lead_score, 40)
-        self.assertEqual(self.velocity(self.partner), (0, 5))
-        self.assertEqual(self.run_rules(), set())
-        self.assertEqual(self.velocity(self.partner), (25, 30))
-
-    def test_a_failing_pass_is_repaired_by_the_daily_job(self):
-        self.scored_by_a_rule()
-        with self.fail_the_pass(), mute_logger(velocity.__name__):
-            self.run_rules()
-        self.assertEqual(self.velocity(self.partner), (0, 5))
-        self.env["lead.score.velocity"]._daily_pass()
-        self.assertEqual(self.velocity(self.partner), (25, 30))
+    def test_an_objecting_contact_gets_none_from_a_run(self):
+        self.partner.lead_score_objection = True
+        self.rule(
+            value=25, domain=f"[('id', 'in', {[self.partner.id, self.other.id]})]"
+        )
+        self.run_rules()
+        self.assertEqual(self.velocity(self.partner), (0, 0))
+        self.assertEqual(self.velocity(self.other), (25, 25))
 
 
 @tagged("post_install", "-at_install")
@@ -239,4 +207,20 @@ class TestVelocityUpgrade(LeadScoringCase):
         self.assertEqual(
             (self.partner.lead_score_change_7d, self.partner.lead_score_change_30d),
             (30, 30),
+        )
+
+    def test_upgrade_drops_the_position_of_the_pass_after_the_runs(self):
+        path = Path(__file__).parent.parent / "migrations/18.0.1.6.0/post-migrate.py"
+        spec = importlib.util.spec_from_file_location("ls_velocity_with_scores", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        params = self.env["ir.config_parameter"].sudo()
+        # As the previous version left it.
+        params.set_param(migration.AFTER_RUN_PARAM, "2026-12-01 10:00:00|42")
+        migration.migrate(self.env.cr, "18.0.1.5.0")
+        self.env.invalidate_all()
+        self.assertFalse(
+            self.env["ir.config_parameter"].search(
+                [("key", "=", migration.AFTER_RUN_PARAM)]
+            )
         )

@@ -4,8 +4,6 @@ from unittest.mock import patch
 
 from odoo.tests import new_test_user, tagged
 
-from odoo.addons.lead_scoring.engine import velocity
-
 from .common import MarketingCase
 
 
@@ -237,8 +235,6 @@ class TestActOnScore(MarketingCase):
         self.assertFalse(self.outsider.ref)
 
     def test_automation_rule_on_heating_up_fires_after_a_run(self):
-        # The passes after the runs start from this test's run.
-        self.env["lead.score.engine"]._save_position(velocity.AFTER_RUN_PARAM, False)
         action = self.env["ir.actions.server"].create(
             {
                 "name": "Note heating up",

@@ -578,7 +578,8 @@ def main():
 
         # The floor: one INSERT ... SELECT per rule, the group scores and one
         # UPDATE of the scores, writing what our run writes (every column, each
-        # line's balance, in the default score group).
+        # line's balance, in the default score group; the velocity is the
+        # score, as the base had no line before).
         group = env["lead.score.group"]._default_group().id
         with timed("raw_sql", figures):
             # Each line's previous balance looked up in the ledger's index: an
@@ -630,6 +631,8 @@ def main():
             cr.execute(
                 SQL(
                     """UPDATE res_partner p SET lead_score = v.score,
+                              lead_score_change_7d = v.score,
+                              lead_score_change_30d = v.score,
                               lead_score_tier_id = (
                                 SELECT t.id FROM lead_score_tier t
                                  WHERE t.group_id = %s AND t.min_score <= v.score

@@ -26,28 +26,35 @@ def newest_first(alias="o"):
     )
 
 
-def newest_line(partner, group, columns=("balance",), alias="o"):
+def newest_line(partner, group, columns=("balance",), alias="o", before=None):
     """A SELECT of ``columns`` of the newest line (see :func:`newest_first`)
     of contact ``partner`` in score group ``group`` (values or SQL of the
     caller's statement, such as ``SQL("src.partner_id")``); no row when the
     contact has no line in the group. Its ``balance`` is the contact's score
-    in the group, before the group's cap.
+    in the group, before the group's cap. With ``before`` (a date), the
+    newest line dated before it: the score the contact had then.
 
     ORDER BY ... LIMIT 1, in a LATERAL join or a subquery: one backward
     lookup in the index on (partner_id, group_id, date, id) per contact and
     group, where DISTINCT ON or an aggregate reads all of the contact's
     lines."""
+    partner_id = SQL.identifier(alias, "partner_id")
+    group_id = SQL.identifier(alias, "group_id")
+    dated = SQL()
+    if before is not None:
+        dated = SQL(" AND %s < %s", SQL.identifier(alias, "date"), before)
     return SQL(
         """SELECT %(columns)s FROM lead_score_operation %(alias)s
                      WHERE %(partner_id)s = %(partner)s
-                       AND %(group_id)s = %(group)s
+                       AND %(group_id)s = %(group)s%(dated)s
                      ORDER BY %(order)s LIMIT 1""",
         columns=SQL(", ").join(SQL.identifier(alias, column) for column in columns),
         alias=SQL.identifier(alias),
-        partner_id=SQL.identifier(alias, "partner_id"),
+        partner_id=partner_id,
         partner=partner,
-        group_id=SQL.identifier(alias, "group_id"),
+        group_id=group_id,
         group=group,
+        dated=dated,
         order=newest_first(alias),
     )
 

@@ -37,7 +37,7 @@ from odoo.tools.sql import column_exists, create_column
 
 from ..models.res_partner import SCORE_GROUP
 from ..tools import int_array
-from .snippets import newest_first
+from .snippets import newest_line
 
 _logger = logging.getLogger(__name__)
 
@@ -61,46 +61,30 @@ class LeadScoreVelocity(models.AbstractModel):
         """SQL: (contact, change over 7 days, change over 30 days) of these
         contacts (see the module's docstring); 0 for a contact who objects.
 
-        Set-based: each contact's lines of the longest window are read once
-        (one lookup in the ledger's index on the contact), folded per group
-        into its newest balance and its newest balance before the shortest
-        window; a group that had lines before the longest window adds one
-        backward lookup of the newest of them."""
+        Per contact and group it has lines in, its balance now minus its
+        balance before each window: three lookups in the ledger's index on
+        (partner_id, group_id, date, id), no line read twice. A group with
+        no line within a window adds nothing: its newest line is then the
+        one before the window."""
         short, long = (now - timedelta(days=days) for days in WINDOWS)
+        contact, group = SQL("l.partner_id"), SQL("l.group_id")
         return SQL(
             """
-            WITH per_group AS (
-                SELECT c.id AS partner_id, r.group_id,
-                       (array_agg(r.balance ORDER BY r.date DESC, r.id DESC))[1]
-                           AS latest,
-                       (array_agg(r.balance ORDER BY r.date DESC, r.id DESC)
-                            FILTER (WHERE r.date < %(short)s))[1] AS before_short,
-                       bool_or(r.date >= %(short)s) AS in_short
+            WITH latest AS (
+                SELECT c.id AS partner_id, g.id AS group_id,
+                       COALESCE(n.balance, 0) AS balance
                   FROM unnest(%(ids)s) AS c(id)
-                  JOIN LATERAL (
-                       SELECT o.group_id, o.date, o.id, COALESCE(o.balance, 0) AS balance
-                         FROM lead_score_operation o
-                         JOIN lead_score_group g ON g.id = o.group_id AND g.active
-                        WHERE o.partner_id = c.id AND o.date >= %(long)s AND %(total)s
-                  ) r ON TRUE
-                 GROUP BY c.id, r.group_id
+                 CROSS JOIN lead_score_group g
+                  JOIN LATERAL (%(newest)s) n ON TRUE
+                 WHERE g.active AND %(total)s
             ), changes AS (
-                SELECT r.partner_id,
-                       SUM(CASE WHEN r.in_short
-                                THEN r.latest - COALESCE(r.before_short, b.balance, 0)
-                                ELSE 0 END) AS short,
-                       SUM(r.latest - COALESCE(b.balance, 0)) AS long
-                  FROM per_group r
-                  -- In the order of the index on (partner_id, group_id, date,
-                  -- id): one backward lookup, whatever the statistics say.
-                  LEFT JOIN LATERAL (
-                       SELECT o.balance FROM lead_score_operation o
-                        WHERE o.partner_id = r.partner_id AND o.group_id = r.group_id
-                          AND o.date < %(long)s
-                        ORDER BY o.partner_id DESC, o.group_id DESC, %(order)s
-                        LIMIT 1
-                  ) b ON TRUE
-                 GROUP BY r.partner_id
+                SELECT l.partner_id,
+                       SUM(l.balance - COALESCE(s.balance, 0)) AS short,
+                       SUM(l.balance - COALESCE(b.balance, 0)) AS long
+                  FROM latest l
+                  LEFT JOIN LATERAL (%(before_short)s) s ON TRUE
+                  LEFT JOIN LATERAL (%(before_long)s) b ON TRUE
+                 GROUP BY l.partner_id
             )
             SELECT p.id,
                    CASE WHEN p.lead_score_objection IS TRUE THEN 0
@@ -112,10 +96,10 @@ class LeadScoreVelocity(models.AbstractModel):
              WHERE p.id = ANY(%(ids)s)
             """,
             ids=int_array(partner_ids),
-            short=short,
-            long=long,
+            newest=newest_line(SQL("c.id"), SQL("g.id")),
             total=self.env["lead.score.value"]._total_condition(),
-            order=newest_first(),
+            before_short=newest_line(contact, group, before=short),
+            before_long=newest_line(contact, group, before=long),
         )
 
     @api.model

@@ -50,6 +50,19 @@ VELOCITY_JOB = "lead_scoring.ir_cron_lead_score_velocity"
 
 
 class LeadScoreVelocity(models.AbstractModel):
+    """The velocity of contacts (see the module's docstring).
+
+    - :meth:`_velocity_query` and :meth:`_velocities` say what it is for a
+      list of contacts, as their ledgers stand; the score writer writes it
+      with the scores.
+    - :meth:`_store_velocity` writes it for contacts whose velocity moved
+      with no line of theirs (the windows slid), and :meth:`_daily_pass`
+      (the scheduled job's) finds them, in committed batches from a saved
+      position.
+
+    The caller's environment is kept.
+    """
+
     _name = "lead.score.velocity"
     _description = "Lead scoring engine: score velocity"
 

@@ -100,6 +100,10 @@ class TestQueueJobRuns(LeadScoringCase):
         self.assertTrue(all(len(batch) <= 10 for batch in batches))
         self.run_queued_jobs()
         self.assertEqual(set(self.contacts.mapped("lead_score")), {7})
+        # With their velocity, written with the scores (no daily job).
+        self.assertEqual(
+            set(self.contacts.mapped("lead_score_change_7d")), {7}, "velocity"
+        )
 
     def test_a_run_whose_last_chains_ended_together_is_refreshed_all_the_same(self):
         """The last two chains end at the same moment, each seeing the

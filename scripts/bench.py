@@ -708,7 +708,7 @@ def main():
         cr.execute("SELECT count(*) FROM mail_message WHERE model = 'res.partner'")
         figures["first_moves"] = cr.fetchone()[0] - messages_before
         check_no_rule_failed(env)
-        # Written with the scores: no pass after the run.
+        # The contacts whose velocity the run wrote with their scores.
         cr.execute(
             "SELECT count(*) FROM res_partner WHERE lead_score_change_7d != 0"
             " AND lead_score_change_7d = lead_score_change_30d"

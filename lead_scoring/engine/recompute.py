@@ -163,6 +163,8 @@ class LeadScoreRecompute(models.AbstractModel):
             self.env["crm.lead"]._copy_partner_fields(["partner_lead_score"])
             self.env["lead.score.writer"]._store_lead_score_companies(partner_ids)
             self.env["lead.score.tier"]._reassign_partners(partner_ids)
+            # Which groups count (active, the total) is what velocity sums too.
+            self.env["lead.score.velocity"]._store_velocity(partner_ids)
         self._set_recompute_after(partner_ids[-1] if partner_ids else None)
         # Written in SQL across models, and what is computed from the groups'
         # settings (whether a contact has several groups ...) is stale.

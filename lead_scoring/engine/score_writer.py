@@ -175,8 +175,12 @@ class LeadScoreWriter(models.AbstractModel):
                           lead_score_grade = v.grade,
                           lead_score_change_7d = COALESCE(v.c7, p.lead_score_change_7d),
                           lead_score_change_30d = COALESCE(v.c30, p.lead_score_change_30d),
-                          write_uid = %(uid)s, write_date = %(now)s,
-                          lead_score_date = CASE WHEN v.mark THEN %(now)s
+                          -- A velocity moving alone is no change a rule looks at.
+                          write_uid = CASE WHEN %(scored)s THEN %(uid)s
+                                           ELSE p.write_uid END,
+                          write_date = CASE WHEN %(scored)s THEN %(now)s
+                                            ELSE p.write_date END,
+                          lead_score_date = CASE WHEN v.mark AND %(scored)s THEN %(now)s
                                                  ELSE p.lead_score_date END
                      FROM unnest(%(ids)s, %(scores)s,
                                  %(tiers)s, %(grades)s::varchar[],
@@ -185,6 +189,10 @@ class LeadScoreWriter(models.AbstractModel):
                     WHERE p.id = v.id""",
                 uid=self.env.uid,
                 now=self.env.cr.now(),
+                scored=SQL(
+                    "(COALESCE(p.lead_score, 0), p.lead_score_tier_id, p.lead_score_grade)"
+                    " IS DISTINCT FROM (v.score, v.tier, v.grade)"
+                ),
                 ids=int_array(partners.ids),
                 scores=int_array(scores),
                 tiers=int_array(tiers),

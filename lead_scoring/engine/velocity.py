@@ -17,7 +17,10 @@ with the scores, never apart from them:
   set-based SELECT of the batch's velocities (:meth:`_velocities`): every
   writer of scores (a rule run, the fast path, decay, a queue_job batch)
   writes the velocity of the contacts it scores, and a contact's row gets
-  one new version for both;
+  one new version for both; a velocity that moves alone (a capped group)
+  leaves the row's write date as it is: it is no change a rule looks at;
+- by the recompute after a configuration change (a group archived, another
+  total group), as the scores are;
 - by the ORM, for a line recorded through it (a person's adjustment, a form,
   an API call), or when an automation rule watches a velocity:
   :meth:`ResPartner._compute_lead_score_change`;
@@ -86,7 +89,7 @@ class LeadScoreVelocity(models.AbstractModel):
             WITH latest AS (
                 SELECT c.id AS partner_id, g.id AS group_id,
                        COALESCE(n.balance, 0) AS balance
-                  FROM unnest(%(ids)s) AS c(id)
+                  FROM (SELECT DISTINCT unnest(%(ids)s)) AS c(id)
                  CROSS JOIN lead_score_group g
                   JOIN LATERAL (%(newest)s) n ON TRUE
                  WHERE g.active AND %(total)s

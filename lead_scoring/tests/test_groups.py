@@ -108,6 +108,21 @@ class TestGroups(GroupsCase):
         self.assertEqual(self.partner.lead_score, 75)
         self.assertFalse(self.partner.lead_score_tier_id)
 
+    def test_velocity_follows_the_groups_that_count(self):
+        """Archiving a group takes its points out of the score and out of the
+        velocity, in the same recompute."""
+        self.add(self.partner, "add", 30, group_id=self.fit.id)
+        self.add(self.partner, "add", 20, group_id=self.engagement.id)
+        self.partner.invalidate_recordset()
+        self.assertEqual(self.partner.lead_score_change_7d, 50)
+        self.engagement.active = False
+        self.partner.invalidate_recordset()
+        self.assertEqual(self.partner.lead_score, 30)
+        self.assertEqual(
+            (self.partner.lead_score_change_7d, self.partner.lead_score_change_30d),
+            (30, 30),
+        )
+
     def test_a_cap_keeps_the_group_score_and_the_breakdown_adds_up(self):
         self.fit.write({"use_cap": True, "score_min": 0, "score_max": 40})
         self.add(self.partner, "add", 30, group_id=self.fit.id)

@@ -155,9 +155,26 @@ class TestVelocity(LeadScoringCase):
         self.add(self.partner, "add", 60, days_ago=40)
         self.assertEqual(self.partner.lead_score, 50)
         self.rule(value=25, domain=f"[('id', '=', {self.partner.id})]")
+        # Last saved by someone long ago.
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE res_partner SET write_date = '2020-01-01' WHERE id = %s",
+            [self.partner.id],
+        )
         self.run_rules()
         self.assertEqual(self.partner.lead_score, 50)
         self.assertEqual(self.velocity(self.partner), (25, 25))
+        # A velocity moving alone is no change of the contact's.
+        self.assertEqual(str(self.partner.write_date), "2020-01-01 00:00:00")
+
+    def test_a_contact_named_twice_counts_once(self):
+        self.add(self.partner, "add", 15, days_ago=3)
+        self.assertEqual(
+            self.env["lead.score.velocity"]._velocities(
+                [self.partner.id, self.partner.id]
+            ),
+            {self.partner.id: (15, 15)},
+        )
 
     def test_an_objecting_contact_gets_none_from_a_run(self):
         self.partner.lead_score_objection = True

@@ -71,16 +71,22 @@ class LeadScoreWriter(models.AbstractModel):
         new, velocities, moves, marked = self._lead_score_changes(
             partners, engine_since, adjusted
         )
-        if not self._lead_score_watched():
-            # The messages first: the contacts' rows stay locked from their
-            # UPDATE to the commit, and someone saving one meanwhile is
-            # rolled back and retried by Odoo after a pause.
-            self.env["lead.score.chatter"]._log_lead_score_moves(
-                moves, new, adjusted, since=engine_since
-            )
+        if self._lead_score_watched():
+            self._store_through_orm(partners, moves, new, marked, engine_since)
+            return
+        # The messages first: the contacts' rows stay locked from their
+        # UPDATE to the commit, and someone saving one meanwhile is rolled
+        # back and retried by Odoo after a pause.
+        self.env["lead.score.chatter"]._log_lead_score_moves(
+            moves, new, adjusted, since=engine_since
+        )
+        if not self._automation_watches("res.partner", VELOCITY_FIELDS):
             self._write_lead_scores(new, marked, velocities)
             return
-        self._store_through_orm(partners, moves, new, marked, engine_since)
+        # A "heating up" rule watches the velocity alone: the scores stay
+        # set-based, the velocity changes through the ORM for the rule to see.
+        self._write_lead_scores(new, marked)
+        self.env["lead.score.velocity"]._store_velocity(list(velocities))
 
     @api.model
     def _lead_score_changes(self, partners, engine_since, adjusted):
@@ -316,9 +322,12 @@ class LeadScoreWriter(models.AbstractModel):
     def _lead_score_watched(self):
         """Whether an automation rule would react to a change of contacts'
         scores. The ORM must then write the scores, for the rule to see them
-        change; others leave the engine's writes set-based."""
+        change; others leave the engine's writes set-based (one on the
+        velocity alone has only the velocity written by the ORM, see
+        _store_lead_scores)."""
+        watched = LEDGER_FIELDS - set(VELOCITY_FIELDS)
         return self._automation_watches(
-            "res.partner", [*LEDGER_FIELDS, "write_date", "write_uid"]
+            "res.partner", [*watched, "write_date", "write_uid"]
         )
 
     @api.model

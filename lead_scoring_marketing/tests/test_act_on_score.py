@@ -264,7 +264,19 @@ class TestActOnScore(MarketingCase):
         )
         self.rule(self.members, 30)
         self.rule(self.outsider, 10)
-        self.scheduled_run()
+        Writer = type(self.env["lead.score.writer"])
+        with patch.object(
+            Writer,
+            "_write_lead_scores",
+            autospec=True,
+            side_effect=Writer._write_lead_scores,
+        ) as set_based:
+            self.scheduled_run()
+        # The scores stay set-based: only the velocity goes through the ORM.
+        self.assertLessEqual(
+            set(self.members.ids), set(set_based.call_args.args[1]), "scores in SQL"
+        )
+        self.assertEqual(self.members.mapped("lead_score"), [30, 30])
         self.assertEqual(self.members.mapped("lead_score_change_7d"), [30, 30])
         self.assertEqual(self.outsider.lead_score_change_7d, 10)
         self.assertEqual(self.members.mapped("ref"), ["Heating up"] * 2)

@@ -1,8 +1,11 @@
+import importlib.util
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from unittest.mock import patch
 
 from odoo import api, fields
+from odoo.modules.module import get_module_path
 from odoo.modules.registry import Registry
 from odoo.tests import new_test_user
 from odoo.tests.common import BaseCase, TransactionCase, get_db_name
@@ -28,6 +31,32 @@ def patch_engine(test, **values):
         patcher = patch.object(module, name, value)
         patcher.start()
         test.addCleanup(patcher.stop)
+
+
+def load_migration(addon, version, script="post-migrate.py"):
+    """The module of one of ``addon``'s migration scripts, to run its
+    ``migrate`` on a database put back as the previous version left it."""
+    path = Path(get_module_path(addon)) / "migrations" / version / script
+    name = f"{addon}_{version}_{Path(script).stem}".replace(".", "_").replace("-", "_")
+    spec = importlib.util.spec_from_file_location(name, path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    return migration
+
+
+@contextmanager
+def spying_set_based_writes(env):
+    """The score writer's one UPDATE per batch (set-based, not through the
+    ORM), done as usual and recorded: each call's ``args[1]`` holds the
+    contacts it wrote."""
+    Writer = type(env["lead.score.writer"])
+    with patch.object(
+        Writer,
+        "_write_lead_scores",
+        autospec=True,
+        side_effect=Writer._write_lead_scores,
+    ) as spy:
+        yield spy
 
 
 class LeadScoringCase(TransactionCase):

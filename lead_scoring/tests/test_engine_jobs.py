@@ -2,16 +2,13 @@
 their own, each with its scheduled job: the jobs run on them, for the people
 who may start them, and an upgrade from 18.0.1.4.0 moves the jobs there."""
 
-import importlib.util
-from pathlib import Path
-
 from odoo.tests import tagged
 from odoo.tools import SQL
 
 from odoo.addons.lead_scoring.engine.recompute import RECOMPUTE_PARAM
 from odoo.addons.lead_scoring.models.res_config_settings import COMPACT_DAYS_PARAM
 
-from .common import LeadScoringCase
+from .common import LeadScoringCase, load_migration
 from .test_security import ApiCase
 
 # {job: (its service, its code)}
@@ -45,10 +42,7 @@ class TestJobs(LeadScoringCase):
                 self.assertTrue(self.env[service]._abstract)
 
     def test_upgrade_moves_each_job_onto_its_service(self):
-        path = Path(__file__).parent.parent / "migrations/18.0.1.5.0/post-jobs.py"
-        spec = importlib.util.spec_from_file_location("ls_jobs_post_migrate", path)
-        migration = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(migration)
+        migration = load_migration("lead_scoring", "18.0.1.5.0", "post-jobs.py")
         # Back to the previous version: the jobs on the record models, and a
         # recompute that its rules job was to go on with.
         for name, model in PREVIOUS_MODELS.items():

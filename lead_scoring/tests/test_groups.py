@@ -1,9 +1,7 @@
 """Score groups: a contact has one score per group (Fit, Engagement ...);
 the total adds them up, or is one chosen group's."""
 
-import importlib.util
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from unittest.mock import patch
 
 from freezegun import freeze_time
@@ -16,7 +14,7 @@ from odoo.tools import SQL
 from odoo.addons.lead_scoring.engine import recompute
 from odoo.addons.lead_scoring.models.lead_score_group import TOTAL_GROUP_PARAM
 
-from .common import LeadScoringCase
+from .common import LeadScoringCase, load_migration
 from .test_security import ApiCase
 
 
@@ -490,10 +488,7 @@ class TestGroups(GroupsCase):
 @tagged("post_install", "-at_install")
 class TestGroupsUpgrade(GroupsCase):
     def test_upgrade_puts_every_line_rule_and_tier_in_the_default_group(self):
-        path = Path(__file__).parent.parent / "migrations/18.0.1.1.0/post-migrate.py"
-        spec = importlib.util.spec_from_file_location("ls_groups_post_migrate", path)
-        migration = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(migration)
+        migration = load_migration("lead_scoring", "18.0.1.1.0")
         tier = self.Tier.create({"name": "Warm", "min_score": 10})
         rule = self.Rule.create(
             {"name": "Before", "value": 3, "domain": "[('id', '=', 0)]"}
@@ -546,10 +541,7 @@ class TestGroupsUpgrade(GroupsCase):
         )
 
     def test_upgrade_moves_the_half_life_to_every_group(self):
-        path = Path(__file__).parent.parent / "migrations/18.0.1.2.0/post-migrate.py"
-        spec = importlib.util.spec_from_file_location("ls_decay_post_migrate", path)
-        migration = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(migration)
+        migration = load_migration("lead_scoring", "18.0.1.2.0")
         params = self.env["ir.config_parameter"]
         params.set_param("lead_scoring.decay_half_life_days", 14)
         params.set_param("lead_scoring.decay_since", "2026-01-05")

@@ -10,7 +10,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 from odoo.tools import SQL, config, mute_logger
 
-from .common import LeadScoringCase
+from .common import LeadScoringCase, spying_set_based_writes
 
 
 @tagged("post_install", "-at_install")
@@ -594,13 +594,7 @@ class TestRules(LeadScoringCase):
             {"name": "Deal", "partner_id": self.french[0].id}
         )
         self.rule()
-        Writer = type(self.env["lead.score.writer"])
-        with patch.object(
-            Writer,
-            "_write_lead_scores",
-            autospec=True,
-            side_effect=(Writer._write_lead_scores),
-        ) as quiet:
+        with spying_set_based_writes(self.env) as quiet:
             self.run_rules()
         self.assertEqual(set(quiet.call_args.args[1]), set(self.french.ids))
         self.env.flush_all()

@@ -1,9 +1,6 @@
-import importlib.util
-from pathlib import Path
-
 from odoo.tests import tagged
 
-from .common import LeadScoringCase
+from .common import LeadScoringCase, load_migration
 
 JOB = "lead_scoring.ir_cron_apply_rules"
 
@@ -11,10 +8,7 @@ JOB = "lead_scoring.ir_cron_apply_rules"
 @tagged("post_install", "-at_install")
 class TestRunJob(LeadScoringCase):
     def migration(self):
-        path = Path(__file__).parent.parent / "migrations/18.0.1.5.0/post-run-job.py"
-        spec = importlib.util.spec_from_file_location("ls_run_job_post_migrate", path)
-        migration = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(migration)
+        migration = load_migration("lead_scoring", "18.0.1.5.0", "post-run-job.py")
         return migration
 
     def test_the_rules_job_is_the_run_service_s(self):

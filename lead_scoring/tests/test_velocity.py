@@ -1,16 +1,13 @@
 """Velocity: a contact's score change over the last 7 and 30 days, from the
 ledger lines of those days, kept with the scores and as the windows slide."""
 
-import importlib.util
 from datetime import timedelta
-from pathlib import Path
-from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
 
 from ..engine import velocity
-from .common import LeadScoringCase
+from .common import LeadScoringCase, load_migration, spying_set_based_writes
 
 
 @tagged("post_install", "-at_install")
@@ -52,13 +49,7 @@ class TestVelocity(LeadScoringCase):
                 [self.partner.id, self.other.id],
             ],
         )
-        Writer = type(self.env["lead.score.writer"])
-        with patch.object(
-            Writer,
-            "_write_lead_scores",
-            autospec=True,
-            side_effect=Writer._write_lead_scores,
-        ) as update:
+        with spying_set_based_writes(self.env) as update:
             self.env["lead.score.ledger"]._refresh_scores(
                 [self.partner.id, self.other.id], flush=True
             )
@@ -189,12 +180,7 @@ class TestVelocity(LeadScoringCase):
 @tagged("post_install", "-at_install")
 class TestVelocityUpgrade(LeadScoringCase):
     def test_upgrade_moves_the_job_to_the_velocity_service(self):
-        path = (
-            Path(__file__).parent.parent / "migrations/18.0.1.5.0/post-velocity-job.py"
-        )
-        spec = importlib.util.spec_from_file_location("ls_velocity_job", path)
-        migration = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(migration)
+        migration = load_migration("lead_scoring", "18.0.1.5.0", "post-velocity-job.py")
         cron = self.env.ref("lead_scoring.ir_cron_lead_score_velocity")
         # As the previous version left it (its record is noupdate).
         cron.write(
@@ -227,10 +213,7 @@ class TestVelocityUpgrade(LeadScoringCase):
         )
 
     def test_upgrade_drops_the_position_of_the_pass_after_the_runs(self):
-        path = Path(__file__).parent.parent / "migrations/18.0.1.6.0/post-migrate.py"
-        spec = importlib.util.spec_from_file_location("ls_velocity_with_scores", path)
-        migration = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(migration)
+        migration = load_migration("lead_scoring", "18.0.1.6.0")
         params = self.env["ir.config_parameter"].sudo()
         # As the previous version left it.
         params.set_param(migration.AFTER_RUN_PARAM, "2026-12-01 10:00:00|42")

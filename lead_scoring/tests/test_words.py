@@ -3,9 +3,7 @@ explain themselves, no verdict on a contact never scored, and the extras
 users look for (hottest first, last scored, a group's tier in the filters,
 tier names in the reader's language)."""
 
-import importlib.util
 from datetime import timedelta
-from pathlib import Path
 
 from lxml import etree
 
@@ -13,6 +11,7 @@ from odoo import fields
 from odoo.tests import new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
+from .common import load_migration
 from .test_grade import grade_groups
 from .test_groups import GroupsCase
 
@@ -20,14 +19,6 @@ GRADE_TITLE = (
     "Grade: the letter for the fit (A the best), the digit for the "
     "engagement (1 the most engaged)"
 )
-
-
-def load_migration(version, name):
-    path = Path(__file__).parent.parent / f"migrations/{version}/post-migrate.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
-    return migration
 
 
 @tagged("post_install", "-at_install")
@@ -66,7 +57,7 @@ class TestWords(GroupsCase):
         self.assertEqual(self.default.name, "General")
 
     def test_the_upgrade_renames_the_default_group_only_if_still_named_score(self):
-        migration = load_migration("18.0.1.4.0", "ls_general_post_migrate")
+        migration = load_migration("lead_scoring", "18.0.1.4.0")
         self.env["res.lang"]._activate_lang("fr_FR")
         self.default.name = "Score"
         self.default.with_context(lang="fr_FR").name = "Score"

@@ -1,8 +1,9 @@
 # Copyright 2026 Lead Scoring contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-from unittest.mock import patch
 
 from odoo.tests import new_test_user, tagged
+
+from odoo.addons.lead_scoring.tests.common import spying_set_based_writes
 
 from .common import MarketingCase
 
@@ -97,13 +98,7 @@ class TestActOnScore(MarketingCase):
                 }
             )
 
-        Writer = type(self.env["lead.score.writer"])
-        with patch.object(
-            Writer,
-            "_write_lead_scores",
-            autospec=True,
-            side_effect=Writer._write_lead_scores,
-        ) as set_based:
+        with spying_set_based_writes(self.env) as set_based:
             # Neither reacts to a score: the run writes the scores (and
             # tiers) of its contacts in one UPDATE.
             automation("on_create")
@@ -264,13 +259,7 @@ class TestActOnScore(MarketingCase):
         )
         self.rule(self.members, 30)
         self.rule(self.outsider, 10)
-        Writer = type(self.env["lead.score.writer"])
-        with patch.object(
-            Writer,
-            "_write_lead_scores",
-            autospec=True,
-            side_effect=Writer._write_lead_scores,
-        ) as set_based:
+        with spying_set_based_writes(self.env) as set_based:
             self.scheduled_run()
         # The scores stay set-based: only the velocity goes through the ORM.
         self.assertLessEqual(

@@ -1,11 +1,12 @@
 # Copyright 2026 Lead Scoring contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 import ast
-import importlib.util
 from pathlib import Path
 
 from odoo.tests import new_test_user, tagged
 from odoo.tools import parse_version
+
+from odoo.addons.lead_scoring.tests.common import load_migration
 
 from .common import MarketingCase
 
@@ -83,10 +84,7 @@ class TestAudience(MarketingCase):
         self.assertNotIn(self.low.id, recipients)
 
     def test_upgrade_brings_the_favorite_filter_to_at_least_100(self):
-        path = Path(__file__).parent.parent / "migrations/18.0.1.2.0/post-migrate.py"
-        spec = importlib.util.spec_from_file_location("lsm_post_migrate_120", path)
-        migration = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(migration)
+        migration = load_migration("lead_scoring_marketing", "18.0.1.2.0")
         mailing_filter = self.env.ref(
             "lead_scoring_marketing.mailing_filter_score_above_100"
         )

@@ -1,9 +1,7 @@
 # Copyright 2026 Lead Scoring contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-import importlib.util
 from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 from unittest.mock import patch
 
 from odoo import fields, sql_db
@@ -11,6 +9,7 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import Form, HttpCase, tagged
 
 from odoo.addons.lead_scoring.engine.control import ENGINE_LOCK
+from odoo.addons.lead_scoring.tests.common import load_migration
 
 from .common import MarketingCase
 
@@ -262,10 +261,7 @@ class TestMailingEngagement(EngagementCase):
         self.assertEqual(mailing.save().lead_score_click_points, 0)
 
     def test_upgrade_keeps_what_each_mailing_scored(self):
-        path = Path(__file__).parent.parent / "migrations/18.0.1.1.0/post-migrate.py"
-        spec = importlib.util.spec_from_file_location("lsm_post_migrate", path)
-        migration = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(migration)
+        migration = load_migration("lead_scoring_marketing", "18.0.1.1.0")
         # Before: 0 meant "the Settings' points".
         special = self.new_mailing("Launch", lead_score_open_points=20)
         self.env.flush_all()

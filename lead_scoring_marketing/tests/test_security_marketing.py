@@ -4,12 +4,10 @@
 Scoring users; engagement credits the trace's own company's contact. Made as
 an attacker would, through the external API (XML-RPC)."""
 
-import importlib.util
-from pathlib import Path
-
 from odoo import Command
 from odoo.tests import tagged
 
+from odoo.addons.lead_scoring.tests.common import load_migration
 from odoo.addons.lead_scoring.tests.test_security import ApiCase
 
 from .test_mailing_engagement import EngagementCase
@@ -172,15 +170,7 @@ class TestUpgradeTakesTheImplicationAway(ApiCase):
             "lead_scoring.group_lead_scoring_manager",
         )
         self.assertTrue(marketer.has_group(SCORE_USER))
-        path = (
-            Path(__file__).parent.parent
-            / "migrations"
-            / "18.0.1.2.0"
-            / "post-migrate.py"
-        )
-        spec = importlib.util.spec_from_file_location("post_migrate_1_2", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        module = load_migration("lead_scoring_marketing", "18.0.1.2.0")
         module.migrate(self.env.cr, "18.0.1.1.0")
         self.env.invalidate_all()
         self.assertNotIn(scorers, marketers.implied_ids)

@@ -2,15 +2,14 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 """The attacks of issue #12, each made through HTTP as a visitor would."""
 
-import importlib.util
 from datetime import timedelta
-from pathlib import Path
 from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.lead_scoring.tests.common import load_migration
 from odoo.addons.lead_scoring_website.models.lead_score_form_ip import (
     LeadScoreFormEmail,
 )
@@ -255,10 +254,7 @@ class TestFormAttacks(FormScoringCase):
     # Upgrade from the keys that named the contact
     # ------------------------------------------------------------------
     def test_upgrade_keeps_old_once_keys(self):
-        path = Path(__file__).parent.parent / "migrations/18.0.1.1.0/post-migrate.py"
-        spec = importlib.util.spec_from_file_location("lsw_post_migrate", path)
-        migration = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(migration)
+        migration = load_migration("lead_scoring_website", "18.0.1.1.0")
         self.setting.repeat = "once"
         ada, twin = self.env["res.partner"].create(
             [

@@ -4,13 +4,12 @@
 linked to, made through the external API and the website form as an
 attacker would."""
 
-import importlib.util
 import xmlrpc.client
 from datetime import timedelta
-from pathlib import Path
 
 from odoo.tests import new_test_user, tagged
 
+from odoo.addons.lead_scoring.tests.common import load_migration
 from odoo.addons.lead_scoring_website.models.lead_score_form_setting import (
     CEILING_PARAM,
 )
@@ -445,10 +444,7 @@ class TestTypedEmailContact(ApiMixin, FormScoringCase):
         self.assertEqual(lead.partner_id.name, "Grace")
 
     def test_upgrade_marks_the_leads_linked_to_an_existing_contact(self):
-        path = Path(__file__).parent.parent / "migrations/18.0.1.2.0/post-migrate.py"
-        spec = importlib.util.spec_from_file_location("lsw_post_migrate_120", path)
-        migration = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(migration)
+        migration = load_migration("lead_scoring_website", "18.0.1.2.0")
         typed = self.submit(email_from="victoria@example.com")
         created = self.submit(email_from="grace@example.com")
         manual = self.env["crm.lead"].create(

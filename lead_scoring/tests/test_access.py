@@ -23,8 +23,17 @@ class TestAccess(LeadScoringCase):
         for user in (self.portal, self.public, self.internal):
             with self.subTest(user=user.login):
                 partner = self.partner.with_user(user)
-                with self.assertRaises(AccessError):
-                    partner.read(["lead_score"])
+                for fname in (
+                    "lead_score",
+                    "lead_score_change_7d",
+                    "lead_score_change_30d",
+                ):
+                    with self.assertRaises(AccessError):
+                        partner.read([fname])
+                    with self.assertRaises(AccessError):
+                        partner.search([(fname, ">=", 30)])
+                    with self.assertRaises(AccessError):
+                        partner.read_group([], [fname], [fname])
                 with self.assertRaises(AccessError):
                     self.Operation.with_user(user).search([])
                 with self.assertRaises(AccessError):

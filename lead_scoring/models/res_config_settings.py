@@ -82,6 +82,8 @@ class ResConfigSettings(models.TransientModel):
             self.env["ir.config_parameter"].sudo().set_param(
                 TOTAL_GROUP_PARAM, self.lead_score_total_group_id.id or False
             )
+            # The search views' presets rank the total by its group's tiers.
+            self.env.registry.clear_cache("templates")
             self.env["lead.score.recompute"]._recompute_all()
         fit = self.lead_score_grade_fit_group_id
         engagement = self.lead_score_grade_engagement_group_id

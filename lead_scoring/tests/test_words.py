@@ -359,6 +359,37 @@ class TestWords(GroupsCase):
 
     # A preset per group's tier in the filters ---------------------------
 
+    def test_the_presets_follow_translations_and_the_total_group(self):
+        self.env["res.lang"]._activate_lang("fr_FR")
+        french = (
+            self.env["res.partner"].with_user(self.salesman).with_context(lang="fr_FR")
+        )
+
+        def french_arch():
+            views = french.get_views([(False, "search")])
+            return etree.fromstring(views["views"]["search"]["arch"])
+
+        self.assertTrue(french_arch().xpath("//filter[contains(@string, ': Ideal')]"))
+        # Translated with the translate button (which ends in write()).
+        self.ideal.update_field_translations("name", {"fr_FR": "Idéal"})
+        self.fit.update_field_translations("name", {"fr_FR": "Adéquation"})
+        self.assertTrue(
+            french_arch().xpath("//filter[@string='Adéquation ≥ 35: Idéal']")
+        )
+        # Fit becomes the total: its tiers rank the total score.
+        self.assertTrue(
+            self.arch("res.partner", "search").xpath(
+                "//filter[@string='Fit ≥ 35: Ideal']"
+            )
+        )
+        self.env["res.config.settings"].create(
+            {"lead_score_total_group_id": self.fit.id}
+        ).execute()
+        ideal = self.arch("res.partner", "search").xpath(
+            "//filter[contains(@string, ': Ideal')]"
+        )
+        self.assertEqual(safe_eval(ideal[0].get("domain")), [("lead_score", ">=", 35)])
+
     def test_the_filters_offer_a_preset_per_group_tier(self):
         strong, weak = self.env["res.partner"].create(
             [{"name": "Strong fit"}, {"name": "Weak fit"}]

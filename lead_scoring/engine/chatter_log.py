@@ -164,7 +164,7 @@ class LeadScoreChatter(models.AbstractModel):
     def _lead_score_run_lines(self, partner_ids, since):
         """{contact: what the rule run started at ``since`` gave them}, in one
         SELECT: their lines dated from the run on (every line of a run has
-        its date), summed per rule (or source), the largest moves first, at
+        its date) recorded by its rules, summed per rule, the largest moves first, at
         most RUN_LINES_SHOWN, as a JSON list of [title in every language,
         source, points, lines, is a set]; the chatter shows the titles in
         the reader's language (see mail.tracking.value). Nothing outside a
@@ -189,8 +189,10 @@ class LeadScoreChatter(models.AbstractModel):
                       FROM lead_score_operation o
                      WHERE o.partner_id = ANY(%(ids)s)
                        -- A run's lines have its date, taken to the second
-                       -- just after its start.
+                       -- just after its start; lines of other sources
+                       -- recorded meanwhile are not the run's.
                        AND o.date >= date_trunc('second', %(since)s::timestamp)
+                       AND o.rule_id IS NOT NULL
                        AND NOT o.expired
                      GROUP BY o.partner_id, o.rule_id, o.rule_name, o.source
                   ) s

@@ -75,6 +75,20 @@ class TestChatterRuns(LeadScoringCase):
         message = self.run_logged()[:1]
         self.assertEqual(self.shown(message)["Rule run"][1], "Later +20")
 
+    def test_lines_of_other_sources_during_the_run_are_not_the_run_s(self):
+        self.rule(name="Later", value=30, domain=self.domain)
+        # Someone's adjustment, committed while the run is in progress.
+        self.add(self.contacts[0], "add", 3)
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE lead_score_operation SET date = date + interval '1 minute'"
+            " WHERE partner_id = %s",
+            [self.contacts[0].id],
+        )
+        self.env.invalidate_all()
+        message = self.run_logged().filtered(lambda m: m.res_id == self.contacts[0].id)
+        self.assertEqual(self.shown(message)["Rule run"][1], "Later +30")
+
     def test_the_orm_s_tracking_names_them_too(self):
         # An automation rule watches scores: the ORM writes and logs them.
         self.rule(name="Visited the pricing page", value=30, domain=self.domain)

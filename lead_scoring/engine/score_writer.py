@@ -145,13 +145,14 @@ class LeadScoreWriter(models.AbstractModel):
         ``moves`` lists tracked, the others quietly; ``marked``, with
         ``engine_since``: see _store_lead_scores."""
         moved = [move[0] for move in moves]
+        moved_ids = set(moved)
         # Their tracking (at the commit, see _mail_track) names the run's rules.
         run_lines = self.env["lead.score.chatter"]._lead_score_run_lines(
             moved, engine_since
         )
         if run_lines:
             self.env.cr.precommit.data.setdefault(RUN_LINES_KEY, {}).update(run_lines)
-        quiet = [pid for pid in new if pid not in set(moved)]
+        quiet = [pid for pid in new if pid not in moved_ids]
         date_field = partners._fields["lead_score_date"]
         now = self.env.cr.now()
         for ids, context in ((moved, {}), (quiet, {"tracking_disable": True})):

@@ -81,9 +81,10 @@ class LeadScoreRun(models.AbstractModel):
         # Not "cursor": Odoo's _() takes a local of that name for the database's.
         last_id = 0
         size = refresh._refresh_chunk(replay=True)
+        engine_since = refresh._engine_since(rules)
         while run_date and (batch := ledger._contacts_dated(run_date, last_id, size)):
             rules.with_delay(
                 channel=CHANNEL, description=_("Lead scoring: scores")
-            )._job_refresh_scores(batch, refresh._engine_since(rules))
+            )._job_refresh_scores(batch, engine_since)
             last_id = batch[-1]
         self._end_run(rules)
